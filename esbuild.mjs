@@ -1,0 +1,58 @@
+// One build for every place the code runs: the CLI and the engine worker (Node), the extension host
+// (Node, `vscode` external), and the webview charts (browser IIFE, also inlined into --html reports).
+import * as esbuild from 'esbuild';
+import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = dirname(fileURLToPath(import.meta.url));
+const watch = process.argv.includes('--watch');
+const production = process.argv.includes('--production');
+
+const nodeEntries = [
+  ['src/cli.ts', 'dist/cli.js'],
+  ['src/engine/worker.ts', 'dist/worker.js'],
+  ['src/extension.ts', 'dist/extension.js'],
+];
+const browserEntries = [['webview/main.ts', 'dist/webview.js']];
+
+const common = {
+  bundle: true,
+  sourcemap: production ? false : 'linked',
+  minify: production,
+  logLevel: 'warning',
+  absWorkingDir: root,
+};
+
+const builds = [];
+for (const [entry, outfile] of nodeEntries) {
+  if (!existsSync(join(root, entry))) continue;
+  builds.push({
+    ...common,
+    entryPoints: [entry],
+    outfile,
+    platform: 'node',
+    target: 'node18',
+    format: 'cjs',
+    // tfjs-node is optional and native: resolved at run time where it is installed.
+    external: ['vscode', '@tensorflow/tfjs-node'],
+  });
+}
+for (const [entry, outfile] of browserEntries) {
+  if (!existsSync(join(root, entry))) continue;
+  builds.push({ ...common, entryPoints: [entry], outfile, platform: 'browser', target: 'es2020', format: 'iife' });
+}
+
+// The wasm backend loads its binaries from beside the bundle (see src/engine/backend).
+function copyWasm() {
+  const src = join(root, 'node_modules/@tensorflow/tfjs-backend-wasm/dist');
+  mkdirSync(join(root, 'dist'), { recursive: true });
+  for (const f of readdirSync(src)) if (f.endsWith('.wasm')) copyFileSync(join(src, f), join(root, 'dist', f));
+}
+
+copyWasm();
+if (watch) {
+  for (const b of builds) (await esbuild.context(b)).watch();
+} else {
+  await Promise.all(builds.map((b) => esbuild.build(b)));
+}

@@ -1,0 +1,249 @@
+// Every message that crosses a process boundary (extension host ⇄ engine process ⇄ webview) and the
+// report document they all share. One discriminated union per direction; nothing else is sent.
+// This file has no runtime dependencies so that the engine, the host, the CLI and the webview bundle
+// can all import it.
+
+export const REPORT_SCHEMA = 'bnlens-report';
+export const REPORT_VERSION = 1;
+
+export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
+export type BackendName = 'node' | 'wasm' | 'cpu';
+export type LossName = 'softmax-ce' | 'mse';
+
+export const VARIANT_NAMES = ['as-written', 'standard', 'batchnorm', 'noisy-batchnorm', 'l1', 'l2', 'linf'] as const;
+export type VariantName = (typeof VARIANT_NAMES)[number];
+
+/** Everything that determines a run. The CLI flags, `--config` JSON keys and `bnlens.*` settings map onto it. */
+export interface AnalyzeConfig {
+  /** Path of the network file (tfjs model.json or Keras topology JSON). */
+  model: string;
+  /** 'mnist' | 'gaussian' | 'dln' | a path (.npz, .npy pair, .csv, CIFAR-10 binary folder). */
+  dataset: string;
+  loss: LossName | 'auto';
+  variants: VariantName[];
+  steps: number;
+  batch: number;
+  lr: number;
+  momentum: number;
+  probeEvery: number;
+  /** η range as multiples of lr: [lo, hi]; the paper's VGG range is [0.5, 4]. */
+  etaRange: [number, number];
+  etaCount: number;
+  icsEvery: number;
+  evalEvery: number;
+  seed: number;
+  backend: BackendChoice;
+}
+
+/** The engine's answer for one set of weights (`bnlens probe`). */
+export interface ProbeResult {
+  loss: number;
+  gradNorm: number;
+  eta: number[];
+  lossAtEta: number[];
+  gradChange: number[];
+  betaAtEta: number[];
+  beta: number;
+  ics: IcsEntry[];
+  backend: BackendName;
+  backendReason: string;
+  tfjsVersion: string;
+}
+
+export interface IcsEntry {
+  layer: string;
+  l2: number;
+  cos: number;
+}
+
+// ---------------------------------------------------------------- report
+
+export interface Report {
+  schema: typeof REPORT_SCHEMA;
+  version: typeof REPORT_VERSION;
+  createdAt: string;
+  /** False while the run goes, and for a run that was cancelled or failed part-way. */
+  complete: boolean;
+  /** Why an incomplete report stopped: 'cancelled', 'failed: …'; null when complete or still running. */
+  stopReason: string | null;
+  config: AnalyzeConfig;
+  model: ModelInfo;
+  dataset: DatasetInfo;
+  run: RunInfo;
+  /** The η values probed (absolute step lengths, = etaRange multiples × lr), shared by every step. */
+  eta: number[];
+  variants: VariantReport[];
+  /** Filled in at the end (and for partial reports at cancellation). */
+  summary: SummaryRow[];
+}
+
+export interface ModelInfo {
+  path: string;
+  format: 'tfjs-layers' | 'keras2' | 'keras3';
+  name: string;
+  /** The layers as written in the file, in file order. */
+  layers: SourceLayerInfo[];
+}
+
+export interface SourceLayerInfo {
+  name: string;
+  className: string;
+  outputShape: (number | null)[];
+  params: number;
+}
+
+export interface DatasetInfo {
+  name: string;
+  trainSize: number;
+  testSize: number;
+  inputShape: number[];
+  /** Number of classes for softmax-ce, output width for mse. */
+  outputs: number;
+  loss: LossName;
+}
+
+export interface RunInfo {
+  backend: BackendName;
+  backendReason: string;
+  tfjsVersion: string;
+  bnlensVersion: string;
+  node: string;
+  platform: string;
+  /** Wall time per phase, milliseconds. */
+  wallMs: Record<string, number>;
+}
+
+export interface VariantReport {
+  name: VariantName;
+  description: string;
+  layers: VariantLayerInfo[];
+  steps: StepRecord[];
+  layerStats: LayerStatRecord[];
+  evals: EvalRecord[];
+  diverged: DivergenceInfo | null;
+}
+
+export interface VariantLayerInfo {
+  name: string;
+  className: string;
+  /** Name of the layer in the source file it came from; an inserted layer names the layer it follows. */
+  sourceLayer: string | null;
+  inserted: boolean;
+  outputShape: (number | null)[];
+  params: number;
+}
+
+export interface StepRecord {
+  step: number;
+  /** Training loss and accuracy on the step's batch, before the update. */
+  loss: number;
+  accuracy: number | null;
+  gradNorm: number;
+  /** L(x − η_k g) for every η of Report.eta. */
+  lossAtEta: number[];
+  /** ‖∇L(x − η_k g) − g‖₂ for every η. */
+  gradChange: number[];
+  /** max_k gradChange[k] / (η_k ‖g‖). */
+  beta: number;
+}
+
+export interface LayerStatRecord {
+  step: number;
+  /** Layer name in the variant. */
+  layer: string;
+  sourceLayer: string | null;
+  /** Present for layers with a kernel: ‖G − G′‖₂ and cos∠(G, G′) (Santurkar et al. Def. 2.1). */
+  icsL2: number | null;
+  icsCos: number | null;
+  /** The layer's output activations over the batch (batch, height, width pooled). */
+  actMean: number;
+  actStd: number;
+  hist: Histogram;
+  weightNorm: number | null;
+  gradNorm: number | null;
+  /** BatchNorm / ℓp layers: statistics of the learnable scale and shift. */
+  gamma?: Moments;
+  beta?: Moments;
+}
+
+export interface Histogram {
+  min: number;
+  max: number;
+  counts: number[];
+}
+
+export interface Moments {
+  mean: number;
+  std: number;
+  min: number;
+  max: number;
+}
+
+export interface EvalRecord {
+  step: number;
+  loss: number;
+  accuracy: number | null;
+}
+
+export interface DivergenceInfo {
+  step: number;
+  reason: string;
+}
+
+export interface SummaryRow {
+  variant: VariantName;
+  finalLoss: number | null;
+  finalAccuracy: number | null;
+  testLoss: number | null;
+  testAccuracy: number | null;
+  meanBandWidth: number | null;
+  meanGradChange: number | null;
+  meanBeta: number | null;
+  maxBeta: number | null;
+  diverged: DivergenceInfo | null;
+}
+
+// ---------------------------------------------------------------- host → engine
+
+export type HostToEngine =
+  | { type: 'start'; config: AnalyzeConfig }
+  | { type: 'cancel' };
+
+// ---------------------------------------------------------------- engine → host
+
+export interface Progress {
+  done: number;
+  total: number;
+  /** Estimated milliseconds left, null until it can be estimated. */
+  etaMs: number | null;
+}
+
+export type EngineToHost =
+  | { type: 'started'; report: Report }
+  | { type: 'step'; variant: VariantName; record: StepRecord; progress: Progress }
+  | { type: 'layerStats'; variant: VariantName; records: LayerStatRecord[] }
+  | { type: 'eval'; variant: VariantName; record: EvalRecord }
+  | { type: 'diverged'; variant: VariantName; info: DivergenceInfo }
+  | { type: 'finished'; report: Report }
+  | { type: 'failed'; message: string; location?: SourceLocation }
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+
+export interface SourceLocation {
+  file: string;
+  line?: number;
+  column?: number;
+}
+
+// ---------------------------------------------------------------- host → webview
+
+export type HostToWebview =
+  | { type: 'report'; report: Report | null; live: boolean }
+  | { type: 'event'; event: EngineToHost }
+  | { type: 'exported'; path: string };
+
+// ---------------------------------------------------------------- webview → host
+
+export type WebviewToHost =
+  | { type: 'ready' }
+  | { type: 'export'; chart: string; format: 'svg' | 'png'; data: string }
+  | { type: 'openReport' };
