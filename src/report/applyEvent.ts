@@ -1,0 +1,57 @@
+// The one reducer from engine events to the report: the extension host keeps its copy of a running
+// analysis with it, and the webview (which receives the same events) can use it too. No `vscode`, no DOM.
+import type { EngineToHost, Report, VariantName, VariantReport } from '../protocol';
+
+function variantOf(report: Report, name: VariantName): VariantReport | undefined {
+  return report.variants.find((v) => v.name === name);
+}
+
+/**
+ * Applies one engine event to `report` and returns the report to keep from now on. Mutates `report` in
+ * place for the streaming events (a run appends thousands of records; copying each time would be
+ * quadratic); 'started' and 'finished' replace it with the engine's document. Events for a variant the
+ * report does not know, or arriving before 'started', are ignored.
+ */
+export function applyEvent(report: Report | null, ev: EngineToHost): Report | null {
+  switch (ev.type) {
+    case 'started':
+      return ev.report;
+    case 'finished':
+      return ev.report;
+    case 'failed':
+      if (report) {
+        report.complete = false;
+        report.stopReason = `failed: ${ev.message}`;
+      }
+      return report;
+    case 'log':
+      return report;
+  }
+  if (!report) return report;
+  const v = variantOf(report, ev.variant);
+  if (!v) return report;
+  switch (ev.type) {
+    case 'step': {
+      const last = v.steps[v.steps.length - 1];
+      if (last && last.step === ev.record.step) v.steps[v.steps.length - 1] = ev.record;
+      else v.steps.push(ev.record);
+      break;
+    }
+    case 'layerStats':
+      v.layerStats.push(...ev.records);
+      break;
+    case 'eval':
+      v.evals.push(ev.record);
+      break;
+    case 'diverged':
+      v.diverged = ev.info;
+      break;
+  }
+  return report;
+}
+
+/** Marks a report as stopped part-way (the host does this when a run is cancelled or the engine dies). */
+export function markStopped(report: Report, reason: string): Report {
+  if (!report.complete && report.stopReason === null) report.stopReason = reason;
+  return report;
+}
