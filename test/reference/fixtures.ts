@@ -1,0 +1,351 @@
+// Seeded test networks written the way a user would hand them to `bnlens probe`: a tfjs-layers model.json
+// (Sequential or functional 'Model', Keras-2 style layer configs) + weights.bin of little-endian float32 in
+// manifest order, and a data .npz written by numpy's own np.savez (an independent writer). The same
+// float32 weight and data values, widened to float64, form the Net64 given to the reference.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Act, Layer, LossName, Net64, Padding, T64 } from './net64';
+import { Rng } from './rng';
+
+export type LayerSpec =
+  | { type: 'Dense'; name: string; units: number; activation: Act; useBias: boolean }
+  | { type: 'Conv2D'; name: string; filters: number; kernelSize: [number, number]; strides: [number, number]; padding: Padding; activation: Act; useBias: boolean }
+  | { type: 'BatchNormalization'; name: string; epsilon?: number; center?: boolean; scale?: boolean }
+  | { type: 'Activation'; name: string; activation: Act }
+  | { type: 'ReLU'; name: string }
+  | { type: 'MaxPooling2D' | 'AveragePooling2D'; name: string; poolSize: [number, number]; strides: [number, number]; padding: Padding }
+  | { type: 'GlobalAveragePooling2D'; name: string }
+  | { type: 'Flatten'; name: string }
+  | { type: 'Dropout'; name: string; rate: number };
+
+export interface NetSpec {
+  name: string;
+  inputShape: number[];
+  layers: LayerSpec[];
+  /** 'Sequential' (default) or the functional API ('Model' with an InputLayer and inbound_nodes). */
+  functional?: boolean;
+}
+
+export interface Fixture {
+  name: string;
+  dir: string;
+  modelPath: string;
+  dataPath: string;
+  loss: LossName;
+  net: Net64;
+  x: T64;
+  /** softmax-ce: class ids; mse: targets (row-major, same shape as the output). */
+  y: number[];
+  /** Names of the layers that have a kernel, in model order (the expected ICS layers). */
+  kernelLayers: string[];
+}
+
+const f32 = Math.fround;
+
+function initializer(className: string, config: Record<string, unknown> = {}) {
+  return { class_name: className, config };
+}
+
+/** Keras-2 / tfjs-layers style config of one layer (what tfjs's model.save() writes). */
+function kerasConfig(l: LayerSpec): Record<string, unknown> {
+  const base = { name: l.name, trainable: true, dtype: 'float32' };
+  const kernelCommon = {
+    kernel_initializer: initializer('VarianceScaling', { scale: 1, mode: 'fan_avg', distribution: 'normal', seed: null }),
+    bias_initializer: initializer('Zeros'),
+    kernel_regularizer: null,
+    bias_regularizer: null,
+    activity_regularizer: null,
+    kernel_constraint: null,
+    bias_constraint: null,
+  };
+  switch (l.type) {
+    case 'Dense':
+      return { units: l.units, activation: l.activation, use_bias: l.useBias, ...kernelCommon, ...base };
+    case 'Conv2D':
+      return {
+        filters: l.filters, kernel_size: l.kernelSize, strides: l.strides, padding: l.padding, data_format: 'channels_last',
+        dilation_rate: [1, 1], activation: l.activation, use_bias: l.useBias, ...kernelCommon, ...base,
+      };
+    case 'BatchNormalization':
+      return {
+        axis: -1, momentum: 0.99, epsilon: l.epsilon ?? 1e-3, center: l.center ?? true, scale: l.scale ?? true,
+        beta_initializer: initializer('Zeros'), gamma_initializer: initializer('Ones'),
+        moving_mean_initializer: initializer('Zeros'), moving_variance_initializer: initializer('Ones'),
+        beta_regularizer: null, gamma_regularizer: null, beta_constraint: null, gamma_constraint: null, ...base,
+      };
+    case 'Activation':
+      return { activation: l.activation, ...base };
+    case 'ReLU':
+      return { max_value: null, ...base };
+    case 'MaxPooling2D':
+    case 'AveragePooling2D':
+      return { pool_size: l.poolSize, padding: l.padding, strides: l.strides, data_format: 'channels_last', ...base };
+    case 'GlobalAveragePooling2D':
+      return { data_format: 'channels_last', ...base };
+    case 'Flatten':
+      return { data_format: 'channels_last', ...base };
+    case 'Dropout':
+      return { rate: l.rate, noise_shape: null, seed: null, ...base };
+  }
+}
+
+function geometry(inSize: number, k: number, s: number, padding: Padding): number {
+  return padding === 'same' ? Math.ceil(inSize / s) : Math.ceil((inSize - k + 1) / s);
+}
+
+interface BuiltWeights {
+  manifest: { name: string; shape: number[]; dtype: 'float32' }[];
+  values: number[][];
+  layers: Layer[];
+}
+
+/** Random float32 weights for every layer, in tfjs manifest order, and the matching Net64 layers. */
+function buildWeights(spec: NetSpec, rng: Rng): BuiltWeights {
+  const manifest: BuiltWeights['manifest'] = [];
+  const values: number[][] = [];
+  const layers: Layer[] = [];
+  let shape = spec.inputShape.slice();
+  const add = (name: string, s: number[], gen: () => number): Float64Array => {
+    const n = s.reduce((a, b) => a * b, 1);
+    const v = Array.from({ length: n }, () => f32(gen()));
+    manifest.push({ name, shape: s, dtype: 'float32' });
+    values.push(v);
+    return Float64Array.from(v);
+  };
+  for (const l of spec.layers) {
+    switch (l.type) {
+      case 'Dense': {
+        const inDim = shape[shape.length - 1];
+        const sd = Math.sqrt(2 / (inDim + l.units));
+        const kernel = add(`${l.name}/kernel`, [inDim, l.units], () => rng.normal() * sd * 1.3);
+        const bias = l.useBias ? add(`${l.name}/bias`, [l.units], () => rng.normal() * 0.2) : null;
+        layers.push({ kind: 'dense', name: l.name, units: l.units, activation: l.activation, kernel, bias });
+        shape = [...shape.slice(0, -1), l.units];
+        break;
+      }
+      case 'Conv2D': {
+        const [H, W, C] = shape;
+        const [kh, kw] = l.kernelSize;
+        const sd = Math.sqrt(2 / (kh * kw * (C + l.filters)));
+        const kernel = add(`${l.name}/kernel`, [kh, kw, C, l.filters], () => rng.normal() * sd * 1.3);
+        const bias = l.useBias ? add(`${l.name}/bias`, [l.filters], () => rng.normal() * 0.2) : null;
+        layers.push({ kind: 'conv2d', name: l.name, filters: l.filters, kernelSize: l.kernelSize, strides: l.strides, padding: l.padding, activation: l.activation, kernel, bias });
+        shape = [geometry(H, kh, l.strides[0], l.padding), geometry(W, kw, l.strides[1], l.padding), l.filters];
+        break;
+      }
+      case 'BatchNormalization': {
+        const C = shape[shape.length - 1];
+        // Non-trivial gamma/beta, and moving statistics far from the batch's so inference mode would show.
+        const gamma = l.scale ?? true ? add(`${l.name}/gamma`, [C], () => 0.6 + 0.8 * rng.uniform()) : null;
+        const beta = l.center ?? true ? add(`${l.name}/beta`, [C], () => rng.normal() * 0.3) : null;
+        add(`${l.name}/moving_mean`, [C], () => rng.normal() * 0.5 + 0.5);
+        add(`${l.name}/moving_variance`, [C], () => 2 + 2 * rng.uniform());
+        layers.push({ kind: 'batchnorm', name: l.name, epsilon: l.epsilon ?? 1e-3, gamma, beta });
+        break;
+      }
+      case 'Activation':
+        layers.push({ kind: 'activation', name: l.name, activation: l.activation });
+        break;
+      case 'ReLU':
+        layers.push({ kind: 'activation', name: l.name, activation: 'relu' });
+        break;
+      case 'MaxPooling2D':
+      case 'AveragePooling2D': {
+        const [H, W, C] = shape;
+        layers.push({ kind: 'pool', name: l.name, op: l.type === 'MaxPooling2D' ? 'max' : 'avg', poolSize: l.poolSize, strides: l.strides, padding: l.padding });
+        shape = [geometry(H, l.poolSize[0], l.strides[0], l.padding), geometry(W, l.poolSize[1], l.strides[1], l.padding), C];
+        break;
+      }
+      case 'GlobalAveragePooling2D':
+        layers.push({ kind: 'globalavgpool', name: l.name });
+        shape = [shape[2]];
+        break;
+      case 'Flatten':
+        layers.push({ kind: 'flatten', name: l.name });
+        shape = [shape.reduce((a, b) => a * b, 1)];
+        break;
+      case 'Dropout':
+        layers.push({ kind: 'dropout', name: l.name });
+        break;
+    }
+  }
+  return { manifest, values, layers };
+}
+
+/** The model.json object (tfjs-layers "layers-model" format). */
+export function modelJson(spec: NetSpec, manifest: BuiltWeights['manifest']): Record<string, unknown> {
+  const batchInputShape = [null, ...spec.inputShape];
+  let topology: Record<string, unknown>;
+  if (!spec.functional) {
+    const layers = spec.layers.map((l, i) => ({
+      class_name: l.type,
+      config: i === 0 ? { ...kerasConfig(l), batch_input_shape: batchInputShape } : kerasConfig(l),
+    }));
+    topology = { class_name: 'Sequential', config: { name: spec.name, layers }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' };
+  } else {
+    const inputName = 'input_1';
+    const layers: Record<string, unknown>[] = [
+      { class_name: 'InputLayer', config: { batch_input_shape: batchInputShape, dtype: 'float32', sparse: false, name: inputName }, name: inputName, inbound_nodes: [] },
+    ];
+    let prev = inputName;
+    for (const l of spec.layers) {
+      layers.push({ class_name: l.type, config: kerasConfig(l), name: l.name, inbound_nodes: [[[prev, 0, 0, {}]]] });
+      prev = l.name;
+    }
+    topology = {
+      class_name: 'Model',
+      config: { name: spec.name, layers, input_layers: [[inputName, 0, 0]], output_layers: [[prev, 0, 0]] },
+      keras_version: 'tfjs-layers 4.22.0',
+      backend: 'tensor_flow.js',
+    };
+  }
+  return {
+    format: 'layers-model',
+    generatedBy: 'TensorFlow.js tfjs-layers v4.22.0',
+    convertedBy: null,
+    modelTopology: topology,
+    weightsManifest: [{ paths: ['weights.bin'], weights: manifest }],
+  };
+}
+
+/** Writes arrays to an .npz with numpy's np.savez (called through python3). */
+export function writeNpz(path: string, arrays: Record<string, { data: number[]; shape: number[]; dtype: string }>): void {
+  const script = [
+    'import json, sys, numpy as np',
+    'spec = json.load(sys.stdin)',
+    'arrs = {k: np.array(v["data"], dtype=np.float64).astype(v["dtype"]).reshape(v["shape"]) for k, v in spec["arrays"].items()}',
+    'np.savez(spec["path"], **arrs)',
+  ].join('\n');
+  execFileSync('python3', ['-c', script], { input: JSON.stringify({ path, arrays }), stdio: ['pipe', 'inherit', 'inherit'] });
+}
+
+export interface DataSpec {
+  n: number;
+  loss: LossName;
+  /** softmax-ce: number of classes. */
+  classes?: number;
+  /** mse: targets y = x·A (A random, [in, out]); otherwise random labels. */
+  targetDim?: number;
+  /** numpy dtype of the labels (softmax-ce); users' arrays are usually int64. */
+  labelDtype?: 'int64' | 'int32';
+}
+
+/** Builds the files of one fixture in a fresh temp dir. */
+export function buildFixture(spec: NetSpec, data: DataSpec, seed: number): Fixture {
+  const rng = new Rng(seed);
+  const dir = mkdtempSync(join(tmpdir(), `bnlens-ref-${spec.name}-`));
+  const built = buildWeights(spec, rng);
+  const modelPath = join(dir, 'model.json');
+  writeFileSync(modelPath, JSON.stringify(modelJson(spec, built.manifest), null, 1));
+  const flat = built.values.flat();
+  const buf = Buffer.alloc(flat.length * 4);
+  flat.forEach((v, i) => buf.writeFloatLE(v, i * 4));
+  writeFileSync(join(dir, 'weights.bin'), buf);
+
+  const inSize = spec.inputShape.reduce((a, b) => a * b, 1);
+  const xs = Array.from({ length: data.n * inSize }, () => f32(rng.normal()));
+  let y: number[];
+  let yArr: { data: number[]; shape: number[]; dtype: string };
+  if (data.loss === 'softmax-ce') {
+    const K = data.classes!;
+    // Every class present; the rest random.
+    y = Array.from({ length: data.n }, (_, i) => (i < K ? i : rng.int(K)));
+    yArr = { data: y, shape: [data.n], dtype: data.labelDtype ?? 'int64' };
+  } else {
+    const k = data.targetDim!;
+    const A = Array.from({ length: inSize * k }, () => rng.normal() / Math.sqrt(inSize));
+    y = [];
+    for (let r = 0; r < data.n; r++)
+      for (let o = 0; o < k; o++) {
+        let s = 0;
+        for (let i = 0; i < inSize; i++) s += xs[r * inSize + i] * A[i * k + o];
+        y.push(f32(s));
+      }
+    yArr = { data: y, shape: [data.n, k], dtype: 'float32' };
+  }
+  const dataPath = join(dir, 'data.npz');
+  writeNpz(dataPath, { x: { data: xs, shape: [data.n, ...spec.inputShape], dtype: 'float32' }, y: yArr });
+
+  const net: Net64 = { inputShape: spec.inputShape.slice(), layers: built.layers };
+  return {
+    name: spec.name,
+    dir,
+    modelPath,
+    dataPath,
+    loss: data.loss,
+    net,
+    x: { shape: [data.n, ...spec.inputShape], data: Float64Array.from(xs) },
+    y,
+    kernelLayers: spec.layers.filter((l) => l.type === 'Dense' || l.type === 'Conv2D').map((l) => l.name),
+  };
+}
+
+// ---------- the networks of the tests ----------
+
+const dense = (name: string, units: number, activation: Act, useBias = true): LayerSpec => ({ type: 'Dense', name, units, activation, useBias });
+
+/** MLP 20-16-16-5, ReLU, no BatchNorm; the last layer applies softmax (so its input is the logits). */
+export const MLP: NetSpec = {
+  name: 'mlp',
+  inputShape: [20],
+  layers: [dense('dense_1', 16, 'relu'), dense('dense_2', 16, 'relu'), dense('dense_3', 5, 'softmax')],
+};
+
+/** The same with BatchNorm after each hidden Dense: Dense(no bias) → BN → ReLU / Activation('relu'). */
+export const MLP_BN: NetSpec = {
+  name: 'mlp_bn',
+  inputShape: [20],
+  layers: [
+    dense('dense_1', 16, 'linear', false),
+    { type: 'BatchNormalization', name: 'batch_normalization_1' },
+    { type: 'ReLU', name: 're_lu_1' },
+    dense('dense_2', 16, 'linear', false),
+    { type: 'BatchNormalization', name: 'batch_normalization_2', epsilon: 0.01 },
+    { type: 'Activation', name: 'activation_1', activation: 'relu' },
+    { type: 'Dropout', name: 'dropout_1', rate: 0.25 },
+    dense('dense_3', 5, 'linear'),
+  ],
+};
+
+/** Conv2D(4,3×3,same) → BN → ReLU → MaxPool(2) → Conv2D(6,3×3,valid) → BN → ReLU → Flatten → Dense(5). 8×8×2 in. */
+export const CNN_BN: NetSpec = {
+  name: 'cnn_bn',
+  inputShape: [8, 8, 2],
+  layers: [
+    { type: 'Conv2D', name: 'conv2d_1', filters: 4, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'linear', useBias: true },
+    { type: 'BatchNormalization', name: 'batch_normalization_1' },
+    { type: 'Activation', name: 'activation_1', activation: 'relu' },
+    { type: 'MaxPooling2D', name: 'max_pooling2d_1', poolSize: [2, 2], strides: [2, 2], padding: 'valid' },
+    { type: 'Conv2D', name: 'conv2d_2', filters: 6, kernelSize: [3, 3], strides: [1, 1], padding: 'valid', activation: 'linear', useBias: false },
+    { type: 'BatchNormalization', name: 'batch_normalization_2' },
+    { type: 'ReLU', name: 're_lu_1' },
+    { type: 'Flatten', name: 'flatten_1' },
+    dense('dense_1', 5, 'linear'),
+  ],
+};
+
+/** Deep linear network: 6 Dense 10×10, no bias, linear (mse on targets x·A). */
+export const DLN: NetSpec = {
+  name: 'dln',
+  inputShape: [10],
+  layers: Array.from({ length: 6 }, (_, i) => dense(`dense_${i + 1}`, 10, 'linear', false)),
+};
+
+/** MLP 20-16-16-5 through the functional API (class_name 'Model'), with BN in the middle. */
+export const MLP_FUNCTIONAL: NetSpec = {
+  name: 'mlp_functional',
+  functional: true,
+  inputShape: [20],
+  layers: [
+    dense('hidden_a', 16, 'relu'),
+    dense('hidden_b', 16, 'linear', false),
+    { type: 'BatchNormalization', name: 'bn_b' },
+    { type: 'Activation', name: 'relu_b', activation: 'relu' },
+    dense('logits', 5, 'linear'),
+  ],
+};
+
+/** One Dense layer, no bias, linear: mse is a quadratic in the kernel (closed-form test). */
+export const SINGLE_DENSE: NetSpec = { name: 'single_dense', inputShape: [6], layers: [dense('dense_1', 3, 'linear', false)] };

@@ -1,0 +1,582 @@
+// Independent float64 reference for `bnlens probe`: forward + hand-written backprop in plain loops on
+// Float64Array, and the probes of Santurkar et al. 2018 (/work/shared/paper/metrics.md) computed straight
+// from their definitions. Deliberately imports nothing from src/ and nothing of TensorFlow.js.
+//
+// Conventions (those of tfjs-layers / Keras):
+// - tensors are row-major, batch first, images NHWC;
+// - Dense kernel [in, out]; Conv2D kernel [kh, kw, in, out]; padding 'same' follows TF's rule
+//   (out = ceil(in/s), total pad = max((out-1)·s + k − in, 0), floor(total/2) before, the rest after);
+// - BatchNormalization is always in training mode: statistics over every axis but the last, biased
+//   variance, y = γ·(x − μ)/√(σ² + ε) + β;
+// - AveragePooling2D with 'same' averages over the in-bounds elements only (TF semantics);
+// - Dropout is the identity (the probes evaluate deterministically).
+
+export type Act = 'linear' | 'relu' | 'softmax';
+export type Padding = 'valid' | 'same';
+export type LossName = 'softmax-ce' | 'mse';
+
+export type Layer =
+  | { kind: 'dense'; name: string; units: number; activation: Act; kernel: Float64Array; bias: Float64Array | null }
+  | {
+      kind: 'conv2d';
+      name: string;
+      filters: number;
+      kernelSize: [number, number];
+      strides: [number, number];
+      padding: Padding;
+      activation: Act;
+      kernel: Float64Array;
+      bias: Float64Array | null;
+    }
+  | { kind: 'batchnorm'; name: string; epsilon: number; gamma: Float64Array | null; beta: Float64Array | null }
+  | { kind: 'activation'; name: string; activation: Act }
+  | { kind: 'pool'; name: string; op: 'max' | 'avg'; poolSize: [number, number]; strides: [number, number]; padding: Padding }
+  | { kind: 'globalavgpool'; name: string }
+  | { kind: 'flatten'; name: string }
+  | { kind: 'dropout'; name: string };
+
+export interface Net64 {
+  /** Shape of one example (no batch dimension). */
+  inputShape: number[];
+  /** Layers in model order (a chain). */
+  layers: Layer[];
+}
+
+export interface T64 {
+  shape: number[];
+  data: Float64Array;
+}
+
+export type ParamRole = 'kernel' | 'bias' | 'gamma' | 'beta';
+export interface ParamRef {
+  layer: number;
+  layerName: string;
+  role: ParamRole;
+}
+
+const prod = (a: number[]): number => a.reduce((p, v) => p * v, 1);
+
+/** Trainable weights in model order; within a layer kernel, bias (Dense/Conv2D) or gamma, beta (BN). */
+export function paramRefs(net: Net64): ParamRef[] {
+  const out: ParamRef[] = [];
+  net.layers.forEach((l, i) => {
+    if (l.kind === 'dense' || l.kind === 'conv2d') {
+      out.push({ layer: i, layerName: l.name, role: 'kernel' });
+      if (l.bias) out.push({ layer: i, layerName: l.name, role: 'bias' });
+    } else if (l.kind === 'batchnorm') {
+      if (l.gamma) out.push({ layer: i, layerName: l.name, role: 'gamma' });
+      if (l.beta) out.push({ layer: i, layerName: l.name, role: 'beta' });
+    }
+  });
+  return out;
+}
+
+function getParam(net: Net64, r: ParamRef): Float64Array {
+  const l = net.layers[r.layer] as Record<string, unknown>;
+  return l[r.role] as Float64Array;
+}
+
+export function getParams(net: Net64): Float64Array[] {
+  return paramRefs(net).map((r) => getParam(net, r));
+}
+
+/** A copy of `net` whose trainable weights are `values` (in paramRefs order). */
+export function withParams(net: Net64, values: Float64Array[]): Net64 {
+  const layers = net.layers.map((l) => ({ ...l })) as Layer[];
+  paramRefs(net).forEach((r, k) => {
+    (layers[r.layer] as Record<string, unknown>)[r.role] = values[k];
+  });
+  return { inputShape: net.inputShape.slice(), layers };
+}
+
+// ---------- geometry ----------
+
+/** Output size and padding-before of one spatial axis, TF's rule. */
+export function axisGeometry(inSize: number, k: number, s: number, padding: Padding): { out: number; before: number } {
+  if (padding === 'valid') {
+    const out = Math.ceil((inSize - k + 1) / s);
+    if (out <= 0) throw new Error(`valid window ${k} larger than input ${inSize}`);
+    return { out, before: 0 };
+  }
+  const out = Math.ceil(inSize / s);
+  const total = Math.max((out - 1) * s + k - inSize, 0);
+  return { out, before: Math.floor(total / 2) };
+}
+
+// ---------- activations ----------
+
+function actForward(act: Act, z: Float64Array, lastDim: number): Float64Array {
+  const y = new Float64Array(z.length);
+  if (act === 'linear') y.set(z);
+  else if (act === 'relu') for (let i = 0; i < z.length; i++) y[i] = z[i] > 0 ? z[i] : 0;
+  else {
+    for (let r = 0; r < z.length / lastDim; r++) {
+      let m = -Infinity;
+      for (let j = 0; j < lastDim; j++) m = Math.max(m, z[r * lastDim + j]);
+      let s = 0;
+      for (let j = 0; j < lastDim; j++) s += (y[r * lastDim + j] = Math.exp(z[r * lastDim + j] - m));
+      for (let j = 0; j < lastDim; j++) y[r * lastDim + j] /= s;
+    }
+  }
+  return y;
+}
+
+function actBackward(act: Act, z: Float64Array, y: Float64Array, dy: Float64Array, lastDim: number): Float64Array {
+  if (act === 'linear') return dy;
+  const dz = new Float64Array(z.length);
+  if (act === 'relu') for (let i = 0; i < z.length; i++) dz[i] = z[i] > 0 ? dy[i] : 0;
+  else {
+    for (let r = 0; r < z.length / lastDim; r++) {
+      let dot = 0;
+      for (let j = 0; j < lastDim; j++) dot += dy[r * lastDim + j] * y[r * lastDim + j];
+      for (let j = 0; j < lastDim; j++) dz[r * lastDim + j] = y[r * lastDim + j] * (dy[r * lastDim + j] - dot);
+    }
+  }
+  return dz;
+}
+
+// ---------- layers ----------
+
+interface Cache {
+  x: T64;
+  z?: Float64Array;
+  y?: Float64Array;
+  act?: Act;
+  xhat?: Float64Array;
+  invStd?: Float64Array;
+  argmax?: Int32Array;
+}
+
+interface Grads {
+  kernel?: Float64Array;
+  bias?: Float64Array;
+  gamma?: Float64Array;
+  beta?: Float64Array;
+}
+
+function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cache: Cache } {
+  const cache: Cache = { x };
+  switch (l.kind) {
+    case 'dense': {
+      const inDim = x.shape[x.shape.length - 1];
+      const rows = x.data.length / inDim;
+      const out = l.units;
+      if (l.kernel.length !== inDim * out) throw new Error(`${l.name}: kernel size mismatch`);
+      const z = new Float64Array(rows * out);
+      for (let r = 0; r < rows; r++)
+        for (let o = 0; o < out; o++) {
+          let s = l.bias ? l.bias[o] : 0;
+          for (let i = 0; i < inDim; i++) s += x.data[r * inDim + i] * l.kernel[i * out + o];
+          z[r * out + o] = s;
+        }
+      const act = actOverride ?? l.activation;
+      const y = actForward(act, z, out);
+      Object.assign(cache, { z, y, act });
+      return { y: { shape: [...x.shape.slice(0, -1), out], data: y }, cache };
+    }
+    case 'conv2d': {
+      const [N, H, W, C] = x.shape;
+      const [kh, kw] = l.kernelSize;
+      const [sh, sw] = l.strides;
+      const F = l.filters;
+      if (l.kernel.length !== kh * kw * C * F) throw new Error(`${l.name}: kernel size mismatch`);
+      const gh = axisGeometry(H, kh, sh, l.padding);
+      const gw = axisGeometry(W, kw, sw, l.padding);
+      const OH = gh.out, OW = gw.out;
+      const z = new Float64Array(N * OH * OW * F);
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++)
+            for (let f = 0; f < F; f++) {
+              let s = l.bias ? l.bias[f] : 0;
+              for (let i = 0; i < kh; i++) {
+                const ih = oh * sh + i - gh.before;
+                if (ih < 0 || ih >= H) continue;
+                for (let j = 0; j < kw; j++) {
+                  const iw = ow * sw + j - gw.before;
+                  if (iw < 0 || iw >= W) continue;
+                  for (let c = 0; c < C; c++)
+                    s += x.data[((n * H + ih) * W + iw) * C + c] * l.kernel[((i * kw + j) * C + c) * F + f];
+                }
+              }
+              z[((n * OH + oh) * OW + ow) * F + f] = s;
+            }
+      const act = actOverride ?? l.activation;
+      const y = actForward(act, z, F);
+      Object.assign(cache, { z, y, act });
+      return { y: { shape: [N, OH, OW, F], data: y }, cache };
+    }
+    case 'batchnorm': {
+      const C = x.shape[x.shape.length - 1];
+      const M = x.data.length / C;
+      const mean = new Float64Array(C);
+      const vr = new Float64Array(C);
+      for (let m = 0; m < M; m++) for (let c = 0; c < C; c++) mean[c] += x.data[m * C + c];
+      for (let c = 0; c < C; c++) mean[c] /= M;
+      for (let m = 0; m < M; m++)
+        for (let c = 0; c < C; c++) {
+          const d = x.data[m * C + c] - mean[c];
+          vr[c] += d * d;
+        }
+      const invStd = new Float64Array(C);
+      for (let c = 0; c < C; c++) invStd[c] = 1 / Math.sqrt(vr[c] / M + l.epsilon);
+      const xhat = new Float64Array(x.data.length);
+      const y = new Float64Array(x.data.length);
+      for (let m = 0; m < M; m++)
+        for (let c = 0; c < C; c++) {
+          const k = m * C + c;
+          xhat[k] = (x.data[k] - mean[c]) * invStd[c];
+          y[k] = (l.gamma ? l.gamma[c] : 1) * xhat[k] + (l.beta ? l.beta[c] : 0);
+        }
+      Object.assign(cache, { xhat, invStd });
+      return { y: { shape: x.shape.slice(), data: y }, cache };
+    }
+    case 'activation': {
+      const act = actOverride ?? l.activation;
+      const z = x.data;
+      const y = actForward(act, z, x.shape[x.shape.length - 1]);
+      Object.assign(cache, { z, y, act });
+      return { y: { shape: x.shape.slice(), data: y }, cache };
+    }
+    case 'pool': {
+      const [N, H, W, C] = x.shape;
+      const [ph, pw] = l.poolSize;
+      const [sh, sw] = l.strides;
+      const gh = axisGeometry(H, ph, sh, l.padding);
+      const gw = axisGeometry(W, pw, sw, l.padding);
+      const OH = gh.out, OW = gw.out;
+      const y = new Float64Array(N * OH * OW * C);
+      const argmax = new Int32Array(y.length);
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++)
+            for (let c = 0; c < C; c++) {
+              let best = -Infinity, bi = -1, sum = 0, cnt = 0;
+              for (let i = 0; i < ph; i++) {
+                const ih = oh * sh + i - gh.before;
+                if (ih < 0 || ih >= H) continue;
+                for (let j = 0; j < pw; j++) {
+                  const iw = ow * sw + j - gw.before;
+                  if (iw < 0 || iw >= W) continue;
+                  const k = ((n * H + ih) * W + iw) * C + c;
+                  const v = x.data[k];
+                  if (v > best) { best = v; bi = k; }
+                  sum += v;
+                  cnt++;
+                }
+              }
+              const o = ((n * OH + oh) * OW + ow) * C + c;
+              if (l.op === 'max') { y[o] = best; argmax[o] = bi; } else y[o] = sum / cnt;
+            }
+      cache.argmax = argmax;
+      return { y: { shape: [N, OH, OW, C], data: y }, cache };
+    }
+    case 'globalavgpool': {
+      const [N, H, W, C] = x.shape;
+      const y = new Float64Array(N * C);
+      for (let n = 0; n < N; n++)
+        for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) y[n * C + c] += x.data[(n * H * W + p) * C + c];
+      for (let k = 0; k < y.length; k++) y[k] /= H * W;
+      return { y: { shape: [N, C], data: y }, cache };
+    }
+    case 'flatten':
+      return { y: { shape: [x.shape[0], prod(x.shape.slice(1))], data: x.data }, cache };
+    case 'dropout':
+      return { y: x, cache };
+  }
+}
+
+function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[]): { dx: Float64Array; grads: Grads } {
+  const x = cache.x;
+  switch (l.kind) {
+    case 'dense': {
+      const inDim = x.shape[x.shape.length - 1];
+      const rows = x.data.length / inDim;
+      const out = l.units;
+      const dz = actBackward(cache.act!, cache.z!, cache.y!, dy, out);
+      const dW = new Float64Array(inDim * out);
+      const db = new Float64Array(out);
+      const dx = new Float64Array(x.data.length);
+      for (let r = 0; r < rows; r++)
+        for (let o = 0; o < out; o++) {
+          const g = dz[r * out + o];
+          db[o] += g;
+          for (let i = 0; i < inDim; i++) {
+            dW[i * out + o] += x.data[r * inDim + i] * g;
+            dx[r * inDim + i] += l.kernel[i * out + o] * g;
+          }
+        }
+      return { dx, grads: { kernel: dW, bias: l.bias ? db : undefined } };
+    }
+    case 'conv2d': {
+      const [N, H, W, C] = x.shape;
+      const [kh, kw] = l.kernelSize;
+      const [sh, sw] = l.strides;
+      const F = l.filters;
+      const gh = axisGeometry(H, kh, sh, l.padding);
+      const gw = axisGeometry(W, kw, sw, l.padding);
+      const OH = gh.out, OW = gw.out;
+      const dz = actBackward(cache.act!, cache.z!, cache.y!, dy, F);
+      const dK = new Float64Array(l.kernel.length);
+      const db = new Float64Array(F);
+      const dx = new Float64Array(x.data.length);
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++)
+            for (let f = 0; f < F; f++) {
+              const g = dz[((n * OH + oh) * OW + ow) * F + f];
+              db[f] += g;
+              for (let i = 0; i < kh; i++) {
+                const ih = oh * sh + i - gh.before;
+                if (ih < 0 || ih >= H) continue;
+                for (let j = 0; j < kw; j++) {
+                  const iw = ow * sw + j - gw.before;
+                  if (iw < 0 || iw >= W) continue;
+                  for (let c = 0; c < C; c++) {
+                    const xi = ((n * H + ih) * W + iw) * C + c;
+                    const ki = ((i * kw + j) * C + c) * F + f;
+                    dK[ki] += x.data[xi] * g;
+                    dx[xi] += l.kernel[ki] * g;
+                  }
+                }
+              }
+            }
+      return { dx, grads: { kernel: dK, bias: l.bias ? db : undefined } };
+    }
+    case 'batchnorm': {
+      const C = x.shape[x.shape.length - 1];
+      const M = x.data.length / C;
+      const xhat = cache.xhat!, invStd = cache.invStd!;
+      const dgamma = new Float64Array(C), dbeta = new Float64Array(C);
+      const sumD = new Float64Array(C), sumDX = new Float64Array(C);
+      const dxhat = new Float64Array(x.data.length);
+      for (let m = 0; m < M; m++)
+        for (let c = 0; c < C; c++) {
+          const k = m * C + c;
+          dgamma[c] += dy[k] * xhat[k];
+          dbeta[c] += dy[k];
+          dxhat[k] = dy[k] * (l.gamma ? l.gamma[c] : 1);
+          sumD[c] += dxhat[k];
+          sumDX[c] += dxhat[k] * xhat[k];
+        }
+      const dx = new Float64Array(x.data.length);
+      for (let m = 0; m < M; m++)
+        for (let c = 0; c < C; c++) {
+          const k = m * C + c;
+          dx[k] = (invStd[c] / M) * (M * dxhat[k] - sumD[c] - xhat[k] * sumDX[c]);
+        }
+      return { dx, grads: { gamma: l.gamma ? dgamma : undefined, beta: l.beta ? dbeta : undefined } };
+    }
+    case 'activation':
+      return { dx: actBackward(cache.act!, cache.z!, cache.y!, dy, x.shape[x.shape.length - 1]), grads: {} };
+    case 'pool': {
+      const dx = new Float64Array(x.data.length);
+      if (l.op === 'max') {
+        for (let o = 0; o < dy.length; o++) dx[cache.argmax![o]] += dy[o];
+        return { dx, grads: {} };
+      }
+      const [N, H, W, C] = x.shape;
+      const [ph, pw] = l.poolSize;
+      const [sh, sw] = l.strides;
+      const gh = axisGeometry(H, ph, sh, l.padding);
+      const gw = axisGeometry(W, pw, sw, l.padding);
+      const [, OH, OW] = yShape;
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++)
+            for (let c = 0; c < C; c++) {
+              const cells: number[] = [];
+              for (let i = 0; i < ph; i++) {
+                const ih = oh * sh + i - gh.before;
+                if (ih < 0 || ih >= H) continue;
+                for (let j = 0; j < pw; j++) {
+                  const iw = ow * sw + j - gw.before;
+                  if (iw < 0 || iw >= W) continue;
+                  cells.push(((n * H + ih) * W + iw) * C + c);
+                }
+              }
+              const g = dy[((n * OH + oh) * OW + ow) * C + c] / cells.length;
+              for (const k of cells) dx[k] += g;
+            }
+      return { dx, grads: {} };
+    }
+    case 'globalavgpool': {
+      const [N, H, W, C] = x.shape;
+      const dx = new Float64Array(x.data.length);
+      for (let n = 0; n < N; n++)
+        for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) dx[(n * H * W + p) * C + c] = dy[n * C + c] / (H * W);
+      return { dx, grads: {} };
+    }
+    case 'flatten':
+    case 'dropout':
+      return { dx: dy, grads: {} };
+  }
+}
+
+/** Index of the layer whose softmax is dropped to get logits for softmax-ce (−1 if none). */
+function finalSoftmaxLayer(net: Net64): number {
+  for (let i = net.layers.length - 1; i >= 0; i--) {
+    const l = net.layers[i];
+    if (l.kind === 'dropout' || l.kind === 'flatten') continue;
+    if ((l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'activation') && l.activation === 'softmax') return i;
+    return -1;
+  }
+  return -1;
+}
+
+export interface ForwardResult {
+  out: T64;
+  caches: Cache[];
+  shapes: number[][];
+}
+
+/** Forward pass. With logits = true a final softmax is skipped (its input is returned). */
+export function forward(net: Net64, x: T64, logits = false): ForwardResult {
+  const skip = logits ? finalSoftmaxLayer(net) : -1;
+  let h = x;
+  const caches: Cache[] = [];
+  const shapes: number[][] = [];
+  net.layers.forEach((l, i) => {
+    const r = layerForward(l, h, i === skip ? 'linear' : null);
+    caches.push(r.cache);
+    h = r.y;
+    shapes.push(h.shape);
+  });
+  return { out: h, caches, shapes };
+}
+
+/** Loss and its gradient with respect to the network's output (logits for softmax-ce). */
+export function lossOfOutput(out: T64, y: ArrayLike<number>, loss: LossName): { loss: number; dout: Float64Array } {
+  const dout = new Float64Array(out.data.length);
+  if (loss === 'mse') {
+    if (y.length !== out.data.length) throw new Error(`mse target size ${y.length} != output size ${out.data.length}`);
+    let s = 0;
+    const n = out.data.length;
+    for (let i = 0; i < n; i++) {
+      const d = out.data[i] - y[i];
+      s += d * d;
+      dout[i] = (2 * d) / n;
+    }
+    return { loss: s / n, dout };
+  }
+  const K = out.shape[out.shape.length - 1];
+  const N = out.data.length / K;
+  if (y.length !== N) throw new Error(`softmax-ce: ${y.length} labels for ${N} rows`);
+  let s = 0;
+  for (let r = 0; r < N; r++) {
+    let m = -Infinity;
+    for (let j = 0; j < K; j++) m = Math.max(m, out.data[r * K + j]);
+    let z = 0;
+    for (let j = 0; j < K; j++) z += Math.exp(out.data[r * K + j] - m);
+    const lse = m + Math.log(z);
+    const c = y[r];
+    if (!Number.isInteger(c) || c < 0 || c >= K) throw new Error(`bad class id ${c}`);
+    s += lse - out.data[r * K + c];
+    for (let j = 0; j < K; j++) dout[r * K + j] = (Math.exp(out.data[r * K + j] - lse) - (j === c ? 1 : 0)) / N;
+  }
+  return { loss: s / N, dout };
+}
+
+export function lossOnly(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName): number {
+  return lossOfOutput(forward(net, x, loss === 'softmax-ce').out, y, loss).loss;
+}
+
+/** Loss and gradient over all trainable weights (paramRefs order). */
+export function lossAndGrad(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName): { loss: number; grads: Float64Array[]; dx: Float64Array } {
+  const f = forward(net, x, loss === 'softmax-ce');
+  const lo = lossOfOutput(f.out, y, loss);
+  let d = lo.dout;
+  const perLayer: Grads[] = new Array(net.layers.length);
+  for (let i = net.layers.length - 1; i >= 0; i--) {
+    const b = layerBackward(net.layers[i], f.caches[i], d, f.shapes[i]);
+    perLayer[i] = b.grads;
+    d = b.dx;
+  }
+  const grads = paramRefs(net).map((r) => {
+    const g = perLayer[r.layer][r.role];
+    if (!g) throw new Error(`no gradient for ${r.layerName}/${r.role}`);
+    return g;
+  });
+  return { loss: lo.loss, grads, dx: d };
+}
+
+// ---------- vector helpers ----------
+
+export function norm(vs: Float64Array[]): number {
+  let s = 0;
+  for (const v of vs) for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  return Math.sqrt(s);
+}
+
+function axpy(a: number, xs: Float64Array[], ys: Float64Array[]): Float64Array[] {
+  return ys.map((y, k) => {
+    const r = new Float64Array(y.length);
+    for (let i = 0; i < y.length; i++) r[i] = y[i] + a * xs[k][i];
+    return r;
+  });
+}
+
+// ---------- the probes ----------
+
+export interface IcsEntry {
+  layer: string;
+  l2: number;
+  cos: number;
+  /** ‖G‖ of this layer's kernel at x (reference only: the scale used for the near-zero tolerance of l2). */
+  gNorm: number;
+}
+
+export interface Probe64 {
+  loss: number;
+  gradNorm: number;
+  eta: number[];
+  lossAtEta: number[];
+  gradChange: number[];
+  betaAtEta: number[];
+  beta: number;
+  ics: IcsEntry[];
+}
+
+export function probe64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName, etas: number[], icsLr: number): Probe64 {
+  const refs = paramRefs(net);
+  const w = getParams(net);
+  const base = lossAndGrad(net, x, y, loss);
+  const g = base.grads;
+  const gradNorm = norm(g);
+  const lossAtEta: number[] = [], gradChange: number[] = [], betaAtEta: number[] = [];
+  for (const eta of etas) {
+    const moved = withParams(net, axpy(-eta, g, w));
+    const r = lossAndGrad(moved, x, y, loss);
+    lossAtEta.push(r.loss);
+    const dg = norm(r.grads.map((gi, k) => gi.map((v, i) => v - g[k][i])));
+    gradChange.push(dg);
+    betaAtEta.push(dg / (eta * gradNorm));
+  }
+  const ics: IcsEntry[] = [];
+  net.layers.forEach((l, i) => {
+    if (l.kind !== 'dense' && l.kind !== 'conv2d') return;
+    const kIdx = refs.findIndex((r) => r.layer === i && r.role === 'kernel');
+    const G = g[kIdx];
+    // Every trainable weight of every earlier layer takes one SGD step with its gradient at x.
+    const stepped = w.map((wk, k) => (refs[k].layer < i ? wk.map((v, j) => v - icsLr * g[k][j]) : wk));
+    const G2 = lossAndGrad(withParams(net, stepped), x, y, loss).grads[kIdx];
+    let d2 = 0, dot = 0, n1 = 0, n2 = 0;
+    for (let j = 0; j < G.length; j++) {
+      d2 += (G[j] - G2[j]) ** 2;
+      dot += G[j] * G2[j];
+      n1 += G[j] ** 2;
+      n2 += G2[j] ** 2;
+    }
+    ics.push({ layer: l.name, l2: Math.sqrt(d2), cos: dot / Math.sqrt(n1 * n2), gNorm: Math.sqrt(n1) });
+  });
+  return {
+    loss: base.loss,
+    gradNorm,
+    eta: etas.slice(),
+    lossAtEta,
+    gradChange,
+    betaAtEta,
+    beta: Math.max(...betaAtEta),
+    ics,
+  };
+}
