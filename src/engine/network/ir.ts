@@ -45,6 +45,8 @@ export type LayerNode =
     })
   | (LayerBase & {
       kind: 'batchnorm';
+      /** As written; must name the last axis (checked when shapes are known). */
+      axis: number;
       epsilon: number;
       momentum: number;
       center: boolean;

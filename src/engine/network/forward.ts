@@ -1,0 +1,197 @@
+// The forward pass of a NetworkSpec as TensorFlow.js ops on an explicit list of parameter tensors, so that
+// gradients, shifted weights (x − η·g) and per-layer substitutions are all plain function calls.
+
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { Activation, LayerNode } from './ir';
+import type { ShapeInfo } from './shapes';
+import { paramKey } from './load';
+
+export type TF = typeof tfc;
+export type Tensor = tfc.Tensor;
+
+export interface NoiseTensors {
+  /** s_{i,j} and m_{i,j} of Santurkar et al. Algorithm 1, shaped like the layer's output. */
+  scale: Tensor;
+  shift: Tensor;
+}
+
+export interface ForwardOptions {
+  /** Batch statistics (training mode) when true; moving statistics (inference) when false. */
+  training: boolean;
+  noise?: Map<string, NoiseTensors>;
+  moving?: Map<string, { mean: Tensor; variance: Tensor }>;
+  /** Called with every layer's output (for activation statistics). */
+  onActivation?: (layer: string, out: Tensor) => void;
+  /** Called with the batch mean and variance of every BatchNorm layer in training mode. */
+  onBatchStats?: (layer: string, mean: Tensor, variance: Tensor) => void;
+}
+
+export class ForwardModel {
+  readonly paramIndex = new Map<string, number>();
+  /** For every parameter, the position of its layer in model order. */
+  readonly paramLayerPos: number[];
+  readonly layerPos = new Map<string, number>();
+  /** Whether the last layer's softmax is left out so the output is logits (softmax cross-entropy). */
+  readonly softmaxDropped: boolean;
+
+  constructor(
+    readonly layers: LayerNode[],
+    readonly output: string,
+    readonly info: ShapeInfo,
+    logits: boolean,
+  ) {
+    layers.forEach((l, i) => this.layerPos.set(l.name, i));
+    info.params.forEach((p, i) => this.paramIndex.set(paramKey(p.layer, p.role), i));
+    this.paramLayerPos = info.params.map((p) => this.layerPos.get(p.layer)!);
+    const last = layers.find((l) => l.name === output)!;
+    this.softmaxDropped = logits && endsInSoftmax(last);
+  }
+
+  forward(tf: TF, params: Tensor[], x: Tensor, opts: ForwardOptions): Tensor {
+    const values = new Map<string, Tensor>();
+    const p = (layer: string, role: string) => {
+      const i = this.paramIndex.get(paramKey(layer, role));
+      return i === undefined ? undefined : params[i];
+    };
+    for (const l of this.layers) {
+      const ins = l.inbound.map((n) => values.get(n)!);
+      const isOut = l.name === this.output;
+      const y = this.layer(tf, l, ins, x, p, opts, isOut && this.softmaxDropped);
+      if (opts.onActivation && l.kind !== 'input') opts.onActivation(l.name, y);
+      values.set(l.name, y);
+      if (isOut) return y;
+    }
+    return values.get(this.output)!;
+  }
+
+  private layer(
+    tf: TF,
+    l: LayerNode,
+    ins: Tensor[],
+    input: Tensor,
+    p: (layer: string, role: string) => Tensor | undefined,
+    opts: ForwardOptions,
+    dropSoftmax: boolean,
+  ): Tensor {
+    const x = ins[0];
+    switch (l.kind) {
+      case 'input':
+        return input;
+      case 'dense': {
+        let y = tf.matMul(x as tfc.Tensor2D, p(l.name, 'kernel') as tfc.Tensor2D) as Tensor;
+        const b = p(l.name, 'bias');
+        if (b) y = tf.add(y, b);
+        return activate(tf, y, dropSoftmax && l.activation === 'softmax' ? 'linear' : l.activation);
+      }
+      case 'conv2d': {
+        let y = tf.conv2d(x as tfc.Tensor4D, p(l.name, 'kernel') as tfc.Tensor4D, l.strides, l.padding, 'NHWC', l.dilation) as Tensor;
+        const b = p(l.name, 'bias');
+        if (b) y = tf.add(y, b);
+        return activate(tf, y, dropSoftmax && l.activation === 'softmax' ? 'linear' : l.activation);
+      }
+      case 'batchnorm': {
+        const axes = x.shape.map((_, i) => i).slice(0, -1);
+        let mean: Tensor;
+        let variance: Tensor;
+        if (opts.training || !opts.moving?.has(l.name)) {
+          mean = tf.mean(x, axes);
+          variance = tf.mean(tf.square(tf.sub(x, mean)), axes);
+          opts.onBatchStats?.(l.name, mean, variance);
+        } else {
+          ({ mean, variance } = opts.moving.get(l.name)!);
+        }
+        let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, l.epsilon)));
+        const gamma = p(l.name, 'gamma');
+        const beta = p(l.name, 'beta');
+        if (gamma) y = tf.mul(y, gamma);
+        if (beta) y = tf.add(y, beta);
+        const noise = opts.noise?.get(l.name);
+        if (noise) y = tf.add(tf.mul(y, noise.scale), noise.shift);
+        return y;
+      }
+      case 'lpnorm': {
+        const axes = x.shape.map((_, i) => i).slice(0, -1);
+        const mean = tf.mean(x, axes);
+        const ax = tf.abs(x);
+        const norm =
+          l.p === 1 ? tf.mean(ax, axes) : l.p === 2 ? tf.sqrt(tf.mean(tf.square(x), axes)) : tf.max(ax, axes);
+        let y = tf.div(tf.sub(x, mean), tf.add(norm, l.epsilon));
+        const gamma = p(l.name, 'gamma');
+        const beta = p(l.name, 'beta');
+        if (gamma) y = tf.mul(y, gamma);
+        if (beta) y = tf.add(y, beta);
+        return y;
+      }
+      case 'activation':
+        return activate(tf, x, dropSoftmax && l.activation === 'softmax' ? 'linear' : l.activation, l.alpha);
+      case 'relu': {
+        if (l.threshold === 0 && l.negativeSlope === 0 && l.maxValue === null) return tf.relu(x);
+        let y: Tensor;
+        if (l.threshold === 0) y = l.negativeSlope === 0 ? tf.relu(x) : tf.leakyRelu(x, l.negativeSlope);
+        else {
+          const below = tf.mul(tf.sub(x, l.threshold), l.negativeSlope);
+          y = tf.where(tf.greaterEqual(x, l.threshold), x, below);
+        }
+        return l.maxValue === null ? y : tf.minimum(y, l.maxValue);
+      }
+      case 'pool':
+        return l.op === 'max'
+          ? tf.maxPool(x as tfc.Tensor4D, l.poolSize, l.strides, l.padding)
+          : tf.avgPool(x as tfc.Tensor4D, l.poolSize, l.strides, l.padding);
+      case 'globalpool':
+        return l.op === 'max' ? tf.max(x, [1, 2]) : tf.mean(x, [1, 2]);
+      case 'flatten':
+        return tf.reshape(x, [x.shape[0], -1]);
+      case 'reshape':
+        return tf.reshape(x, [x.shape[0], ...l.targetShape]);
+      case 'dropout':
+        // Identity: random masks would make L(x − η·g) differ from call to call within one step.
+        return x;
+      case 'add':
+        return tf.addN(ins);
+      case 'concatenate': {
+        const rank = x.shape.length;
+        return tf.concat(ins, l.axis < 0 ? rank + l.axis : l.axis);
+      }
+    }
+  }
+}
+
+export function endsInSoftmax(l: LayerNode): boolean {
+  return (l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'activation') && l.activation === 'softmax';
+}
+
+function activate(tf: TF, y: Tensor, a: Activation, alpha?: number): Tensor {
+  switch (a) {
+    case 'linear':
+      return y;
+    case 'relu':
+      return tf.relu(y);
+    case 'sigmoid':
+      return tf.sigmoid(y);
+    case 'tanh':
+      return tf.tanh(y);
+    case 'softmax':
+      return tf.softmax(y);
+    case 'elu':
+      return tf.elu(y);
+    case 'selu':
+      return tf.selu(y);
+    case 'softplus':
+      return tf.softplus(y);
+    case 'gelu':
+      return tf.mul(tf.mul(y, 0.5), tf.add(1, tf.erf(tf.mul(y, Math.SQRT1_2))));
+    case 'swish':
+      return tf.mul(y, tf.sigmoid(y));
+    case 'leaky_relu':
+      return tf.leakyRelu(y, alpha ?? 0.2);
+  }
+}
+
+/** Mean loss over the batch: softmax cross-entropy from logits and class ids, or mean squared error. */
+export function lossOf(tf: TF, out: Tensor, target: Tensor, loss: 'softmax-ce' | 'mse'): tfc.Scalar {
+  if (loss === 'mse') return tf.mean(tf.square(tf.sub(out, target))) as tfc.Scalar;
+  const oneHot = target.rank === 1 ? tf.oneHot(target as tfc.Tensor1D, out.shape[out.shape.length - 1]) : target;
+  const lse = tf.logSumExp(out, -1);
+  return tf.mean(tf.sub(lse, tf.sum(tf.mul(out, oneHot), -1))) as tfc.Scalar;
+}

@@ -1,0 +1,147 @@
+// Reading a network file from disk: topology, weight shards beside it, and the initial values of every
+// parameter (from the shards, or from the layers' own initializers, seeded).
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UserError } from '../errors';
+import { initialValues } from './initializers';
+import type { LayerNode, NetworkSpec, WeightSpec } from './ir';
+import { locate, parseNetworkText } from './parse';
+import { inferShapes, type ShapeInfo } from './shapes';
+
+export interface LoadedNetwork {
+  spec: NetworkSpec;
+  text: string;
+  info: ShapeInfo;
+  /** Whether the weights came from the file (else from initializers). */
+  weightsFromFile: boolean;
+}
+
+export function readNetworkFile(file: string): { spec: NetworkSpec; text: string; manifest: ReturnType<typeof parseNetworkText>['manifest'] } {
+  if (!existsSync(file)) throw new UserError(`network file not found; check the path`, file);
+  if (statSync(file).isDirectory()) throw new UserError(`this is a folder; give the model.json file inside it`, file);
+  const text = readFileSync(file, 'utf8');
+  if (text.trim() === '') throw new UserError('the network file is empty; give a model.json or a Keras model.to_json() file', file, 1, 1);
+  const { spec, manifest } = parseNetworkText(text, file);
+  return { spec: { ...spec, weights: null }, text, manifest };
+}
+
+/** Parse, infer shapes and read the weight shards (if any). */
+export function loadNetwork(file: string): LoadedNetwork {
+  const { spec, text, manifest } = readNetworkFile(file);
+  const info = inferShapes(spec.layers, file, text);
+  if (manifest && manifest.some((g) => g.weights.length > 0)) {
+    const chunks: Buffer[] = [];
+    const specs: WeightSpec[] = [];
+    for (const group of manifest) {
+      const need = group.weights.reduce((a, w) => a + 4 * w.shape.reduce((x, y) => x * y, 1), 0);
+      const bufs = group.paths.map((p) => {
+        const path = resolve(dirname(file), p);
+        if (!existsSync(path)) {
+          const at = locate(text, `"${p}"`);
+          throw new UserError(`weight shard "${p}" listed in "weightsManifest" is missing beside the model file; copy it next to ${file}`, file, at?.line, at?.column);
+        }
+        return readFileSync(path);
+      });
+      const data = Buffer.concat(bufs);
+      if (data.length < need) {
+        const at = locate(text, `"${group.paths[0]}"`);
+        throw new UserError(
+          `weight shard${group.paths.length > 1 ? 's' : ''} ${group.paths.map((p) => `"${p}"`).join(', ')} hold${group.paths.length > 1 ? '' : 's'} ${data.length} bytes but the manifest needs ${need}; the file is truncated — export the model again`,
+          file,
+          at?.line,
+          at?.column,
+        );
+      }
+      chunks.push(data.subarray(0, need));
+      specs.push(...group.weights);
+    }
+    const all = Buffer.concat(chunks);
+    spec.weights = { specs, data: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer };
+  }
+  return { spec, text, info, weightsFromFile: spec.weights !== null };
+}
+
+/** A parameter's key in the weights map: `layer/role`. */
+export const paramKey = (layer: string, role: string) => `${layer}/${role}`;
+
+/**
+ * Initial values of every trainable parameter and state tensor, keyed `layer/role`. Weights from the file
+ * where it has them; the rest from initializers seeded by (seed, layer/role).
+ */
+export function initialWeights(net: { spec: NetworkSpec; info: ShapeInfo; text?: string }, seed: number): Map<string, Float32Array> {
+  const { spec, info } = net;
+  const values = new Map<string, Float32Array>();
+  const fromFile = spec.weights ? weightsByName(spec.weights.specs, spec.weights.data) : null;
+  const layerByName = new Map(spec.layers.map((l) => [l.name, l]));
+  for (const p of [...info.params, ...info.state]) {
+    const key = paramKey(p.layer, p.role);
+    const layer = layerByName.get(p.layer)!;
+    const source = layer.derivedFrom === undefined || layer.derivedFrom === null ? p.layer : null;
+    const stored = fromFile && source ? findWeight(fromFile, source, p.role) : undefined;
+    if (fromFile && source && !stored && (p.role === 'kernel' || p.role === 'bias' || p.role === 'gamma' || p.role === 'beta')) {
+      const at = net.text ? locate(net.text, `"${p.layer}"`) : undefined;
+      throw new UserError(`weight "${p.layer}/${p.role}" is not in the weights manifest; export the model with all its weights`, spec.file, at?.line, at?.column);
+    }
+    if (stored) {
+      if (stored.shape.join() !== p.shape.join()) {
+        const at = net.text ? locate(net.text, `"${stored.name}"`) : undefined;
+        throw new UserError(
+          `weight "${stored.name}" has shape [${stored.shape.join(', ')}] in the manifest but layer "${p.layer}" needs [${p.shape.join(', ')}]; the topology and the weights do not match`,
+          spec.file,
+          at?.line,
+          at?.column,
+        );
+      }
+      values.set(key, stored.values);
+    } else {
+      values.set(key, initialValues(initializerFor(layer, p.role), p.shape, seed, key, `layer "${p.layer}"`));
+    }
+  }
+  return values;
+}
+
+function initializerFor(layer: LayerNode, role: string) {
+  if (layer.kind === 'dense' || layer.kind === 'conv2d') return role === 'kernel' ? layer.kernelInitializer : layer.biasInitializer;
+  const one = { className: 'Ones', config: {} };
+  const zero = { className: 'Zeros', config: {} };
+  return role === 'gamma' || role === 'moving_variance' ? one : zero;
+}
+
+interface StoredWeight {
+  name: string;
+  shape: number[];
+  values: Float32Array;
+}
+
+function weightsByName(specs: WeightSpec[], data: ArrayBuffer): StoredWeight[] {
+  const out: StoredWeight[] = [];
+  let offset = 0;
+  for (const s of specs) {
+    const n = s.shape.reduce((a, b) => a * b, 1);
+    let values: Float32Array;
+    if (s.dtype === 'float32') values = new Float32Array(data.slice(offset, offset + 4 * n));
+    else if (s.dtype === 'int32') values = Float32Array.from(new Int32Array(data.slice(offset, offset + 4 * n)));
+    else values = halfToFloat(new Uint16Array(data.slice(offset, offset + 2 * n)));
+    offset += (s.dtype === 'float16' ? 2 : 4) * n;
+    out.push({ name: s.name, shape: s.shape, values });
+  }
+  return out;
+}
+
+function findWeight(stored: StoredWeight[], layer: string, role: string): StoredWeight | undefined {
+  const exact = `${layer}/${role}`;
+  return stored.find((w) => w.name === exact) ?? stored.find((w) => w.name.endsWith(`/${exact}`)) ?? stored.find((w) => w.name.startsWith(`${exact}:`));
+}
+
+function halfToFloat(h: Uint16Array): Float32Array {
+  const out = new Float32Array(h.length);
+  for (let i = 0; i < h.length; i++) {
+    const v = h[i];
+    const s = v & 0x8000 ? -1 : 1;
+    const e = (v >> 10) & 0x1f;
+    const m = v & 0x3ff;
+    out[i] = e === 0 ? s * 2 ** -14 * (m / 1024) : e === 31 ? (m ? NaN : s * Infinity) : s * 2 ** (e - 15) * (1 + m / 1024);
+  }
+  return out;
+}
