@@ -22,4 +22,8 @@ export interface Dataset {
   train: DataSplit;
   /** Held-out split; may be empty (n = 0) for data that has none. */
   test: DataSplit;
+  /** One line on where the data came from and how the held-out split was made, for the report. */
+  description?: string;
+  /** Synthetic data only: the parameters it was drawn from, so tests and reports can check against them. */
+  generator?: { kind: 'gaussian'; means: Float32Array } | { kind: 'dln'; A: Float64Array };
 }
