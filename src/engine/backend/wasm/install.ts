@@ -1,0 +1,41 @@
+// Puts our wasm kernels into the global kernel registry. Must run before tf.setBackend('wasm'): the engine
+// calls every registered kernel's setupFunc on setBackend, and the matMul wrappers rely on the original
+// setupFunc binding its C entry point.
+import type { TfNamespace } from '../tfjsNode';
+import { withPretransposedOperands } from './matMul';
+import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
+import { cpuFallbackConfig, kernelsNeedingFallback } from './cpuFallback';
+
+export interface WasmKernelReport {
+  /** Kernels replaced by a wrapper around the original. */
+  wrapped: string[];
+  /** Kernels the wasm backend lacked, now implemented natively (on the wasm heap). */
+  added: string[];
+  /** Kernels the wasm backend lacked, now run on the cpu backend with copies (see cpuFallback.ts). */
+  viaCpu: string[];
+}
+
+let installed: WasmKernelReport | null = null;
+
+export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
+  if (installed) return installed;
+  const getKernel = tf.getKernel;
+  const report: WasmKernelReport = { wrapped: [], added: [], viaCpu: [] };
+  for (const name of ['BatchMatMul', '_FusedMatMul']) {
+    const original = getKernel(name, 'wasm');
+    if (!original) continue;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel(withPretransposedOperands(original, getKernel));
+    report.wrapped.push(name);
+  }
+  if (!getKernel('Conv2DBackpropFilter', 'wasm')) {
+    tf.registerKernel(conv2dBackpropFilterConfig(tf.backend_util, getKernel));
+    report.added.push('Conv2DBackpropFilter');
+  }
+  for (const name of kernelsNeedingFallback(tf)) {
+    tf.registerKernel(cpuFallbackConfig(tf, name));
+    report.viaCpu.push(name);
+  }
+  installed = report;
+  return report;
+}
