@@ -36,6 +36,8 @@ for (const [entry, outfile] of nodeEntries) {
     format: 'cjs',
     // tfjs-node is optional and native: resolved at run time where it is installed.
     external: ['vscode', '@tensorflow/tfjs-node'],
+    // tfjs-backend-cpu registers itself on import but its package.json marks that entry side-effect free.
+    ignoreAnnotations: true,
   });
 }
 for (const [entry, outfile] of browserEntries) {

@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // Thin launcher so `npx bnlens` works in a checkout: the CLI itself is bundled into dist/ by esbuild.mjs.
-require('../dist/cli.js');
+require('../dist/cli.js').runCli();
