@@ -349,3 +349,6 @@ export const MLP_FUNCTIONAL: NetSpec = {
 
 /** One Dense layer, no bias, linear: mse is a quadratic in the kernel (closed-form test). */
 export const SINGLE_DENSE: NetSpec = { name: 'single_dense', inputShape: [6], layers: [dense('dense_1', 3, 'linear', false)] };
+
+/** Two linear Dense layers (no bias), mse: ICS of the second layer has a closed form. */
+export const TWO_LINEAR: NetSpec = { name: 'two_linear', inputShape: [6], layers: [dense('dense_1', 4, 'linear', false), dense('dense_2', 3, 'linear', false)] };

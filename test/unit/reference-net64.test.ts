@@ -187,3 +187,26 @@ test('probe64 fields follow their definitions (small-η limits; ICS recomputed b
   assert.ok(l2 > 1e-4);
   assert.ok(Math.abs(p.ics[1].l2 - l2) < 1e-15);
 });
+
+test('probe64 on a single linear Dense with mse equals the quadratic closed form', () => {
+  const rng = new Rng(5);
+  const N = 9, d = 4, k = 3;
+  const W = randArr(rng, d * k), X = randArr(rng, N * d), Y = randArr(rng, N * k);
+  const net: Net64 = { inputShape: [d], layers: [{ kind: 'dense', name: 'w', units: k, activation: 'linear', kernel: W, bias: null }] };
+  const xw = (B: Float64Array) => Float64Array.from({ length: N * k }, (_, t) => { let s = 0; for (let i = 0; i < d; i++) s += X[Math.floor(t / k) * d + i] * B[i * k + (t % k)]; return s; });
+  const xt = (A: Float64Array) => Float64Array.from({ length: d * k }, (_, t) => { let s = 0; for (let n = 0; n < N; n++) s += X[n * d + Math.floor(t / k)] * A[n * k + (t % k)]; return s; });
+  const nrm = (v: Float64Array) => Math.sqrt(v.reduce((s, a) => s + a * a, 0));
+  const R = xw(W).map((v, i) => v - Y[i]);
+  const g = xt(R).map((v) => (2 * v) / (N * k));
+  const Hg = xt(xw(g)).map((v) => (2 * v) / (N * k));
+  const etas = [0.01, 0.3, 2];
+  const p = probe64(net, { shape: [N, d], data: X }, Y, 'mse', etas, 0.1);
+  const L = nrm(R) ** 2 / (N * k);
+  const close = (a: number, b: number) => assert.ok(Math.abs(a - b) <= 1e-12 * Math.max(1, Math.abs(b)), `${a} vs ${b}`);
+  close(p.loss, L);
+  close(p.gradNorm, nrm(g));
+  etas.forEach((eta, i) => {
+    close(p.gradChange[i], eta * nrm(Hg));
+    close(p.lossAtEta[i], L - eta * nrm(g) ** 2 + (eta ** 2 * nrm(xw(g)) ** 2) / (N * k));
+  });
+});
