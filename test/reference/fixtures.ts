@@ -352,3 +352,39 @@ export const SINGLE_DENSE: NetSpec = { name: 'single_dense', inputShape: [6], la
 
 /** Two linear Dense layers (no bias), mse: ICS of the second layer has a closed form. */
 export const TWO_LINEAR: NetSpec = { name: 'two_linear', inputShape: [6], layers: [dense('dense_1', 4, 'linear', false), dense('dense_2', 3, 'linear', false)] };
+
+/**
+ * Beyond the required networks: stride-2 'same' conv on an odd size (TF's asymmetric padding), BN without
+ * center / without scale, AveragePooling2D 'valid', GlobalAveragePooling2D, and a final Activation('softmax')
+ * layer whose input must serve as the logits. 7×7×2 in.
+ */
+export const CNN_EXTRA: NetSpec = {
+  name: 'cnn_extra',
+  inputShape: [7, 7, 2],
+  layers: [
+    { type: 'Conv2D', name: 'conv_s2', filters: 3, kernelSize: [3, 3], strides: [2, 2], padding: 'same', activation: 'linear', useBias: false }, // 7→4
+    { type: 'BatchNormalization', name: 'bn_nocenter', center: false },
+    { type: 'ReLU', name: 'relu_1' },
+    { type: 'AveragePooling2D', name: 'avg_valid', poolSize: [2, 2], strides: [2, 2], padding: 'valid' }, // 4→2
+    { type: 'Conv2D', name: 'conv_1x1', filters: 4, kernelSize: [1, 1], strides: [1, 1], padding: 'valid', activation: 'relu', useBias: true },
+    { type: 'BatchNormalization', name: 'bn_noscale', scale: false, epsilon: 0.005 },
+    { type: 'GlobalAveragePooling2D', name: 'gap' },
+    dense('dense_out', 3, 'linear'),
+    { type: 'Activation', name: 'softmax_out', activation: 'softmax' },
+  ],
+};
+
+/**
+ * AveragePooling2D 'same' with partial windows (TF averages over the in-bounds cells only):
+ * Conv2D(3, 3×3, stride 2, same) 7→4 → AvgPool(3×3, stride 2, same) 4→2 (windows of 9, 6, 6, 4 cells) → Flatten → Dense.
+ */
+export const AVGPOOL_SAME: NetSpec = {
+  name: 'avgpool_same',
+  inputShape: [7, 7, 2],
+  layers: [
+    { type: 'Conv2D', name: 'conv2d_1', filters: 3, kernelSize: [3, 3], strides: [2, 2], padding: 'same', activation: 'relu', useBias: true },
+    { type: 'AveragePooling2D', name: 'average_pooling2d_1', poolSize: [3, 3], strides: [2, 2], padding: 'same' },
+    { type: 'Flatten', name: 'flatten_1' },
+    dense('dense_1', 3, 'linear'),
+  ],
+};

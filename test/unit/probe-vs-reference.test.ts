@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS, Comparison, runProbe, tfjsCoreVersion } from '../reference/cli';
-import { buildFixture, CNN_BN, DLN, MLP, MLP_BN, MLP_FUNCTIONAL, type DataSpec, type NetSpec } from '../reference/fixtures';
+import { AVGPOOL_SAME, buildFixture, CNN_BN, CNN_EXTRA, DLN, MLP, MLP_BN, MLP_FUNCTIONAL, type DataSpec, type NetSpec } from '../reference/fixtures';
 import { probe64 } from '../reference/net64';
 
 interface Case {
@@ -30,6 +30,12 @@ const CASES: Case[] = [
   // float32 cannot resolve. ics-lr 0.01 for the same reason: the earlier layers' step changes G by 20–60 %.
   { spec: DLN, data: { n: 32, loss: 'mse', targetDim: 10 }, etas: [0.001, 0.003, 0.01], icsLr: 0.01 },
   { spec: MLP_FUNCTIONAL, data: { n: 32, loss: 'softmax-ce', classes: 5 }, etas: DEFAULT_ETAS, icsLr: 0.1 },
+  // Layer options beyond the required set (see CNN_EXTRA).
+  { spec: CNN_EXTRA, data: { n: 6, loss: 'softmax-ce', classes: 3 }, etas: DEFAULT_ETAS, icsLr: 0.1 },
+  // AveragePooling2D 'same' with partial windows: tfjs's forward averages over the in-bounds cells (as TF),
+  // but its AvgPoolGrad kernel (cpu, and wasm which uses it) divides by the full window size — the engine
+  // must not inherit that inconsistency.
+  { spec: AVGPOOL_SAME, data: { n: 6, loss: 'softmax-ce', classes: 3 }, etas: DEFAULT_ETAS, icsLr: 0.1 },
 ];
 
 const summary: string[] = [];
