@@ -1,0 +1,77 @@
+// Export a chart: the SVG with every computed style inlined (so it looks the same outside the webview),
+// and a PNG made by drawing that SVG onto a canvas. Only CSSOM writes (style.setProperty), never a
+// `style` attribute string, so this works under the webview's strict Content-Security-Policy.
+
+const PROPS = [
+  'fill',
+  'fill-opacity',
+  'stroke',
+  'stroke-width',
+  'stroke-opacity',
+  'stroke-dasharray',
+  'stroke-linejoin',
+  'stroke-linecap',
+  'opacity',
+  'font-family',
+  'font-size',
+  'font-weight',
+  'font-style',
+  'text-anchor',
+  'dominant-baseline',
+  'text-decoration',
+  'visibility',
+  'display',
+];
+
+export function serializeSvg(svg: SVGSVGElement, background: string): string {
+  const clone = svg.cloneNode(true) as SVGSVGElement;
+  const src = [svg as Element, ...Array.from(svg.querySelectorAll('*'))];
+  const dst = [clone as Element, ...Array.from(clone.querySelectorAll('*'))];
+  for (let i = 0; i < src.length; i++) {
+    const cs = getComputedStyle(src[i]);
+    const style = (dst[i] as SVGElement).style;
+    for (const p of PROPS) {
+      const v = cs.getPropertyValue(p);
+      if (v) style.setProperty(p, v);
+    }
+  }
+  for (const el of Array.from(clone.querySelectorAll('.bn-no-export, .bn-focus-ring'))) el.remove();
+  for (const el of Array.from(clone.querySelectorAll('[tabindex]'))) el.removeAttribute('tabindex');
+  clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
+  clone.setAttribute('version', '1.1');
+  const bg = document.createElementNS('http://www.w3.org/2000/svg', 'rect');
+  bg.setAttribute('width', '100%');
+  bg.setAttribute('height', '100%');
+  bg.setAttribute('fill', background);
+  clone.insertBefore(bg, clone.firstChild);
+  return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(clone);
+}
+
+/** PNG data URL of an SVG document, at `scale` device pixels per CSS pixel. */
+export async function svgToPng(svgText: string, width: number, height: number, scale = 2): Promise<string> {
+  const img = new Image();
+  img.width = width;
+  img.height = height;
+  img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(svgText);
+  await img.decode();
+  const canvas = document.createElement('canvas');
+  canvas.width = Math.round(width * scale);
+  canvas.height = Math.round(height * scale);
+  const ctx = canvas.getContext('2d');
+  if (!ctx) throw new Error('export: no 2D canvas context');
+  ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+  return canvas.toDataURL('image/png');
+}
+
+/** Standalone page: save through a download link. */
+export function download(filename: string, data: string, mime: string): void {
+  const url = data.startsWith('data:') ? data : URL.createObjectURL(new Blob([data], { type: mime }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.hidden = true;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  if (url.startsWith('blob:')) setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}

@@ -1,0 +1,216 @@
+// Pure data helpers shared by the charts, the webview entry and the HTML report (src/report/html.ts).
+// No DOM, no d3: everything here runs in Node too.
+import type { EngineToHost, LayerStatRecord, Report, StepRecord, SummaryRow, VariantReport } from '../src/protocol';
+
+/** A finite number (JSON turns NaN/Infinity into null, so a diverged run's numbers may be null). */
+export function isNum(v: unknown): v is number {
+  return typeof v === 'number' && Number.isFinite(v);
+}
+
+export function mean(values: (number | null | undefined)[]): number | null {
+  let s = 0;
+  let n = 0;
+  for (const v of values) if (isNum(v)) (s += v), n++;
+  return n ? s / n : null;
+}
+
+/** Range of the finite values of one probe row; null when none is finite. */
+export function band(values: readonly (number | null)[] | undefined): { lo: number; hi: number; finite: number; total: number } | null {
+  if (!values || values.length === 0) return null;
+  let lo = Infinity;
+  let hi = -Infinity;
+  let finite = 0;
+  for (const v of values) {
+    if (!isNum(v)) continue;
+    finite++;
+    if (v < lo) lo = v;
+    if (v > hi) hi = v;
+  }
+  return finite ? { lo, hi, finite, total: values.length } : null;
+}
+
+/** Exact-enough text for a value in tooltips and tables: 6 significant digits. */
+export function fmt(v: number | null | undefined, digits = 6): string {
+  if (v === null || v === undefined) return '—';
+  if (Number.isNaN(v)) return 'NaN';
+  if (!Number.isFinite(v)) return v > 0 ? '∞' : '−∞';
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e-4 && a < 1e7) return String(Number(v.toPrecision(digits)));
+  return v.toExponential(digits - 1).replace(/\.?0+e/, 'e');
+}
+
+export function fmtPercent(v: number | null | undefined): string {
+  return isNum(v) ? `${Number((v * 100).toPrecision(4))}%` : '—';
+}
+
+// ---------------------------------------------------------------- live updates
+
+/**
+ * Applies one engine event to the report in place (steps arrive one by one while a run goes).
+ * Returns the report to use from now on (a new object for 'started'/'finished') and whether anything changed.
+ */
+export function applyEvent(report: Report | null, ev: EngineToHost): { report: Report | null; changed: boolean } {
+  switch (ev.type) {
+    case 'started':
+    case 'finished':
+      return { report: ev.report, changed: true };
+    case 'step': {
+      const v = report && findVariant(report, ev.variant);
+      if (!v) return { report, changed: false };
+      insertByStep(v.steps, ev.record);
+      return { report, changed: true };
+    }
+    case 'layerStats': {
+      const v = report && findVariant(report, ev.variant);
+      if (!v) return { report, changed: false };
+      for (const r of ev.records) v.layerStats.push(r);
+      return { report, changed: ev.records.length > 0 };
+    }
+    case 'eval': {
+      const v = report && findVariant(report, ev.variant);
+      if (!v) return { report, changed: false };
+      insertByStep(v.evals, ev.record);
+      return { report, changed: true };
+    }
+    case 'diverged': {
+      const v = report && findVariant(report, ev.variant);
+      if (!v) return { report, changed: false };
+      v.diverged = ev.info;
+      return { report, changed: true };
+    }
+    case 'failed':
+      if (report) {
+        report.complete = false;
+        report.stopReason = `failed: ${ev.message}`;
+      }
+      return { report, changed: !!report };
+    case 'log':
+      return { report, changed: false };
+  }
+}
+
+function findVariant(report: Report, name: string): VariantReport | undefined {
+  return report.variants.find((v) => v.name === name);
+}
+
+function insertByStep<T extends { step: number }>(list: T[], rec: T): void {
+  const last = list[list.length - 1];
+  if (!last || last.step < rec.step) {
+    list.push(rec);
+    return;
+  }
+  const i = list.findIndex((r) => r.step >= rec.step);
+  if (list[i].step === rec.step) list[i] = rec;
+  else list.splice(i, 0, rec);
+}
+
+// ---------------------------------------------------------------- layers
+
+/** Source-layer names that have statistics in some variant, in the order of the model file. */
+export function sourceLayers(report: Report): string[] {
+  const seen = new Set<string>();
+  for (const v of report.variants) for (const r of v.layerStats) if (r.sourceLayer) seen.add(r.sourceLayer);
+  const order = report.model.layers.map((l) => l.name).filter((n) => seen.has(n));
+  for (const n of seen) if (!order.includes(n)) order.push(n);
+  return order;
+}
+
+/** The default layer: the first source layer with an ICS measurement, else the first with any statistics. */
+export function defaultLayer(report: Report): string | null {
+  const layers = sourceLayers(report);
+  for (const name of layers) {
+    for (const v of report.variants) if (v.layerStats.some((r) => r.sourceLayer === name && isNum(r.icsL2))) return name;
+  }
+  return layers[0] ?? null;
+}
+
+/**
+ * Records of one source layer in one variant.
+ * 'ics': the layer that carries the kernel (ICS is defined for parameterised layers), preferring the
+ *        layer written in the file over an inserted one.
+ * 'act': the output of the block the source layer became, i.e. the last variant layer that maps to it
+ *        (after an inserted normalisation layer, where its effect on the distribution shows).
+ */
+export function layerRecords(variant: VariantReport, sourceLayer: string, kind: 'ics' | 'act'): LayerStatRecord[] {
+  const recs = variant.layerStats.filter((r) => r.sourceLayer === sourceLayer);
+  if (recs.length === 0) return [];
+  const names = [...new Set(recs.map((r) => r.layer))];
+  const info = new Map(variant.layers.map((l, i) => [l.name, { ...l, index: i }]));
+  let chosen: string;
+  if (kind === 'ics') {
+    const withIcs = names.filter((n) => recs.some((r) => r.layer === n && isNum(r.icsL2)));
+    const pool = withIcs.length ? withIcs : names;
+    chosen = pool.find((n) => info.get(n)?.inserted === false) ?? pool[0];
+  } else {
+    chosen = names.reduce((a, b) => ((info.get(b)?.index ?? -1) > (info.get(a)?.index ?? -1) ? b : a));
+  }
+  return recs.filter((r) => r.layer === chosen).sort((a, b) => a.step - b.step);
+}
+
+// ---------------------------------------------------------------- summary
+
+/** The report's summary rows, computed from the steps for a report that has none yet (live, or partial). */
+export function summaryRows(report: Report): SummaryRow[] {
+  return report.variants.map((v) => {
+    const given = report.summary?.find((s) => s.variant === v.name);
+    return given ?? computeSummary(v);
+  });
+}
+
+export function computeSummary(v: VariantReport): SummaryRow {
+  const last = lastFinite(v.steps, (s) => s.loss);
+  const lastAcc = lastFinite(v.steps, (s) => s.accuracy);
+  const lastEval = v.evals[v.evals.length - 1];
+  const widths: number[] = [];
+  const grads: number[] = [];
+  const betas: number[] = [];
+  for (const s of v.steps) {
+    const b = band(s.lossAtEta);
+    if (b) widths.push(b.hi - b.lo);
+    const g = mean(s.gradChange);
+    if (g !== null) grads.push(g);
+    if (isNum(s.beta)) betas.push(s.beta);
+  }
+  return {
+    variant: v.name,
+    finalLoss: last,
+    finalAccuracy: lastAcc,
+    testLoss: lastEval && isNum(lastEval.loss) ? lastEval.loss : null,
+    testAccuracy: lastEval && isNum(lastEval.accuracy) ? lastEval.accuracy : null,
+    meanBandWidth: mean(widths),
+    meanGradChange: mean(grads),
+    meanBeta: mean(betas),
+    maxBeta: betas.length ? Math.max(...betas) : null,
+    diverged: v.diverged,
+  };
+}
+
+function lastFinite(steps: StepRecord[], get: (s: StepRecord) => number | null): number | null {
+  for (let i = steps.length - 1; i >= 0; i--) {
+    const x = get(steps[i]);
+    if (isNum(x)) return x;
+  }
+  return null;
+}
+
+// ---------------------------------------------------------------- summary table (shared by the webview and the HTML report)
+
+export interface SummaryColumn {
+  header: string;
+  title: string;
+  cell(row: SummaryRow): string;
+}
+
+export const SUMMARY_COLUMNS: SummaryColumn[] = [
+  { header: 'variant', title: 'Network variant', cell: (r) => r.variant },
+  { header: 'final loss', title: 'Training loss at the last finite step', cell: (r) => fmt(r.finalLoss, 4) },
+  { header: 'final acc.', title: 'Batch accuracy at the last step', cell: (r) => fmtPercent(r.finalAccuracy) },
+  { header: 'held-out loss', title: 'Loss of the last held-out evaluation', cell: (r) => fmt(r.testLoss, 4) },
+  { header: 'held-out acc.', title: 'Accuracy of the last held-out evaluation', cell: (r) => fmtPercent(r.testAccuracy) },
+  { header: 'mean band width', title: 'Mean over steps of max_η − min_η of L(x − η·g)', cell: (r) => fmt(r.meanBandWidth, 4) },
+  { header: 'mean grad. change', title: 'Mean over steps and η of ‖∇L(x − η·g) − g‖₂', cell: (r) => fmt(r.meanGradChange, 4) },
+  { header: 'mean β', title: 'Mean effective β-smoothness', cell: (r) => fmt(r.meanBeta, 4) },
+  { header: 'max β', title: 'Largest effective β-smoothness', cell: (r) => fmt(r.maxBeta, 4) },
+  { header: 'diverged', title: 'Step at which training diverged', cell: (r) => (r.diverged ? `step ${r.diverged.step}: ${r.diverged.reason}` : 'no') },
+];
