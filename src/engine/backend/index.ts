@@ -11,6 +11,7 @@ import * as tfCore from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../errors';
+import { installCpuKernels } from './cpuKernels';
 import { registerGradients } from './gradients';
 import { defaultNodeLoader, loadTfjsNode, type NodeLoader, type TfNamespace } from './tfjsNode';
 import { findWasmDir } from './wasmPaths';
@@ -113,6 +114,7 @@ async function startWasm(): Promise<TfNamespace> {
     wasmPathsSet = true;
   }
   registerGradients(tf);
+  installCpuKernels(tf); // the wasm fallback runs cpu kernels
   wasmKernels = installWasmKernels(tf);
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
   await tf.ready();
@@ -122,6 +124,7 @@ async function startWasm(): Promise<TfNamespace> {
 async function startCpu(): Promise<TfNamespace> {
   const tf = tfCore as unknown as TfNamespace;
   registerGradients(tf);
+  installCpuKernels(tf);
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
   await tf.ready();
   return tf;

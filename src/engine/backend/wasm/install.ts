@@ -4,11 +4,16 @@
 import type { TfNamespace } from '../tfjsNode';
 import { withPretransposedOperands } from './matMul';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
+import { tileConfig } from './tile';
+import { poolGradConfigs } from '../poolGrad';
+import { f32, type WasmBackendLike } from './types';
 import { cpuFallbackConfig, kernelsNeedingFallback } from './cpuFallback';
 
 export interface WasmKernelReport {
   /** Kernels replaced by a wrapper around the original. */
   wrapped: string[];
+  /** Kernels replaced by a faster implementation of ours. */
+  replaced: string[];
   /** Kernels the wasm backend lacked, now implemented natively (on the wasm heap). */
   added: string[];
   /** Kernels the wasm backend lacked, now run on the cpu backend with copies (see cpuFallback.ts). */
@@ -20,13 +25,26 @@ let installed: WasmKernelReport | null = null;
 export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
   if (installed) return installed;
   const getKernel = tf.getKernel;
-  const report: WasmKernelReport = { wrapped: [], added: [], viaCpu: [] };
+  const report: WasmKernelReport = { wrapped: [], replaced: [], added: [], viaCpu: [] };
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const original = getKernel(name, 'wasm');
     if (!original) continue;
     tf.unregisterKernel(name, 'wasm');
     tf.registerKernel(withPretransposedOperands(original, getKernel));
     report.wrapped.push(name);
+  }
+  // Replaced outright (no setup needed): a faster kernel with the same contract.
+  if (getKernel('Tile', 'wasm')) tf.unregisterKernel('Tile', 'wasm');
+  tf.registerKernel(tileConfig());
+  report.replaced.push('Tile');
+  const pools = poolGradConfigs('wasm', tf.backend_util, {
+    read: (b, t) => f32(b as WasmBackendLike, t).slice(),
+    write: (b, shape, values) => (b as WasmBackendLike).makeOutput(shape, 'float32', undefined, values),
+  });
+  for (const k of [pools.max, pools.avg]) {
+    if (getKernel(k.kernelName, 'wasm')) tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel(k);
+    report.replaced.push(k.kernelName);
   }
   if (!getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel(conv2dBackpropFilterConfig(tf.backend_util, getKernel));
