@@ -1,0 +1,163 @@
+// Our wasm kernels against direct float64 loops, and no leaks across repeated gradient calls.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Tensor } from '@tensorflow/tfjs-core';
+import { initBackend, wasmKernelReport, type TfNamespace } from '../../src/engine/backend';
+import { tileInto } from '../../src/engine/backend/wasm/tile';
+import * as ref from './backend-ref64';
+import { assertClose, rng, uniform } from './backend-helpers';
+
+let tf: TfNamespace;
+before(async () => {
+  tf = (await initBackend('wasm')).tf;
+});
+
+const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+test('the wasm kernels this module changes are in place', () => {
+  const r = wasmKernelReport()!;
+  assert.deepEqual(r.wrapped, ['BatchMatMul', '_FusedMatMul']);
+  assert.deepEqual([...r.replaced].sort(), ['AvgPoolGrad', 'MaxPoolGrad', 'Tile']);
+  assert.deepEqual(r.added, ['Conv2DBackpropFilter']);
+  assert.ok(r.viaCpu.includes('DepthwiseConv2dNativeBackpropFilter') && r.viaCpu.includes('UnsortedSegmentSum'));
+});
+
+test('transposed matMuls (rerouted to XNNPACK) equal a float64 triple loop', () => {
+  const rand = rng(7);
+  for (const [m, k, n] of [[37, 53, 29], [128, 64, 10], [1, 17, 5], [9, 1, 4]]) {
+    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+      const aShape = ta ? [k, m] : [m, k], bShape = tb ? [n, k] : [k, n];
+      const a = uniform(m * k, rand), b = uniform(k * n, rand);
+      const want = ref.matMul(ref.nd(aShape, a), ref.nd(bShape, b), ta, tb).data;
+      const got = tf.tidy(() => tf.matMul(tf.tensor(a, aShape) as never, tf.tensor(b, bShape) as never, ta, tb).dataSync());
+      assertClose(got, want, 1e-5, 1e-5, `matMul ${m}x${k}x${n} ta=${ta} tb=${tb}`);
+    }
+  }
+});
+
+test('fused matMul with transposes, bias and relu equals the float64 loop', () => {
+  const rand = rng(8);
+  const [m, k, n] = [13, 21, 8];
+  const a = uniform(m * k, rand), b = uniform(k * n, rand), bias = uniform(n, rand);
+  const prod = ref.matMul(ref.nd([k, m], a), ref.nd([n, k], b), true, true);
+  const want = ref.map(ref.binary(prod, ref.nd([n], bias), (p, q) => p + q), (v) => Math.max(v, 0)).data;
+  const got = tf.tidy(() =>
+    tf.fused.matMul({ a: tf.tensor2d(a, [k, m]), b: tf.tensor2d(b, [n, k]), transposeA: true, transposeB: true, bias: tf.tensor1d(bias), activation: 'relu' }).dataSync(),
+  );
+  assertClose(got, want, 1e-5, 1e-5, 'fused matMul');
+});
+
+test('batched (rank-3) transposed matMul keeps the original path and stays right', () => {
+  const rand = rng(9);
+  const a = uniform(2 * 5 * 3, rand), b = uniform(2 * 4 * 5, rand);
+  const got = tf.tidy(() => tf.matMul(tf.tensor3d(a, [2, 5, 3]), tf.tensor3d(b, [2, 4, 5]), true, true).dataSync());
+  for (let s = 0; s < 2; s++) {
+    const want = ref.matMul(ref.nd([5, 3], a.subarray(s * 15, s * 15 + 15)), ref.nd([4, 5], b.subarray(s * 20, s * 20 + 20)), true, true).data;
+    assertClose(got.subarray(s * 12, s * 12 + 12), want, 1e-5, 1e-5, `batch ${s}`);
+  }
+});
+
+/** Direct float64 loops for the two convolution gradients, from dW = Σ x·dy and dx = Σ dy·W. */
+function convBackprop64(x: ref.Nd, w: ref.Nd, dy: ref.Nd, stride: number, pad: ref.Padding, dil: number) {
+  const [n, h, wd, ci] = x.shape, [kh, kw, , co] = w.shape, [, oh, ow] = dy.shape;
+  const H = ref.window1d(h, kh, stride, dil, pad), W = ref.window1d(wd, kw, stride, dil, pad);
+  const dW = new Float64Array(w.data.length), dx = new Float64Array(x.data.length);
+  for (let b = 0; b < n; b++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) for (let r = 0; r < kh; r++) for (let q = 0; q < kw; q++) {
+    const y = i * stride + r * dil - H.before, xx = j * stride + q * dil - W.before;
+    if (y < 0 || y >= h || xx < 0 || xx >= wd) continue;
+    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) {
+      const g = dy.data[((b * oh + i) * ow + j) * co + o];
+      dW[((r * kw + q) * ci + c) * co + o] += x.data[((b * h + y) * wd + xx) * ci + c] * g;
+      dx[((b * h + y) * wd + xx) * ci + c] += w.data[((r * kw + q) * ci + c) * co + o] * g;
+    }
+  }
+  return { dW, dx };
+}
+
+const CONV_CASES: Array<{ x: number[]; w: number[]; stride: number; pad: ref.Padding; dil?: number }> = [
+  { x: [2, 8, 8, 3], w: [3, 3, 3, 4], stride: 1, pad: 'same' },
+  { x: [2, 9, 7, 2], w: [3, 3, 2, 5], stride: 2, pad: 'same' },
+  { x: [3, 9, 9, 4], w: [3, 3, 4, 2], stride: 2, pad: 'valid' },
+  { x: [1, 10, 10, 1], w: [5, 5, 1, 3], stride: 3, pad: 'valid' },
+  { x: [2, 6, 6, 3], w: [2, 2, 3, 3], stride: 2, pad: 'same' },
+  { x: [1, 9, 9, 2], w: [3, 3, 2, 2], stride: 1, pad: 'same', dil: 2 },
+  { x: [2, 11, 11, 2], w: [3, 2, 2, 3], stride: 1, pad: 'valid', dil: 3 },
+  // Large enough for the patch matrix to be built in two chunks of images (576 × 1600 floats per image, 4 M per chunk).
+  { x: [5, 40, 40, 64], w: [3, 3, 64, 4], stride: 1, pad: 'same' },
+];
+
+for (const c of CONV_CASES) {
+  test(`conv2d backprop filter and input on wasm equal float64 loops: x ${c.x} w ${c.w} stride ${c.stride} ${c.pad} dilation ${c.dil ?? 1}`, () => {
+    const rand = rng(sizeOf(c.x) + c.stride);
+    const x = uniform(sizeOf(c.x), rand), w = uniform(sizeOf(c.w), rand);
+    const outShape = ref.conv2d(ref.nd(c.x, x), ref.nd(c.w, w), c.stride, c.pad, c.dil ?? 1).shape;
+    const dy = uniform(sizeOf(outShape), rand);
+    const want = convBackprop64(ref.nd(c.x, x), ref.nd(c.w, w), ref.nd(outShape, dy), c.stride, c.pad, c.dil ?? 1);
+    const [gx, gw] = tf.tidy(() => {
+      const f = (xt: Tensor, wt: Tensor) => tf.sum(tf.mul(tf.conv2d(xt as never, wt as never, c.stride, c.pad, 'NHWC', c.dil ?? 1), tf.tensor(dy, outShape)));
+      return tf.grads(f as never)([tf.tensor(x, c.x), tf.tensor(w, c.w)]).map((t) => t.dataSync());
+    });
+    assertClose(gw, want.dW, 1e-5, 1e-5, 'dW');
+    assertClose(gx, want.dx, 1e-5, 1e-5, 'dx');
+  });
+}
+
+test('Tile writes dst[o] = src[o mod shape] for several shapes and dtypes', () => {
+  const cases: Array<[number[], number[]]> = [[[3], [4]], [[1, 5], [7, 1]], [[2, 3], [2, 3]], [[2, 1, 3], [1, 4, 2]], [[2, 2, 2, 2], [2, 1, 3, 1]]];
+  for (const [shape, reps] of cases) {
+    const outShape = shape.map((s, i) => s * reps[i]);
+    const src = Int32Array.from({ length: sizeOf(shape) }, (_, i) => i * 7 + 1);
+    const dst = new Int32Array(sizeOf(outShape));
+    tileInto(src, shape, dst, outShape);
+    const expected = Array.from({ length: dst.length }, (_, o) => {
+      let rem = o, srcIdx = 0, stride = 1;
+      for (let d = shape.length - 1; d >= 0; d--) {
+        const od = rem % outShape[d];
+        rem = Math.floor(rem / outShape[d]);
+        srcIdx += (od % shape[d]) * stride;
+        stride *= shape[d];
+      }
+      return src[srcIdx];
+    });
+    assert.deepEqual(Array.from(dst), expected, `tile ${shape} x ${reps}`);
+    const viaTf = tf.tidy(() => Array.from(tf.tile(tf.tensor(Float32Array.from(src), shape), reps).dataSync()));
+    assert.deepEqual(viaTf, expected, `tf.tile ${shape} x ${reps}`);
+  }
+});
+
+test('kernels run through the cpu fallback agree with the cpu backend (depthwise conv gradients, gather gradient)', async () => {
+  const rand = rng(11);
+  const x = uniform(2 * 6 * 6 * 3, rand), w = uniform(3 * 3 * 3 * 2, rand), table = uniform(5 * 4, rand);
+  const run = () =>
+    tf.tidy(() => {
+      const g1 = tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(a as never, b as never, 1, 'same'))))([tf.tensor(x, [2, 6, 6, 3]), tf.tensor(w, [3, 3, 3, 2])]);
+      const g2 = tf.grad((t: Tensor) => tf.sum(tf.square(tf.gather(t, tf.tensor1d([0, 3, 3, 1], 'int32')))))(tf.tensor(table, [5, 4]));
+      return [...g1, g2].map((t) => t.dataSync());
+    });
+  const onWasm = run();
+  await tf.setBackend('cpu');
+  const onCpu = run();
+  await tf.setBackend('wasm');
+  onWasm.forEach((g, i) => assertClose(g, onCpu[i], 1e-5, 1e-6, `gradient ${i}`));
+});
+
+test('repeated gradient calls leave neither tensors nor wasm heap blocks behind', () => {
+  const rand = rng(12);
+  const x = tf.tensor(uniform(4 * 8 * 8 * 3, rand), [4, 8, 8, 3]);
+  const w1 = tf.tensor(uniform(3 * 3 * 3 * 4, rand), [3, 3, 3, 4]);
+  const w2 = tf.tensor(uniform(16 * 10, rand), [16, 10]);
+  const loss = (a: Tensor, b: Tensor) => {
+    const h = tf.avgPool(tf.maxPool(tf.relu(tf.conv2d(x as never, a as never, 1, 'same')), 2, 2, 'same'), 2, 2, 'valid');
+    const m = tf.moments(h, [0, 1, 2]);
+    const z = tf.batchNorm(h, m.mean, m.variance, tf.zeros([4]), tf.ones([4]), 1e-3);
+    const logits = tf.matMul(tf.reshape(z, [4, 16]), b as never);
+    return tf.add(tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 10), logits), tf.sum(tf.depthwiseConv2d(x as never, tf.ones([1, 1, 3, 1]) as never, 1, 'valid')));
+  };
+  const step = () => tf.tidy(() => tf.grads(loss as never)([w1, w2]).forEach((g) => g.dataSync()));
+  step();
+  const backend = tf.engine().backend as unknown as { numDataIds(): number };
+  const tensors = tf.memory().numTensors, dataIds = backend.numDataIds();
+  for (let i = 0; i < 5; i++) step();
+  assert.equal(tf.memory().numTensors, tensors, 'tensor count');
+  assert.equal(backend.numDataIds(), dataIds, 'wasm data ids');
+});
