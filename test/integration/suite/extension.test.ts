@@ -1,0 +1,252 @@
+// End-to-end scenarios in a real extension host: the extension activates on a network file, shows located
+// diagnostics while the file is broken and clears them when fixed, hovers before and after a run, runs a
+// short analysis through `bnlens.analyze` (the real engine process), shows code lenses and the report
+// panel, stops a long run and keeps its partial report.
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import * as vscode from 'vscode';
+import type { Report } from '../../../src/protocol';
+import type { BnLensApi } from '../../../src/extension';
+
+const EXTENSION_ID = 'bnlens.bnlens';
+
+/** A tiny MLP on 8 Gaussian features: used when examples/ has no network yet, and for the broken copy. */
+const TINY_MLP = {
+  format: 'layers-model',
+  generatedBy: 'bnlens integration test',
+  modelTopology: {
+    class_name: 'Sequential',
+    config: {
+      name: 'tiny',
+      layers: [
+        { class_name: 'Dense', config: { name: 'dense_1', units: 12, activation: 'relu', use_bias: true, batch_input_shape: [null, 8] } },
+        { class_name: 'Dense', config: { name: 'dense_2', units: 3, activation: 'softmax', use_bias: true } },
+      ],
+    },
+  },
+};
+
+function sleep(ms: number) {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+async function until<T>(what: string, f: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
+  const t0 = Date.now();
+  for (;;) {
+    const v = await f();
+    if (v) return v;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function workDir(): string {
+  const ws = process.env.BNLENS_TEST_WORKSPACE || vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
+  const dir = ws && fs.existsSync(ws) ? path.join(ws, 'bnlens-it') : fs.mkdtempSync(path.join(os.tmpdir(), 'bnlens-it-'));
+  fs.mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** examples/mlp-mnist.json (copied into the workspace by the harness, or from the repo), else a tiny MLP. */
+function networkFile(dir: string): string {
+  const candidates = [
+    process.env.BNLENS_TEST_WORKSPACE && path.join(process.env.BNLENS_TEST_WORKSPACE, 'mlp-mnist.json'),
+    ...(vscode.workspace.workspaceFolders ?? []).map((f) => path.join(f.uri.fsPath, 'mlp-mnist.json')),
+    process.env.BNLENS_REPO_ROOT && path.join(process.env.BNLENS_REPO_ROOT, 'examples', 'mlp-mnist.json'),
+  ].filter((p): p is string => !!p);
+  for (const c of candidates) {
+    if (fs.existsSync(c)) {
+      const copy = path.join(dir, 'mlp-mnist.json');
+      fs.copyFileSync(c, copy);
+      return copy;
+    }
+  }
+  const f = path.join(dir, 'tiny-mlp.json');
+  fs.writeFileSync(f, JSON.stringify(TINY_MLP, null, 2));
+  return f;
+}
+
+/** Run settings small enough for seconds, at the level that wins (workspace settings when a folder is open). */
+async function setRunSettings(values: Record<string, unknown>): Promise<void> {
+  const cfg = vscode.workspace.getConfiguration('bnlens');
+  const target = vscode.workspace.workspaceFolders?.length ? vscode.ConfigurationTarget.Workspace : vscode.ConfigurationTarget.Global;
+  for (const [k, v] of Object.entries(values)) await cfg.update(k, v, target);
+}
+
+function hoverText(hovers: vscode.Hover[] | undefined): string {
+  return (hovers ?? [])
+    .flatMap((h) => h.contents)
+    .map((c) => (typeof c === 'string' ? c : 'value' in c ? c.value : ''))
+    .join('\n');
+}
+
+async function hoverAt(uri: vscode.Uri, doc: vscode.TextDocument, needle: string): Promise<string> {
+  const off = doc.getText().indexOf(needle);
+  assert.ok(off >= 0, `${needle} in ${uri.fsPath}`);
+  const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', uri, doc.positionAt(off + 2));
+  return hoverText(hovers);
+}
+
+function firstLayerName(text: string): string {
+  const m = /"class_name"\s*:\s*"(?:Dense|Conv2D)"[\s\S]*?"name"\s*:\s*"([^"]+)"/.exec(text);
+  assert.ok(m, 'a Dense or Conv2D layer in the network file');
+  return m[1];
+}
+
+describe('BatchNorm Lens extension', function () {
+  let api: BnLensApi;
+  let dir: string;
+  let file: string;
+  let uri: vscode.Uri;
+  let doc: vscode.TextDocument;
+  let layer: string;
+
+  before(async function () {
+    dir = workDir();
+    file = networkFile(dir);
+    uri = vscode.Uri.file(file);
+    doc = await vscode.workspace.openTextDocument(uri);
+    await vscode.window.showTextDocument(doc);
+    const ext = vscode.extensions.getExtension<BnLensApi>(EXTENSION_ID);
+    assert.ok(ext, `extension ${EXTENSION_ID} is installed`);
+    api = await ext.activate();
+    layer = firstLayerName(doc.getText());
+    await setRunSettings({ steps: 6, icsEvery: 2, evalEvery: 3, probeEvery: 1, etaCount: 3, batch: 16, variants: ['standard', 'batchnorm'], backend: 'cpu', seed: 1 });
+  });
+
+  after(async function () {
+    await setRunSettings({ steps: undefined, icsEvery: undefined, evalEvery: undefined, probeEvery: undefined, etaCount: undefined, batch: undefined, variants: undefined, backend: undefined, seed: undefined });
+  });
+
+  it('contributes its commands', async function () {
+    const all = await vscode.commands.getCommands(true);
+    for (const c of ['bnlens.analyze', 'bnlens.stop', 'bnlens.openReportPanel', 'bnlens.openReport', 'bnlens.saveReport', 'bnlens._test.lastReport']) {
+      assert.ok(all.includes(c), c);
+    }
+  });
+
+  it('reports a broken network file in the Problems panel at the exact place, and clears it when fixed', async function () {
+    const broken = path.join(dir, 'broken-net.json');
+    const good = JSON.stringify(TINY_MLP, null, 2);
+    fs.writeFileSync(broken, good.replace('"softmax"', '"sofmax"'));
+    const bdoc = await vscode.workspace.openTextDocument(vscode.Uri.file(broken));
+    await vscode.window.showTextDocument(bdoc);
+    const diags = await until('a BatchNorm Lens diagnostic', () => {
+      const d = vscode.languages.getDiagnostics(bdoc.uri).filter((x) => x.source === 'BatchNorm Lens');
+      return d.length ? d : null;
+    });
+    assert.equal(diags[0].severity, vscode.DiagnosticSeverity.Error);
+    assert.match(diags[0].message, /sofmax|activation/i);
+    const badLine = bdoc.getText().split('\n').findIndex((l) => l.includes('sofmax'));
+    const dense2Line = bdoc.getText().split('\n').findIndex((l) => l.includes('"dense_2"'));
+    assert.ok([badLine, dense2Line].includes(diags[0].range.start.line), `diagnostic on line ${diags[0].range.start.line + 1}`);
+
+    // A syntax error while typing moves the diagnostic to the place of the syntax error.
+    const edit = new vscode.WorkspaceEdit();
+    const at = bdoc.getText().indexOf('"units": 3,');
+    edit.replace(bdoc.uri, new vscode.Range(bdoc.positionAt(at), bdoc.positionAt(at + '"units": 3,'.length)), '"units": 3');
+    await vscode.workspace.applyEdit(edit);
+    await until('the syntax error diagnostic', () => vscode.languages.getDiagnostics(bdoc.uri).some((x) => x.source === 'BatchNorm Lens' && /JSON|syntax|expected/i.test(x.message)));
+
+    // Fixing everything clears the diagnostics.
+    const fix = new vscode.WorkspaceEdit();
+    fix.replace(bdoc.uri, new vscode.Range(bdoc.positionAt(0), bdoc.positionAt(bdoc.getText().length)), good);
+    await vscode.workspace.applyEdit(fix);
+    await until('diagnostics cleared', () => vscode.languages.getDiagnostics(bdoc.uri).filter((x) => x.source === 'BatchNorm Lens').length === 0);
+    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+  });
+
+  it('hovers a layer before any run with its shape, parameters and how to start a run', async function () {
+    await vscode.window.showTextDocument(doc);
+    const text = await hoverAt(uri, doc, `"${layer}"`);
+    assert.match(text, new RegExp(`${layer.replace(/_/g, '\\\\?_')}`));
+    assert.match(text, /output `\[null, \d+\]`/);
+    assert.match(text, /params/);
+    assert.match(text, /command:bnlens\.analyze/);
+  });
+
+  let report: Report | null = null;
+
+  it('analyzes the network with bnlens.analyze and keeps the report', async function () {
+    this.timeout(240_000);
+    report = (await vscode.commands.executeCommand<Report | null>('bnlens.analyze', uri)) ?? null;
+    assert.ok(report, 'bnlens.analyze returned a report (see the BatchNorm Lens log if not)');
+    assert.equal(report.complete, true, `complete (stopReason: ${report.stopReason})`);
+    assert.equal(report.config.steps, 6);
+    assert.equal(report.config.model, file);
+    assert.deepEqual(report.variants.map((v) => v.name), ['standard', 'batchnorm']);
+    assert.equal(report.eta.length, 3);
+    for (const v of report.variants) {
+      assert.equal(v.steps.length, 6, `${v.name}: one record per step`);
+      for (const s of v.steps) {
+        assert.ok(Number.isFinite(s.loss) && Number.isFinite(s.gradNorm) && s.lossAtEta.length === 3, `${v.name} step ${s.step}`);
+      }
+      assert.ok(v.layerStats.length > 0, `${v.name}: layer statistics`);
+    }
+    const bn = report.variants.find((v) => v.name === 'batchnorm')!;
+    assert.ok(bn.layers.some((l) => l.inserted && l.className.includes('BatchNorm')), 'the batchnorm variant inserts BatchNorm layers');
+    assert.equal(report.summary.length, 2);
+    const viaCommand = await vscode.commands.executeCommand<Report | null>('bnlens._test.lastReport', uri.toString());
+    assert.equal(viaCommand?.createdAt, report.createdAt);
+    assert.equal(api.lastReport(file)?.createdAt, report.createdAt);
+    assert.equal(api.isRunning(), false);
+  });
+
+  it('hovers a layer after the run with per-variant statistics', async function () {
+    assert.ok(report, 'needs the previous scenario');
+    const text = await hoverAt(uri, doc, `"${layer}"`);
+    assert.match(text, /\| variant \| ‖∇W‖ \| ‖W‖ \| ICS ℓ2 \| ICS cos \| act mean \| act std \|/);
+    assert.match(text, /\| standard \|/);
+    assert.match(text, /\| batchnorm \|/);
+    assert.match(text, /batchnorm\* inserts/);
+    assert.doesNotMatch(text, /command:bnlens\.analyze/);
+  });
+
+  it('shows a code lens summary above each layer', async function () {
+    assert.ok(report, 'needs the previous scenario');
+    const lenses = await until('code lenses', async () => {
+      const l = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', uri, 50);
+      const ours = (l ?? []).filter((x) => x.command?.command === 'bnlens.openReportPanel');
+      return ours.length ? ours : null;
+    });
+    assert.match(lenses[0].command!.title, /^batchnorm β̄ \S+ vs standard \S+/);
+  });
+
+  it('opens the report in an editor panel', async function () {
+    assert.ok(report, 'needs the previous scenario');
+    const before = api.panelCount();
+    await vscode.commands.executeCommand('bnlens.openReportPanel');
+    assert.equal(api.panelCount(), Math.max(before, 1));
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('stops a long run on bnlens.stop and keeps the partial report', async function () {
+    this.timeout(240_000);
+    await setRunSettings({ steps: 2000 });
+    try {
+      const done = vscode.commands.executeCommand<Report | null>('bnlens.analyze', uri);
+      await until('the run to make progress', () => (api.lastReport(file)?.variants[0]?.steps.length ?? 0) >= 2, 120_000);
+      assert.equal(api.isRunning(), true);
+      await vscode.commands.executeCommand('bnlens.stop');
+      const partial = await done;
+      assert.ok(partial, 'a partial report');
+      assert.equal(partial.complete, false);
+      assert.match(partial.stopReason ?? '', /cancel/);
+      assert.ok(partial.variants[0].steps.length >= 2);
+      assert.ok(partial.variants[0].steps.length < 2000);
+      assert.equal(api.isRunning(), false);
+    } finally {
+      await setRunSettings({ steps: 6 });
+    }
+  });
+
+  it('refuses a JSON file that is not a network', async function () {
+    const other = path.join(dir, 'not-a-net.json');
+    fs.writeFileSync(other, JSON.stringify({ name: 'pkg', version: '1.0.0' }));
+    const r = await vscode.commands.executeCommand('bnlens.analyze', vscode.Uri.file(other));
+    assert.equal(r, null);
+    assert.equal(api.isRunning(), false);
+  });
+});
