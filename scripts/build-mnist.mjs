@@ -13,7 +13,7 @@
 //   node scripts/build-mnist.mjs [out]       (default dist/mnist.bin.gz)
 
 import { createRequire } from 'node:module';
-import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
@@ -62,7 +62,10 @@ export function buildMnist(outPath) {
     }
   }
   mkdirSync(dirname(outPath), { recursive: true });
-  writeFileSync(outPath, gzipSync(out, { level: 9 }));
+  // Write then rename, so that a reader running at the same time (tests, a watch build) never sees half a file.
+  const tmp = `${outPath}.${process.pid}.tmp`;
+  writeFileSync(tmp, gzipSync(out, { level: 9 }));
+  renameSync(tmp, outPath);
   return true;
 }
 

@@ -110,6 +110,7 @@ test('dln: least squares on (x, y) recovers A, and A has roughly standard normal
   assert.ok(Math.abs(mean) < 0.1 && Math.abs(variance - 1) < 0.15, `mean ${mean}, variance ${variance}`);
 });
 
-test('dln is regression only', () => {
+test('gaussian needs two or more outputs; dln is regression only', () => {
+  throwsUserError(() => loadDataset('gaussian', { inputShape: [4], outputs: 1, loss: 'auto' }, { seed: 1 }), undefined, /2 or more/, /this one has 1/);
   throwsUserError(() => loadDataset('dln', { inputShape: [10], outputs: 10, loss: 'softmax-ce' }, { seed: 1 }), undefined, /regression/, /--loss mse/);
 });

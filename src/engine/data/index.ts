@@ -89,7 +89,10 @@ function decode(spec: string, need: DataNeed, seed: number): RawData {
       };
     }
     case 'gaussian': {
-      const classes = Math.max(need.outputs, 2);
+      if (need.outputs < 2) {
+        throw new UserError(`the gaussian data set is classification and needs a model with one output per class (2 or more), this one has ${need.outputs}; widen the last layer or use dln`);
+      }
+      const classes = need.outputs;
       const g = gaussianClusters(inputSize, classes, seed);
       return {
         name: 'gaussian',

@@ -94,6 +94,14 @@ export function parseNpy(bytes: Uint8Array, file: string, member?: string): NpyA
     throw truncated(err, what, `shape (${shape.join(', ')}) needs ${needBytes} data bytes, found ${bytes.length - dataStart}`);
   }
 
+  // Fast path for the common case (little-endian, C order, a native JS type): one copy of the bytes.
+  // Uint8Array's slice() gives a fresh, aligned buffer whatever the header length was (called through
+  // the prototype because Buffer overrides slice() to return a view into a shared pool).
+  if (little && (!fortran || shape.length < 2) && key !== 'i8' && key !== 'u8' && key !== 'b1') {
+    const copy = Uint8Array.prototype.slice.call(bytes, dataStart, dataStart + needBytes).buffer;
+    const Ctor = info.make(0).constructor as new (b: ArrayBuffer) => NpyData;
+    return { shape, dtype: key, integer: info.integer, data: new Ctor(copy) };
+  }
   const out = info.make(count);
   if (!fortran || shape.length < 2) {
     for (let i = 0, off = dataStart; i < count; i++, off += info.size) out[i] = info.read(view, off, little);
