@@ -2,9 +2,11 @@
 // every user mistake ends as one line on stderr and exit code 2, every bug as one line and exit code 1.
 
 import { reportFailure } from './cli/failure';
+import { analyzeMain } from './cli/analyze';
 import { probeMain } from './cli/probe';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
+  analyze: { run: analyzeMain, help: 'train the network and its normalization variants with the probes at every step; write the report' },
   probe: { run: probeMain, help: "the paper's measurements at the weights in a model file" },
 };
 

@@ -35,6 +35,12 @@ export interface AnalyzeConfig {
   backend: BackendChoice;
 }
 
+/**
+ * What a caller asks for: the model and only the settings it sets explicitly. The engine fills the rest,
+ * in this order: its defaults, then the network file's own `userDefinedMetadata.bnlens`, then these.
+ */
+export type AnalyzeRequest = Partial<Omit<AnalyzeConfig, 'model'>> & { model: string };
+
 /** The engine's answer for one set of weights (`bnlens probe`). */
 export interface ProbeResult {
   loss: number;
@@ -206,7 +212,7 @@ export interface SummaryRow {
 // ---------------------------------------------------------------- host → engine
 
 export type HostToEngine =
-  | { type: 'start'; config: AnalyzeConfig }
+  | { type: 'start'; config: AnalyzeRequest }
   | { type: 'cancel' };
 
 // ---------------------------------------------------------------- engine → host

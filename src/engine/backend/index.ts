@@ -8,7 +8,7 @@
 // tfjs-core, while tfjs-node is external and carries another. With node chosen, only tfjs-node's namespace
 // reaches libtensorflow, so engine code gets `tf` from here (type imports from tfjs-core are fine).
 import * as tfCore from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+import * as cpuBackendModule from '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { UserError } from '../errors';
 import { installCpuKernels } from './cpuKernels';
@@ -114,6 +114,7 @@ async function startWasm(): Promise<TfNamespace> {
     wasmPathsSet = true;
   }
   registerGradients(tf);
+  ensureCpuBackendRegistered();
   installCpuKernels(tf); // the wasm fallback runs cpu kernels
   wasmKernels = installWasmKernels(tf);
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend failed to initialise');
@@ -123,11 +124,20 @@ async function startWasm(): Promise<TfNamespace> {
 
 async function startCpu(): Promise<TfNamespace> {
   const tf = tfCore as unknown as TfNamespace;
+  ensureCpuBackendRegistered();
   registerGradients(tf);
   installCpuKernels(tf);
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend failed to initialise');
   await tf.ready();
   return tf;
+}
+
+/**
+ * Importing tfjs-backend-cpu registers the backend, but its package.json declares its Node entry free of
+ * side effects, so esbuild drops a bare `import '…'`. Using a binding keeps the module in the bundle.
+ */
+function ensureCpuBackendRegistered(): void {
+  if (typeof cpuBackendModule.MathBackendCPU !== 'function') throw new Error('@tensorflow/tfjs-backend-cpu did not load');
 }
 
 function activate(tf: TfNamespace, name: BackendName, reason: string): ActiveBackend {

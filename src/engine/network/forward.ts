@@ -135,9 +135,8 @@ export class ForwardModel {
         return l.maxValue === null ? y : tf.minimum(y, l.maxValue);
       }
       case 'pool':
-        return l.op === 'max'
-          ? tf.maxPool(x as tfc.Tensor4D, l.poolSize, l.strides, l.padding)
-          : tf.avgPool(x as tfc.Tensor4D, l.poolSize, l.strides, l.padding);
+        if (l.op === 'max') return tf.maxPool(x as tfc.Tensor4D, l.poolSize, l.strides, l.padding);
+        return l.padding === 'same' ? avgPoolSame(tf, x as tfc.Tensor4D, l.poolSize, l.strides) : tf.avgPool(x as tfc.Tensor4D, l.poolSize, l.strides, 'valid');
       case 'globalpool':
         return l.op === 'max' ? tf.max(x, [1, 2]) : tf.mean(x, [1, 2]);
       case 'flatten':
@@ -155,6 +154,34 @@ export class ForwardModel {
       }
     }
   }
+}
+
+/**
+ * Average pooling with TF's 'same' padding, averaging over the in-bounds cells only. tfjs' own AvgPoolGrad
+ * divides by the full window even where the forward pass averaged fewer cells, which gives wrong gradients
+ * at the border; padding explicitly and pooling 'valid' keeps forward and gradient consistent.
+ */
+function avgPoolSame(tf: TF, x: tfc.Tensor4D, [kh, kw]: [number, number], [sh, sw]: [number, number]): Tensor {
+  const [, h, w] = x.shape;
+  const pads = (n: number, k: number, s: number) => {
+    const out = Math.ceil(n / s);
+    const total = Math.max((out - 1) * s + k - n, 0);
+    return { out, before: Math.floor(total / 2), after: total - Math.floor(total / 2) };
+  };
+  const ph = pads(h, kh, sh);
+  const pw = pads(w, kw, sw);
+  if (ph.before + ph.after + pw.before + pw.after === 0) return tf.avgPool(x, [kh, kw], [sh, sw], 'valid');
+  const counts = new Float32Array(ph.out * pw.out);
+  for (let i = 0; i < ph.out; i++)
+    for (let j = 0; j < pw.out; j++) {
+      const r0 = i * sh - ph.before;
+      const c0 = j * sw - pw.before;
+      const rows = Math.min(r0 + kh, h) - Math.max(r0, 0);
+      const cols = Math.min(c0 + kw, w) - Math.max(c0, 0);
+      counts[i * pw.out + j] = (kh * kw) / (rows * cols);
+    }
+  const padded = tf.pad(x, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]]);
+  return tf.mul(tf.avgPool(padded, [kh, kw], [sh, sw], 'valid'), tf.tensor(counts, [1, ph.out, pw.out, 1]));
 }
 
 export function endsInSoftmax(l: LayerNode): boolean {

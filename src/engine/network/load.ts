@@ -12,29 +12,36 @@ import { inferShapes, type ShapeInfo } from './shapes';
 export interface LoadedNetwork {
   spec: NetworkSpec;
   text: string;
+  /** Analysis settings the file carries (`userDefinedMetadata.bnlens`). */
+  defaults: Record<string, unknown> | null;
   info: ShapeInfo;
   /** Whether the weights came from the file (else from initializers). */
   weightsFromFile: boolean;
 }
 
-export function readNetworkFile(file: string): { spec: NetworkSpec; text: string; manifest: ReturnType<typeof parseNetworkText>['manifest'] } {
+export function readNetworkFile(file: string): {
+  spec: NetworkSpec;
+  text: string;
+  manifest: ReturnType<typeof parseNetworkText>['manifest'];
+  defaults: Record<string, unknown> | null;
+} {
   if (!existsSync(file)) throw new UserError(`network file not found; check the path`, file);
   if (statSync(file).isDirectory()) throw new UserError(`this is a folder; give the model.json file inside it`, file);
   const text = readFileSync(file, 'utf8');
   if (text.trim() === '') throw new UserError('the network file is empty; give a model.json or a Keras model.to_json() file', file, 1, 1);
-  const { spec, manifest } = parseNetworkText(text, file);
-  return { spec: { ...spec, weights: null }, text, manifest };
+  const { spec, manifest, defaults } = parseNetworkText(text, file);
+  return { spec: { ...spec, weights: null }, text, manifest, defaults };
 }
 
 /** Parse, infer shapes and read the weight shards (if any). */
 export function loadNetwork(file: string): LoadedNetwork {
-  const { spec, text, manifest } = readNetworkFile(file);
+  const { spec, text, manifest, defaults } = readNetworkFile(file);
   const info = inferShapes(spec.layers, file, text);
   if (manifest && manifest.some((g) => g.weights.length > 0)) {
     const chunks: Buffer[] = [];
     const specs: WeightSpec[] = [];
     for (const group of manifest) {
-      const need = group.weights.reduce((a, w) => a + 4 * w.shape.reduce((x, y) => x * y, 1), 0);
+      const need = group.weights.reduce((a, w) => a + (w.dtype === 'float16' ? 2 : 4) * w.shape.reduce((x, y) => x * y, 1), 0);
       const bufs = group.paths.map((p) => {
         const path = resolve(dirname(file), p);
         if (!existsSync(path)) {
@@ -59,7 +66,7 @@ export function loadNetwork(file: string): LoadedNetwork {
     const all = Buffer.concat(chunks);
     spec.weights = { specs, data: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer };
   }
-  return { spec, text, info, weightsFromFile: spec.weights !== null };
+  return { spec, text, defaults, info, weightsFromFile: spec.weights !== null };
 }
 
 /** A parameter's key in the weights map: `layer/role`. */
@@ -69,7 +76,12 @@ export const paramKey = (layer: string, role: string) => `${layer}/${role}`;
  * Initial values of every trainable parameter and state tensor, keyed `layer/role`. Weights from the file
  * where it has them; the rest from initializers seeded by (seed, layer/role).
  */
-export function initialWeights(net: { spec: NetworkSpec; info: ShapeInfo; text?: string }, seed: number): Map<string, Float32Array> {
+export function initialWeights(
+  net: { spec: NetworkSpec; info: ShapeInfo; text?: string },
+  seed: number,
+  /** Strict: every parameter of the file's layers must be in its manifest. Variants relax this for what they add. */
+  strict = true,
+): Map<string, Float32Array> {
   const { spec, info } = net;
   const values = new Map<string, Float32Array>();
   const fromFile = spec.weights ? weightsByName(spec.weights.specs, spec.weights.data) : null;
@@ -79,11 +91,11 @@ export function initialWeights(net: { spec: NetworkSpec; info: ShapeInfo; text?:
     const layer = layerByName.get(p.layer)!;
     const source = layer.derivedFrom === undefined || layer.derivedFrom === null ? p.layer : null;
     const stored = fromFile && source ? findWeight(fromFile, source, p.role) : undefined;
-    if (fromFile && source && !stored && (p.role === 'kernel' || p.role === 'bias' || p.role === 'gamma' || p.role === 'beta')) {
+    if (strict && fromFile && source && !stored && (p.role === 'kernel' || p.role === 'bias' || p.role === 'gamma' || p.role === 'beta')) {
       const at = net.text ? locate(net.text, `"${p.layer}"`) : undefined;
       throw new UserError(`weight "${p.layer}/${p.role}" is not in the weights manifest; export the model with all its weights`, spec.file, at?.line, at?.column);
     }
-    if (stored) {
+    if (stored && (strict || stored.shape.join() === p.shape.join())) {
       if (stored.shape.join() !== p.shape.join()) {
         const at = net.text ? locate(net.text, `"${stored.name}"`) : undefined;
         throw new UserError(

@@ -12,6 +12,8 @@ export interface ParsedTopology {
   spec: Omit<NetworkSpec, 'weights'>;
   /** The weights manifest as written (tfjs files only); shards are read by loadWeights. */
   manifest: { paths: string[]; weights: WeightSpec[] }[] | null;
+  /** Analysis settings the file carries for itself: `userDefinedMetadata.bnlens` of a tfjs model.json. */
+  defaults: Record<string, unknown> | null;
 }
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -65,7 +67,8 @@ export function parseNetworkText(text: string, file: string): ParsedTopology {
   } else {
     return err(`unsupported model class "${className}": use a Sequential or functional (Model) Keras model`, className ? `"${className}"` : undefined);
   }
-  return { spec: { file, format, name, layers, outputs }, manifest };
+  const meta = isObj(r.userDefinedMetadata) ? r.userDefinedMetadata.bnlens : undefined;
+  return { spec: { file, format, name, layers, outputs }, manifest, defaults: isObj(meta) ? meta : null };
 }
 
 function isKeras3(t: Json): boolean {

@@ -1,0 +1,170 @@
+// The main job: train the network's variants side by side on the same batches, measure at every probed
+// step what Santurkar et al. measure, and build one report. A library function first — the CLI, the
+// extension's engine process and the tests are thin callers that pass onEvent and an AbortSignal.
+
+import { REPORT_SCHEMA, REPORT_VERSION, type AnalyzeConfig, type AnalyzeRequest, type EngineToHost, type Report } from '../protocol';
+import { initBackend } from './backend';
+import { DEFAULT_CONFIG, etaGrid, readConfigValues } from './config';
+import { batchIterator, BATCH_STREAM } from './data';
+import { UserError } from './errors';
+import type { LayerNode } from './network/ir';
+import { loadNetwork, type LoadedNetwork } from './network/load';
+import { paramCount } from './network/shapes';
+import { Rng } from './rng';
+import { inputShape, loadData } from './session';
+import { summarize } from './summary';
+import { VariantRun } from './train';
+import { asWrittenIsDistinct, deriveVariants } from './variants';
+import { BNLENS_VERSION } from './version';
+
+export type EventSink = (e: EngineToHost) => void;
+
+/** Defaults < the file's own `userDefinedMetadata.bnlens` < what the caller set. */
+export function resolveConfig(req: AnalyzeRequest, net: LoadedNetwork): AnalyzeConfig {
+  const fromFile = net.defaults ? readConfigValues(net.defaults, 'userDefinedMetadata.bnlens', net.spec.file) : {};
+  const given = Object.fromEntries(Object.entries(req).filter(([, v]) => v !== undefined)) as AnalyzeRequest;
+  const c: AnalyzeConfig = { ...DEFAULT_CONFIG, ...fromFile, ...given, model: req.model };
+  if (c.dataset === 'auto') c.dataset = autoDataset(net.spec.layers);
+  return c;
+}
+
+/** MNIST for 28×28 inputs, the deep-linear-network data for a network without any nonlinearity, else Gaussian clusters. */
+export function autoDataset(layers: LayerNode[]): string {
+  const shape = inputShape(layers);
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size === 784 && (shape.length === 1 || (shape[0] === 28 && shape[1] === 28))) return 'mnist';
+  const nonlinear = layers.some(
+    (l) =>
+      l.kind === 'relu' || l.kind === 'pool' || l.kind === 'batchnorm' ||
+      ((l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'activation') && l.activation !== 'linear'),
+  );
+  return nonlinear ? 'gaussian' : 'dln';
+}
+
+export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}, signal?: AbortSignal): Promise<Report> {
+  const tStart = performance.now();
+  const wallMs: Record<string, number> = {};
+  let t0 = performance.now();
+  const net = loadNetwork(req.model);
+  const config = resolveConfig(req, net);
+  const ds = loadData(net, config.dataset, config.loss, config.seed);
+  if (ds.train.n === 0) throw new UserError(`data set '${config.dataset}' has no training examples`);
+  wallMs.load = performance.now() - t0;
+
+  t0 = performance.now();
+  const backend = await initBackend(config.backend);
+  const tf = backend.tf as unknown as import('./network/forward').TF;
+  wallMs.backend = performance.now() - t0;
+
+  const names = config.variants.filter((v) => v !== 'as-written' || asWrittenIsDistinct(net.spec));
+  if (names.length < config.variants.length)
+    onEvent({ type: 'log', level: 'info', message: "variant 'as-written' left out: the file is already one of the other variants" });
+  const variants = deriveVariants(net.spec, names);
+  const etas = etaGrid(config);
+  const batchSize = Math.min(config.batch, ds.train.n);
+  if (batchSize < config.batch)
+    onEvent({ type: 'log', level: 'warn', message: `batch ${config.batch} is larger than the ${ds.train.n} training examples; using batches of ${batchSize}` });
+  const runs = variants.map((v) => new VariantRun(tf, v, net, ds, config, etas));
+
+  const report: Report = {
+    schema: REPORT_SCHEMA,
+    version: REPORT_VERSION,
+    createdAt: new Date().toISOString(),
+    complete: false,
+    stopReason: null,
+    config,
+    model: {
+      path: net.spec.file,
+      format: net.spec.format,
+      name: net.spec.name,
+      layers: net.spec.layers
+        .filter((l) => l.kind !== 'input' || existsSyntheticInput(net, l))
+        .map((l) => ({ name: l.name, className: l.className, outputShape: [null, ...net.info.shapes.get(l.name)!], params: paramCount(net.info, l.name) })),
+    },
+    dataset: {
+      name: ds.description ? `${ds.name} — ${ds.description}` : ds.name,
+      trainSize: ds.train.n,
+      testSize: ds.test.n,
+      inputShape: ds.inputShape,
+      outputs: ds.outputs,
+      loss: ds.loss,
+    },
+    run: {
+      backend: backend.name,
+      backendReason: backend.reason,
+      tfjsVersion: backend.tfjsVersion,
+      bnlensVersion: BNLENS_VERSION,
+      node: process.version,
+      platform: `${process.platform}-${process.arch}`,
+      wallMs,
+    },
+    eta: etas,
+    variants: runs.map((r) => r.report),
+    summary: [],
+  };
+  onEvent({ type: 'started', report: structuredClone(report) });
+
+  const batches = batchIterator(ds.train, batchSize, new Rng(config.seed, BATCH_STREAM));
+  const total = config.steps * runs.length;
+  let done = 0;
+  const tTrain = performance.now();
+  let stopReason: string | null = null;
+  try {
+    for (let t = 0; t < config.steps; t++) {
+      if (signal?.aborted) {
+        stopReason = 'cancelled';
+        break;
+      }
+      const b = batches.next().value!;
+      const batch = tf.tidy(() => ({
+        x: tf.tensor(b.x, [b.n, ...ds.inputShape], 'float32'),
+        y: ds.loss === 'softmax-ce' ? tf.tensor1d(b.labels!, 'int32') : tf.tensor(b.targets!, [b.n, ds.outputs], 'float32'),
+      }));
+      try {
+        for (const run of runs) {
+          if (run.diverged) {
+            done++;
+            continue;
+          }
+          if (config.evalEvery > 0 && t % config.evalEvery === 0 && t > 0) {
+            const e = await run.evaluate(t, ds.test);
+            if (e) onEvent({ type: 'eval', variant: run.variant.name, record: e });
+          }
+          const out = await run.step(t, batch, b.n);
+          done++;
+          const elapsed = performance.now() - tTrain;
+          const progress = { done, total, etaMs: done > 0 ? (elapsed / done) * (total - done) : null };
+          if (out.record) onEvent({ type: 'step', variant: run.variant.name, record: out.record, progress });
+          if (out.layerStats.length) onEvent({ type: 'layerStats', variant: run.variant.name, records: out.layerStats });
+          if (out.diverged) onEvent({ type: 'diverged', variant: run.variant.name, info: out.diverged });
+        }
+      } finally {
+        tf.dispose([batch.x, batch.y]);
+      }
+      // Let the event loop run: a cancel message or Ctrl-C arrives between steps.
+      await new Promise((r) => setImmediate(r));
+    }
+    for (const run of runs) {
+      const e = await run.evaluate(stopReason ? -1 : config.steps, ds.test);
+      if (e) {
+        if (stopReason) e.step = run.report.steps.length ? run.report.steps[run.report.steps.length - 1].step + 1 : 0;
+        onEvent({ type: 'eval', variant: run.variant.name, record: e });
+      }
+    }
+  } finally {
+    wallMs.train = performance.now() - tTrain;
+    for (const k of ['gradient', 'probe', 'ics', 'update', 'eval'] as const) wallMs[k] = runs.reduce((a, r) => a + r.wallMs[k], 0);
+    wallMs.total = performance.now() - tStart;
+    runs.forEach((r) => r.dispose());
+  }
+  report.complete = stopReason === null;
+  report.stopReason = stopReason;
+  report.summary = summarize(report);
+  onEvent({ type: 'finished', report });
+  return report;
+}
+
+/** An InputLayer that the file itself wrote (not the one the parser adds for batch_input_shape). */
+function existsSyntheticInput(net: LoadedNetwork, l: LayerNode): boolean {
+  return net.text.includes(`"${l.name}"`);
+}

@@ -1,0 +1,54 @@
+// The end-of-run summary: one row per variant, computed from the report alone, so the CLI table, the
+// HTML page and the extension show the same numbers for a report opened later.
+
+import type { Report, SummaryRow, VariantReport } from '../protocol';
+
+const finite = (xs: number[]) => xs.filter((x) => Number.isFinite(x));
+const mean = (xs: number[]) => {
+  const f = finite(xs);
+  return f.length ? f.reduce((a, b) => a + b, 0) / f.length : null;
+};
+
+export function summarizeVariant(v: VariantReport): SummaryRow {
+  const last = v.steps[v.steps.length - 1];
+  const lastEval = v.evals[v.evals.length - 1];
+  const betas = finite(v.steps.map((s) => s.beta));
+  return {
+    variant: v.name,
+    finalLoss: last ? last.loss : null,
+    finalAccuracy: last ? last.accuracy : null,
+    testLoss: lastEval ? lastEval.loss : null,
+    testAccuracy: lastEval ? lastEval.accuracy : null,
+    meanBandWidth: mean(v.steps.map((s) => Math.max(...s.lossAtEta) - Math.min(...s.lossAtEta))),
+    meanGradChange: mean(v.steps.map((s) => s.gradChange.reduce((a, b) => a + b, 0) / s.gradChange.length)),
+    meanBeta: mean(betas),
+    maxBeta: betas.length ? Math.max(...betas) : null,
+    diverged: v.diverged,
+  };
+}
+
+export function summarize(report: Report): SummaryRow[] {
+  return report.variants.map(summarizeVariant);
+}
+
+/** The summary as a fixed-width text table for the terminal. */
+export function summaryTable(rows: SummaryRow[]): string {
+  const fmt = (x: number | null, digits = 4) => (x === null ? '—' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(digits));
+  const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+  const head = ['variant', 'final loss', 'batch acc', 'test loss', 'test acc', 'loss band', 'grad change', 'mean β', 'max β', 'diverged'];
+  const body = rows.map((r) => [
+    r.variant,
+    fmt(r.finalLoss),
+    pct(r.finalAccuracy),
+    fmt(r.testLoss),
+    pct(r.testAccuracy),
+    fmt(r.meanBandWidth),
+    fmt(r.meanGradChange),
+    fmt(r.meanBeta, 3),
+    fmt(r.maxBeta, 3),
+    r.diverged ? `at step ${r.diverged.step}` : 'no',
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+}

@@ -1,0 +1,297 @@
+// One variant's training run: plain SGD (optionally with momentum) on the shared batches, with the paper's
+// probes at probed steps, ICS and layer statistics at ICS steps, held-out evaluation, and divergence
+// detection. A diverged variant keeps its last finite records and stops; the others go on.
+
+import type * as tfc from '@tensorflow/tfjs-core';
+import type { AnalyzeConfig, EvalRecord, LayerStatRecord, Moments, StepRecord, VariantLayerInfo, VariantReport } from '../protocol';
+import type { Dataset, DataSplit } from './data';
+import { ForwardModel, lossOf, type ForwardOptions, type NoiseTensors, type Tensor, type TF } from './network/forward';
+import type { LayerNode, NetworkSpec } from './network/ir';
+import { initialWeights, paramKey } from './network/load';
+import { inferShapes, paramCount, type ShapeInfo } from './network/shapes';
+import { drawNoise } from './noise';
+import { internalCovariateShift, lossAndGrads, probeAlongGradient, sumSquares, type Batch, type ProbeSetup } from './probes';
+import { Rng } from './rng';
+import { statsOf } from './stats';
+import type { Variant } from './variants';
+
+const NOISE_STREAM = 2001;
+/** Layers whose output repeats their input's values: no statistics of their own. */
+const PASS_THROUGH = new Set(['flatten', 'reshape', 'dropout', 'input']);
+
+export interface StepOutcome {
+  record: StepRecord | null;
+  layerStats: LayerStatRecord[];
+  diverged: { step: number; reason: string } | null;
+}
+
+export class VariantRun {
+  readonly report: VariantReport;
+  readonly model: ForwardModel;
+  readonly info: ShapeInfo;
+  private params: Tensor[];
+  private velocity: Tensor[] | null = null;
+  private moving = new Map<string, { mean: Tensor; variance: Tensor }>();
+  private readonly noiseRng: Rng;
+  private readonly layers: LayerNode[];
+  /** Time spent per phase, ms. */
+  readonly wallMs = { gradient: 0, probe: 0, ics: 0, update: 0, eval: 0 };
+
+  constructor(
+    private readonly tf: TF,
+    readonly variant: Variant,
+    source: { spec: NetworkSpec; text: string },
+    private readonly ds: Dataset,
+    private readonly config: AnalyzeConfig,
+    private readonly etas: number[],
+  ) {
+    this.layers = variant.layers;
+    this.info = inferShapes(variant.layers, source.spec.file, source.text);
+    this.model = new ForwardModel(variant.layers, variant.outputs[0], this.info, ds.loss === 'softmax-ce');
+    const values = initialWeights({ spec: { ...source.spec, layers: variant.layers }, info: this.info, text: source.text }, config.seed, variant.name === 'as-written');
+    this.params = this.info.params.map((p) => tf.tensor(values.get(paramKey(p.layer, p.role))!, p.shape, 'float32'));
+    for (const s of this.info.state) {
+      const entry = this.moving.get(s.layer) ?? ({} as { mean: Tensor; variance: Tensor });
+      entry[s.role === 'moving_mean' ? 'mean' : 'variance'] = tf.tensor(values.get(paramKey(s.layer, s.role))!, s.shape, 'float32');
+      this.moving.set(s.layer, entry);
+    }
+    this.noiseRng = new Rng(config.seed, NOISE_STREAM);
+    this.report = {
+      name: variant.name,
+      description: variant.description,
+      layers: variant.layers.map((l) => this.layerInfo(l)),
+      steps: [],
+      layerStats: [],
+      evals: [],
+      diverged: null,
+    };
+  }
+
+  get diverged(): boolean {
+    return this.report.diverged !== null;
+  }
+
+  private layerInfo(l: LayerNode): VariantLayerInfo {
+    return {
+      name: l.name,
+      className: l.className,
+      sourceLayer: l.derivedFrom ?? (l.kind === 'input' ? null : l.name),
+      inserted: l.derivedFrom !== undefined && l.derivedFrom !== null,
+      outputShape: [null, ...this.info.shapes.get(l.name)!],
+      params: paramCount(this.info, l.name),
+    };
+  }
+
+  /** Noise of Algorithm 1 for this step's batch, one draw per noisy BatchNorm layer. */
+  private noiseFor(batchSize: number): Map<string, NoiseTensors> | undefined {
+    const noisy = this.layers.filter((l) => l.kind === 'batchnorm' && l.noisy);
+    if (noisy.length === 0) return undefined;
+    const m = new Map<string, NoiseTensors>();
+    for (const l of noisy) {
+      const shape = [batchSize, ...this.info.shapes.get(l.name)!];
+      const units = shape[shape.length - 1];
+      const count = shape.reduce((a, b) => a * b, 1) / units;
+      const d = drawNoise(this.noiseRng, count, units);
+      m.set(l.name, { scale: this.tf.tensor(d.scale, shape), shift: this.tf.tensor(d.shift, shape) });
+    }
+    return m;
+  }
+
+  async step(t: number, batch: Batch, batchSize: number): Promise<StepOutcome> {
+    const { tf, config } = this;
+    const probe = t % config.probeEvery === 0;
+    const ics = config.icsEvery > 0 && t % config.icsEvery === 0;
+    const noise = this.noiseFor(batchSize);
+    const forward: ForwardOptions = { training: true, noise };
+    const setup: ProbeSetup = { tf, model: this.model, loss: this.ds.loss, forward };
+    let t0 = performance.now();
+    const { value, grads } = lossAndGrads(setup, this.params, batch);
+    // Batch accuracy and the BatchNorm batch statistics (for the moving averages) from one more forward pass;
+    // at ICS steps it also keeps every layer's output for the activation statistics.
+    const batchStats = new Map<string, { mean: Tensor; variance: Tensor }>();
+    const activations = new Map<string, Tensor>();
+    const accuracy = tf.tidy(() => {
+      const out = this.model.forward(tf, this.params, batch.x, {
+        ...forward,
+        onBatchStats: (name, mean, variance) => batchStats.set(name, { mean: tf.keep(mean), variance: tf.keep(variance) }),
+        onActivation: ics ? (name, y) => void activations.set(name, tf.keep(y)) : undefined,
+      });
+      return this.ds.loss === 'softmax-ce'
+        ? tf.mean(tf.cast(tf.equal(tf.argMax(out, -1), batch.y), 'float32'))
+        : tf.scalar(NaN);
+    });
+    this.wallMs.gradient += performance.now() - (t0 as number);
+    const outcome: StepOutcome = { record: null, layerStats: [], diverged: null };
+    try {
+      t0 = performance.now();
+      let loss: number;
+      let gradNorm: number;
+      let record: StepRecord | null = null;
+      const acc = (await accuracy.data())[0];
+      if (probe) {
+        const p = await probeAlongGradient(setup, this.params, grads, value, batch, this.etas);
+        loss = p.loss;
+        gradNorm = p.gradNorm;
+        record = { step: t, loss, accuracy: Number.isNaN(acc) ? null : acc, gradNorm, lossAtEta: p.lossAtEta, gradChange: p.gradChange, beta: p.beta };
+      } else {
+        const both = tf.tidy(() => tf.stack([value, tf.sqrt(sumSquares(tf, grads))]));
+        const v = await both.data();
+        both.dispose();
+        loss = v[0];
+        gradNorm = v[1];
+      }
+      this.wallMs.probe += performance.now() - t0;
+      if (!Number.isFinite(loss) || !Number.isFinite(gradNorm)) {
+        outcome.diverged = { step: t, reason: !Number.isFinite(loss) ? `loss became ${loss}` : `gradient norm became ${gradNorm}` };
+        this.report.diverged = outcome.diverged;
+        return outcome;
+      }
+      if (record) {
+        this.report.steps.push(record);
+        outcome.record = record;
+      }
+      if (ics) {
+        t0 = performance.now();
+        outcome.layerStats = await this.layerStatistics(t, setup, batch, grads, activations);
+        this.report.layerStats.push(...outcome.layerStats);
+        this.wallMs.ics += performance.now() - t0;
+      }
+      t0 = performance.now();
+      const finite = await this.update(grads, batchStats);
+      this.wallMs.update += performance.now() - t0;
+      if (!finite) {
+        outcome.diverged = { step: t, reason: 'a weight became NaN or infinite after the update' };
+        this.report.diverged = outcome.diverged;
+      }
+      return outcome;
+    } finally {
+      value.dispose();
+      grads.forEach((g) => g.dispose());
+      accuracy.dispose();
+      for (const s of batchStats.values()) tf.dispose([s.mean, s.variance]);
+      for (const a of activations.values()) a.dispose();
+      if (noise) for (const n of noise.values()) tf.dispose([n.scale, n.shift]);
+    }
+  }
+
+  /** w ← w − lr·v, v ← μ·v + g (v = g for plain SGD); moving statistics follow the batch ones. */
+  private async update(grads: Tensor[], batchStats: Map<string, { mean: Tensor; variance: Tensor }>): Promise<boolean> {
+    const { tf, config } = this;
+    let step = grads;
+    if (config.momentum > 0) {
+      const v = this.velocity ? this.velocity.map((vi, i) => tf.add(tf.mul(vi, config.momentum), grads[i])) : grads.map((g) => tf.clone(g));
+      this.velocity?.forEach((x) => x.dispose());
+      this.velocity = v;
+      step = v;
+    }
+    const next = this.params.map((p, i) => tf.tidy(() => tf.sub(p, tf.mul(step[i], config.lr))));
+    this.params.forEach((p) => p.dispose());
+    this.params = next;
+    for (const [name, s] of batchStats) {
+      const layer = this.layers.find((l) => l.name === name);
+      const m = layer && layer.kind === 'batchnorm' ? layer.momentum : 0.99;
+      const old = this.moving.get(name);
+      if (!old) continue;
+      const mean = tf.tidy(() => tf.add(tf.mul(old.mean, m), tf.mul(s.mean, 1 - m)));
+      const variance = tf.tidy(() => tf.add(tf.mul(old.variance, m), tf.mul(s.variance, 1 - m)));
+      tf.dispose([old.mean, old.variance]);
+      this.moving.set(name, { mean, variance });
+    }
+    const ss = sumSquares(tf, this.params);
+    const v = (await ss.data())[0];
+    ss.dispose();
+    return Number.isFinite(v);
+  }
+
+  private async layerStatistics(
+    t: number,
+    setup: ProbeSetup,
+    batch: Batch,
+    grads: Tensor[],
+    activations: Map<string, Tensor>,
+  ): Promise<LayerStatRecord[]> {
+    const { tf } = this;
+    const icsEntries = await internalCovariateShift(setup, this.params, grads, batch, this.config.lr);
+    const ics = new Map(icsEntries.map((e) => [e.layer, e]));
+    const records: LayerStatRecord[] = [];
+    for (const l of this.layers) {
+      if (PASS_THROUGH.has(l.kind)) continue;
+      const act = activations.get(l.name);
+      if (!act) continue;
+      const values = (await act.data()) as Float32Array;
+      const s = statsOf(values);
+      const k = this.model.paramIndex.get(paramKey(l.name, 'kernel'));
+      const g = this.model.paramIndex.get(paramKey(l.name, 'gamma'));
+      const b = this.model.paramIndex.get(paramKey(l.name, 'beta'));
+      const norms = k !== undefined ? await this.norms([this.params[k], grads[k]]) : null;
+      const rec: LayerStatRecord = {
+        step: t,
+        layer: l.name,
+        sourceLayer: l.derivedFrom ?? l.name,
+        icsL2: ics.get(l.name)?.l2 ?? null,
+        icsCos: ics.get(l.name)?.cos ?? null,
+        actMean: s.mean,
+        actStd: s.std,
+        hist: s.hist,
+        weightNorm: norms ? norms[0] : null,
+        gradNorm: norms ? norms[1] : null,
+      };
+      if (g !== undefined) rec.gamma = moments((await this.params[g].data()) as Float32Array);
+      if (b !== undefined) rec.beta = moments((await this.params[b].data()) as Float32Array);
+      records.push(rec);
+    }
+    return records;
+  }
+
+  private async norms(ts: Tensor[]): Promise<number[]> {
+    const { tf } = this;
+    const n = tf.tidy(() => tf.stack(ts.map((t) => tf.norm(t))));
+    const v = Array.from(await n.data());
+    n.dispose();
+    return v;
+  }
+
+  /** Held-out loss and accuracy with the moving statistics (inference mode), in chunks. */
+  async evaluate(step: number, split: DataSplit): Promise<EvalRecord | null> {
+    if (split.n === 0 || this.diverged) return null;
+    const { tf, ds } = this;
+    const t0 = performance.now();
+    const chunk = 1000;
+    const width = split.x.length / split.n;
+    let lossSum = 0;
+    let correct = 0;
+    for (let start = 0; start < split.n; start += chunk) {
+      const end = Math.min(split.n, start + chunk);
+      const n = end - start;
+      const r = tf.tidy(() => {
+        const x = tf.tensor(split.x.subarray(start * width, end * width), [n, ...ds.inputShape]);
+        const y = ds.loss === 'softmax-ce' ? tf.tensor1d(split.labels!.subarray(start, end), 'int32') : tf.tensor(split.targets!.subarray(start * ds.outputs, end * ds.outputs), [n, ds.outputs]);
+        const out = this.model.forward(tf, this.params, x, { training: false, moving: this.moving });
+        const loss = lossOf(tf, out, y, ds.loss);
+        const acc = ds.loss === 'softmax-ce' ? tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), y), 'float32')) : tf.scalar(0);
+        return tf.stack([loss, acc]);
+      });
+      const v = await r.data();
+      r.dispose();
+      lossSum += v[0] * n;
+      correct += v[1];
+    }
+    this.wallMs.eval += performance.now() - t0;
+    const rec: EvalRecord = { step, loss: lossSum / split.n, accuracy: ds.loss === 'softmax-ce' ? correct / split.n : null };
+    this.report.evals.push(rec);
+    return rec;
+  }
+
+  dispose(): void {
+    this.tf.dispose(this.params);
+    this.velocity?.forEach((v) => v.dispose());
+    for (const m of this.moving.values()) this.tf.dispose([m.mean, m.variance]);
+  }
+}
+
+function moments(v: Float32Array): Moments {
+  const s = statsOf(v);
+  return { mean: s.mean, std: s.std, min: s.hist.min, max: s.hist.max };
+}
+
+export type { tfc };
