@@ -136,7 +136,7 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
 /** A workspace folder: a copy of examples/ plus a .vscode/settings.json with small, fast settings. */
 export function makeWorkspace(settings: Record<string, unknown> = {}): string {
   const ws = mkTemp('ws');
-  const examples = path.join(repoRoot, 'examples');
+  const examples = process.env.BNLENS_EXAMPLES_DIR || path.join(repoRoot, 'examples');
   if (fs.existsSync(examples)) fs.cpSync(examples, ws, { recursive: true });
   fs.mkdirSync(path.join(ws, '.vscode'), { recursive: true });
   fs.writeFileSync(path.join(ws, '.vscode', 'settings.json'), JSON.stringify(settings, null, 2));

@@ -1,0 +1,300 @@
+// End to end in a real VS Code workbench: code-server 4.100.3 (real Node extension host) with the packaged
+// .vsix installed, driven by Debian's Chromium through playwright-core, as a person would use it:
+// open a network file, run "Analyze BatchNorm" from the palette, watch the side bar charts draw both
+// default variants, hover a layer for its statistics, export a chart through the save dialog.
+// Screenshots of each stage go to test-artifacts/e2e/.
+//
+//   node --import tsx --test test/e2e/vscode-e2e.test.ts
+// Env: BNLENS_VSIX=path (use this .vsix instead of packaging), BNLENS_E2E_EXAMPLE=name.json (which
+// example to open; default: the first examples/*.json with Dense/Conv layers).
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Browser, FrameLocator, Page } from 'playwright-core';
+import { launchChromium } from '../harness/browser';
+import {
+  CodeServer, ensureCodeServer, extensionId, installExtension, makeWorkspace, mkTemp, repoRoot, startCodeServer,
+} from '../harness/codeServer';
+
+const artifacts = path.join(repoRoot, 'test-artifacts', 'e2e');
+// Workspace settings: a small, fast run.
+const SETTINGS = {
+  'bnlens.steps': 8,
+  'bnlens.icsEvery': 2,
+  'bnlens.evalEvery': 4,
+};
+// User settings: a quiet workbench (no walkthrough, tips or telemetry) so the test sees only its own UI.
+const USER_SETTINGS = {
+  'workbench.startupEditor': 'none',
+  'workbench.welcomePage.walkthroughs.openOnInstall': false,
+  'workbench.tips.enabled': false,
+  'extensions.ignoreRecommendations': true,
+  'telemetry.telemetryLevel': 'off',
+  'security.workspace.trust.enabled': false,
+  'editor.hover.delay': 150,
+};
+const ANALYZE_TIMEOUT_MS = Number(process.env.BNLENS_E2E_ANALYZE_TIMEOUT_MS ?? 240_000);
+
+let server: CodeServer | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let workspace: string;
+let userDataDir: string;
+let example: { file: string; layer: string };
+let shot = 0;
+let broken: string | null = null;
+
+async function screenshot(name: string): Promise<void> {
+  shot++;
+  await page.screenshot({ path: path.join(artifacts, `${String(shot).padStart(2, '0')}-${name}.png`) }).catch(() => undefined);
+}
+
+/** Each stage needs the ones before it: once one fails the rest fail at once, saying why. */
+async function stage(name: string, fn: () => Promise<void>): Promise<void> {
+  if (broken) throw new Error(`not run: the earlier stage "${broken}" failed`);
+  try {
+    await fn();
+    await screenshot(name);
+  } catch (e) {
+    broken = name;
+    await screenshot(`${name}-FAILED`);
+    throw e;
+  }
+}
+
+function packageVsix(): string {
+  if (process.env.BNLENS_VSIX) return path.resolve(process.env.BNLENS_VSIX);
+  const out = path.join(mkTemp('vsix'), 'bnlens.vsix');
+  const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'package-vsix.mjs'), '--out', out], {
+    cwd: repoRoot, encoding: 'utf8',
+  });
+  fs.writeFileSync(path.join(artifacts, 'package.log'), `${r.stdout}\n${r.stderr}`);
+  if (r.status !== 0 || !fs.existsSync(out)) throw new Error(`npm run package failed:\n${r.stdout}\n${r.stderr}`);
+  return out;
+}
+
+/** Names of the layers written in a network file (tfjs-layers model.json or a Keras topology). */
+function layerNames(json: unknown): { name: string; className: string }[] {
+  const found: { name: string; className: string }[] = [];
+  const walk = (o: unknown) => {
+    if (!o || typeof o !== 'object') return;
+    if (Array.isArray(o)) return o.forEach(walk);
+    const r = o as Record<string, unknown>;
+    const cfg = r.config as Record<string, unknown> | undefined;
+    if (typeof r.class_name === 'string' && cfg && typeof cfg.name === 'string') found.push({ name: cfg.name, className: r.class_name });
+    for (const v of Object.values(r)) walk(v);
+  };
+  walk(json);
+  return found;
+}
+
+function pickExample(ws: string): { file: string; layer: string } {
+  const files = fs.readdirSync(ws).filter((f) => f.endsWith('.json')).sort();
+  const wanted = process.env.BNLENS_E2E_EXAMPLE;
+  const candidates = wanted ? [wanted] : files;
+  for (const f of candidates) {
+    try {
+      const layers = layerNames(JSON.parse(fs.readFileSync(path.join(ws, f), 'utf8')));
+      const l = layers.find((x) => /^(Dense|Conv2D)$/.test(x.className));
+      if (l) return { file: f, layer: l.name };
+    } catch { /* not a network file */ }
+  }
+  throw new Error(`no example network (a .json with Dense/Conv2D layers) in examples/: found ${files.join(', ') || 'nothing'}`);
+}
+
+async function runCommand(title: string): Promise<void> {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(`>${title}`);
+  const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await page.keyboard.press('Enter');
+}
+
+/** The charts webview of this extension (the side bar view), inner document. */
+function chartsFrame(): FrameLocator {
+  return page
+    .frameLocator(`iframe.webview.ready[src*="extensionId=${extensionId()}"]`)
+    .first()
+    .frameLocator('#active-frame');
+}
+
+describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 60_000 }, () => {
+  before(async () => {
+    fs.mkdirSync(artifacts, { recursive: true });
+    for (const f of fs.readdirSync(artifacts)) if (f.endsWith('.png')) fs.rmSync(path.join(artifacts, f));
+    ensureCodeServer();
+    const vsix = packageVsix();
+    const tmp = mkTemp('e2e');
+    userDataDir = path.join(tmp, 'user-data');
+    const extensionsDir = path.join(tmp, 'extensions');
+    installExtension(vsix, extensionsDir, userDataDir);
+    fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
+    fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
+    workspace = makeWorkspace(SETTINGS);
+    server = await startCodeServer({ userDataDir, extensionsDir, workspace, logFile: path.join(artifacts, 'code-server.log') });
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+    const consoleLog = fs.createWriteStream(path.join(artifacts, 'browser-console.log'));
+    page.on('console', (m) => consoleLog.write(`[${m.type()}] ${m.text()}\n`));
+  });
+
+  after(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('opens the workbench with the extension installed', async () => {
+    await stage('workbench', async () => {
+      await page.goto(`${server!.url}?folder=${encodeURIComponent(workspace)}`);
+      await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+      await page.waitForSelector('.activitybar', { timeout: 30_000 });
+      // The extension's view container is in the activity bar.
+      await page.locator('.activitybar .action-item a[aria-label*="BatchNorm"]').first().waitFor({ timeout: 30_000 });
+    });
+  });
+
+  it('lists "Analyze BatchNorm" in the command palette', async () => {
+    await stage('palette', async () => {
+      await page.keyboard.press('F1');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill('>Analyze BatchNorm');
+      const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Analyze BatchNorm' }).first();
+      await row.waitFor({ timeout: 10_000 });
+      assert.match((await row.textContent()) ?? '', /BatchNorm Lens: Analyze BatchNorm/);
+      await screenshot('palette-open');
+      await page.keyboard.press('Escape');
+    });
+  });
+
+  it('opens an example network with Ctrl+P', async () => {
+    await stage('open-network', async () => {
+      example = pickExample(workspace);
+      await page.keyboard.press('Control+P');
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      await input.fill(example.file);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: example.file }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      await page.locator(`.tabs-container .tab[aria-label*="${example.file}"]`).first().waitFor({ timeout: 15_000 });
+      await page.locator('.monaco-editor .view-line').first().waitFor({ timeout: 15_000 });
+    });
+  });
+
+  it('activates the extension', async () => {
+    await stage('activated', async () => {
+      // The remote extension host logs each activation; opening a network file must activate ours.
+      const id = extensionId();
+      const deadline = Date.now() + 30_000;
+      const logs = path.join(userDataDir, 'logs');
+      let seen = false;
+      while (!seen && Date.now() < deadline) {
+        const files = fs.existsSync(logs)
+          ? (fs.readdirSync(logs, { recursive: true }) as string[]).filter((f) => f.endsWith('exthost.log'))
+          : [];
+        seen = files.some((f) => fs.readFileSync(path.join(logs, f), 'utf8').includes(`ExtensionService#_doActivateExtension ${id}`));
+        if (!seen) await new Promise((r) => setTimeout(r, 500));
+      }
+      assert.ok(seen, `no activation of ${id} in the extension host log`);
+    });
+  });
+
+  it('runs Analyze BatchNorm and draws both default variants in the side bar charts', async () => {
+    await stage('analyze', async () => {
+      await runCommand('Analyze BatchNorm');
+      const frame = chartsFrame();
+      const card = frame.locator('section.bn-card[data-chart="loss-landscape"]');
+      await card.waitFor({ timeout: 60_000 });
+      await screenshot('analyze-started');
+      for (const variant of ['standard', 'batchnorm']) {
+        await card.locator(`.bn-legend-item[data-variant="${variant}"]`).first().waitFor({ timeout: ANALYZE_TIMEOUT_MS });
+      }
+      // Wait for the run to finish: every variant's line in the training chart has a drawn path.
+      const training = frame.locator('section.bn-card[data-chart="training"]');
+      const deadline = Date.now() + ANALYZE_TIMEOUT_MS;
+      let drawn: Record<string, number> = {};
+      while (Date.now() < deadline) {
+        drawn = await training.evaluate((el) => {
+          const out: Record<string, number> = {};
+          for (const p of Array.from(el.querySelectorAll('path.series.line[data-variant]'))) {
+            const v = p.getAttribute('data-variant')!;
+            const d = p.getAttribute('d') ?? '';
+            out[v] = Math.max(out[v] ?? 0, (d.match(/[LC]/g) ?? []).length);
+          }
+          return out;
+        });
+        const status = await frame.locator('.bn-status').textContent().catch(() => '');
+        if ((drawn.standard ?? 0) >= 2 && (drawn.batchnorm ?? 0) >= 2 && !/running|step \d+ of/i.test(status ?? '')) break;
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      assert.ok((drawn.standard ?? 0) >= 2, `no drawn line for "standard": ${JSON.stringify(drawn)}`);
+      assert.ok((drawn.batchnorm ?? 0) >= 2, `no drawn line for "batchnorm": ${JSON.stringify(drawn)}`);
+      const lossLines = await card.locator('path.series[data-variant]').count();
+      assert.ok(lossLines >= 2, 'the loss landscape chart has no series');
+    });
+  });
+
+  it('shows the layer statistics in a hover over a layer name', async () => {
+    await stage('hover', async () => {
+      const text = fs.readFileSync(path.join(workspace, example.file), 'utf8');
+      const line = text.slice(0, text.indexOf(`"${example.layer}"`)).split('\n').length;
+      const editor = page.locator('.monaco-editor').first();
+      await editor.click({ position: { x: 200, y: 100 } });
+      await page.keyboard.press('Control+G');
+      await page.locator('.quick-input-widget input').fill(`:${line}`);
+      await page.keyboard.press('Enter');
+      const token = editor.locator('.view-line span span', { hasText: `"${example.layer}"` }).first();
+      await token.waitFor({ timeout: 10_000 });
+      const hover = page.locator('.monaco-hover-content', { hasText: example.layer });
+      for (let i = 0; i < 5 && !(await hover.count()); i++) {
+        await page.mouse.move(0, 0);
+        await token.hover();
+        await hover.first().waitFor({ timeout: 5_000 }).catch(() => undefined);
+      }
+      const content = (await hover.first().textContent({ timeout: 5_000 })) ?? '';
+      fs.writeFileSync(path.join(artifacts, 'hover.txt'), content);
+      assert.match(content, /standard/);
+      assert.match(content, /batchnorm/);
+      assert.match(content, /ICS/);
+    });
+  });
+
+  for (const format of ['svg', 'png'] as const) {
+    it(`exports a chart as ${format.toUpperCase()} through the save dialog`, async () => {
+      await stage(`export-${format}`, async () => {
+        await page.keyboard.press('Escape');
+        const target = path.join(workspace, `loss-landscape-e2e.${format}`);
+        const frame = chartsFrame();
+        await frame.locator(`section.bn-card[data-chart="loss-landscape"] button[data-export="${format}"]`).click();
+        // code-server's save dialog is the quick-input "simple file dialog": type the path, press Enter.
+        const input = page.locator('.quick-input-widget input');
+        await input.waitFor({ state: 'visible', timeout: 15_000 });
+        await screenshot(`export-${format}-dialog`);
+        await input.fill(target);
+        await page.keyboard.press('Enter');
+        const deadline = Date.now() + 15_000;
+        while (!fs.existsSync(target) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 250));
+          // The dialog may first complete the path; a second Enter then accepts it.
+          if (!fs.existsSync(target) && (await input.isVisible())) await page.keyboard.press('Enter').catch(() => undefined);
+        }
+        assert.ok(fs.existsSync(target), `${target} was not written`);
+        const buf = fs.readFileSync(target);
+        if (format === 'svg') {
+          const s = buf.toString('utf8');
+          assert.match(s, /<svg[\s>]/);
+          assert.match(s, /<\/svg>\s*$/);
+          assert.match(s, /data-variant="batchnorm"|batchnorm/);
+        } else {
+          assert.deepEqual([...buf.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+          assert.ok(buf.length > 1000, `PNG of ${buf.length} bytes`);
+        }
+        fs.copyFileSync(target, path.join(artifacts, path.basename(target)));
+      });
+    });
+  }
+});
