@@ -4,6 +4,7 @@ import * as esbuild from 'esbuild';
 import { existsSync, mkdirSync, copyFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { buildMnist } from './scripts/build-mnist.mjs';
 
 const root = dirname(fileURLToPath(import.meta.url));
 const watch = process.argv.includes('--watch');
@@ -53,6 +54,8 @@ function copyWasm() {
 }
 
 copyWasm();
+// The 10,000 MNIST digits of the `mnist` package, converted once into the compact file the engine reads.
+buildMnist(join(root, 'dist', 'mnist.bin.gz'));
 if (watch) {
   for (const b of builds) (await esbuild.context(b)).watch();
 } else {

@@ -1,0 +1,43 @@
+// The engine process the extension forks: it runs one analysis and streams EngineToHost events over the
+// IPC channel. Training never runs on the extension host's thread; cancelling aborts at the end of a step
+// and still sends the partial report.
+
+import type { EngineToHost, HostToEngine } from '../protocol';
+import { analyze } from './analyze';
+import { isUserError } from './errors';
+
+const send = (m: EngineToHost) => process.send?.(m);
+const controller = new AbortController();
+let running = false;
+
+process.on('message', (raw: unknown) => {
+  const m = raw as HostToEngine;
+  if (m?.type === 'cancel') {
+    controller.abort();
+    if (!running) process.exit(0);
+    return;
+  }
+  if (m?.type !== 'start' || running) return;
+  running = true;
+  analyze(m.config, send, controller.signal).then(
+    () => finish(0),
+    (e) => {
+      if (isUserError(e)) send({ type: 'failed', message: e.message, location: e.file ? { file: e.file, line: e.line, column: e.column } : undefined });
+      else {
+        const err = e as Error;
+        process.stderr.write(`${err?.stack ?? String(e)}\n`);
+        send({ type: 'failed', message: `internal error: ${String(err?.message ?? e).split('\n')[0]}` });
+      }
+      finish(1);
+    },
+  );
+});
+
+// The host going away (window closed, extension host restarted) must not leave a training orphan behind.
+process.on('disconnect', () => process.exit(0));
+
+function finish(code: number) {
+  // Exit only after the last message has left the IPC channel.
+  if (process.send) process.send({ type: 'log', level: 'info', message: 'engine done' } satisfies EngineToHost, () => process.exit(code));
+  else process.exit(code);
+}
