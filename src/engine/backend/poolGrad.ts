@@ -16,14 +16,16 @@ interface PoolAttrs {
 /** dx for max pooling: each window's dy goes to its (first) largest in-bounds input. */
 export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: BackendUtil.Conv2DInfo): Float32Array {
   const dx = new Float32Array(x.length);
-  forEachWindow(info, (xBase, oIdx, rows, cols, ch) => {
-    const { inWidth, inChannels } = info;
-    let best = -Infinity, at = -1;
-    for (const y of rows) for (const xx of cols) {
-      const i = xBase + (y * inWidth + xx) * inChannels + ch;
-      if (x[i] > best || at < 0) { best = x[i]; at = i; }
+  const { inWidth, inChannels: c, dilationHeight: dh, dilationWidth: dw } = info;
+  forEachWindow(info, (xBase, o, y0, y1, x0, x1) => {
+    for (let ch = 0; ch < c; ch++, o++) {
+      let best = -Infinity, at = -1;
+      for (let y = y0; y < y1; y += dh) for (let xx = x0; xx < x1; xx += dw) {
+        const i = xBase + (y * inWidth + xx) * c + ch;
+        if (at < 0 || x[i] > best) { best = x[i]; at = i; }
+      }
+      if (at >= 0) dx[at] += dy[o];
     }
-    if (at >= 0) dx[at] += dy[oIdx];
   });
   return dx;
 }
@@ -31,34 +33,44 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: Backend
 /** dx for average pooling: each window's dy spread evenly over its in-bounds inputs, as the forward averages. */
 export function avgPoolBackprop(dy: Float32Array, inSize: number, info: BackendUtil.Conv2DInfo): Float32Array {
   const dx = new Float32Array(inSize);
-  forEachWindow(info, (xBase, oIdx, rows, cols, ch) => {
-    const { inWidth, inChannels } = info;
-    const share = dy[oIdx] / (rows.length * cols.length);
-    for (const y of rows) for (const xx of cols) dx[xBase + (y * inWidth + xx) * inChannels + ch] += share;
+  const { inWidth, inChannels: c, dilationHeight: dh, dilationWidth: dw } = info;
+  forEachWindow(info, (xBase, o, y0, y1, x0, x1) => {
+    const count = Math.ceil((y1 - y0) / dh) * Math.ceil((x1 - x0) / dw);
+    if (count <= 0) return;
+    for (let y = y0; y < y1; y += dh) for (let xx = x0; xx < x1; xx += dw) {
+      const i = xBase + (y * inWidth + xx) * c;
+      for (let ch = 0; ch < c; ch++) dx[i + ch] += dy[o + ch] / count;
+    }
   });
   return dx;
 }
 
+/**
+ * Calls visit once per output position with the first output index of its channels and the in-bounds
+ * window, rows [y0, y1) and columns [x0, x1) stepped by the dilation (1 for tfjs pooling).
+ */
 function forEachWindow(
   info: BackendUtil.Conv2DInfo,
-  visit: (xBase: number, outIndex: number, rows: number[], cols: number[], channel: number) => void,
+  visit: (xBase: number, outIndex: number, y0: number, y1: number, x0: number, x1: number) => void,
 ): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
   const { strideHeight, strideWidth, filterHeight, filterWidth, dilationHeight, dilationWidth } = info;
   const top = info.padInfo.top, left = info.padInfo.left;
-  const inBounds = (start: number, k: number, d: number, n: number) => {
-    const out: number[] = [];
-    for (let t = 0; t < k; t++) { const v = start + t * d; if (v >= 0 && v < n) out.push(v); }
-    return out;
+  // First in-bounds tap at or after `start`, and the end of the taps, for one axis.
+  const range = (start: number, k: number, d: number, n: number): [number, number] => {
+    let lo = start;
+    while (lo < 0) lo += d;
+    const hi = Math.min(start + (k - 1) * d + 1, n);
+    return [lo, Math.max(lo, hi)];
   };
   let o = 0;
   for (let b = 0; b < batchSize; b++) {
     const xBase = b * inHeight * inWidth * inChannels;
     for (let i = 0; i < outHeight; i++) {
-      const rows = inBounds(i * strideHeight - top, filterHeight, dilationHeight, inHeight);
-      for (let j = 0; j < outWidth; j++) {
-        const cols = inBounds(j * strideWidth - left, filterWidth, dilationWidth, inWidth);
-        for (let ch = 0; ch < inChannels; ch++) visit(xBase, o++, rows, cols, ch);
+      const [y0, y1] = range(i * strideHeight - top, filterHeight, dilationHeight, inHeight);
+      for (let j = 0; j < outWidth; j++, o += inChannels) {
+        const [x0, x1] = range(j * strideWidth - left, filterWidth, dilationWidth, inWidth);
+        visit(xBase, o, y0, y1, x0, x1);
       }
     }
   }
