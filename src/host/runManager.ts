@@ -2,6 +2,7 @@
 // under a cancellable progress notification and a status bar item, forwards live events to the webviews,
 // keeps the report (also a cancelled run's partial one) and tells the user how it ended.
 import * as vscode from 'vscode';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AnalyzeConfig, EngineToHost, Progress, Report } from '../protocol';
 import { EngineRun, type LogLevel, type RunOutcome } from './engineClient';
@@ -181,8 +182,16 @@ export class RunManager implements ReportSource, vscode.Disposable {
     const base = path.basename(file);
     const logFn = (level: LogLevel, msg: string) => this.log[level](msg);
     this.log.info(`analyzing ${file}: ${JSON.stringify({ ...config, model: undefined })}`);
+    const workerPath = this.context.asAbsolutePath(path.join('dist', 'worker.js'));
+    if (!fs.existsSync(workerPath)) {
+      this.log.error(`the engine bundle ${workerPath} is missing`);
+      void vscode.window.showErrorMessage('BatchNorm Lens: the analysis engine (dist/worker.js) is missing from the extension; rebuild it with `npm run build`.', 'Show Log').then((c) => {
+        if (c) this.log.show(true);
+      });
+      return null;
+    }
     const run = new EngineRun(config, {
-      workerPath: this.context.asAbsolutePath(path.join('dist', 'worker.js')),
+      workerPath,
       log: logFn,
       cwd: path.dirname(file),
     });

@@ -226,8 +226,16 @@ describe('BatchNorm Lens extension', function () {
     this.timeout(240_000);
     await setRunSettings({ steps: 2000 });
     try {
-      const done = vscode.commands.executeCommand<Report | null>('bnlens.analyze', uri);
-      await until('the run to make progress', () => (api.lastReport(file)?.variants[0]?.steps.length ?? 0) >= 2, 120_000);
+      let settled = false;
+      const done = Promise.resolve(vscode.commands.executeCommand<Report | null>('bnlens.analyze', uri)).finally(() => (settled = true));
+      await until(
+        'the run to make progress',
+        () => {
+          if (settled) throw new Error('the run ended before it could be stopped (see the BatchNorm Lens log)');
+          return (api.lastReport(file)?.variants[0]?.steps.length ?? 0) >= 2;
+        },
+        120_000,
+      );
       assert.equal(api.isRunning(), true);
       await vscode.commands.executeCommand('bnlens.stop');
       const partial = await done;
