@@ -96,27 +96,25 @@ export async function openWebview(browser: Browser, opts: { width?: number; heig
   const context = await browser.newContext({ viewport: { width: opts.width ?? 1200, height: opts.height ?? 900 } });
   const page = await context.newPage();
   const problems = watch(page, (u) => u.startsWith(WEBVIEW_ORIGIN) || u.startsWith('data:') || u.startsWith('blob:'));
-  await page.addInitScript(
-    ({ state, kind }) => {
-      const w = window as unknown as { __posted: unknown[]; __state: unknown; acquireVsCodeApi: unknown };
-      w.__posted = [];
-      w.__state = state ?? undefined;
+  // A string, not a function: tsx's transpiled functions reference helpers (__name) the page does not have.
+  await page.addInitScript(`
+    (() => {
+      const state = ${JSON.stringify(opts.state ?? null)};
+      window.__posted = [];
+      window.__state = state === null ? undefined : state;
       let acquired = false;
-      w.acquireVsCodeApi = () => {
+      window.acquireVsCodeApi = () => {
         if (acquired) throw new Error('acquireVsCodeApi called twice');
         acquired = true;
         return {
-          postMessage: (m: unknown) => w.__posted.push(JSON.parse(JSON.stringify(m))),
-          getState: () => w.__state,
-          setState: (s: unknown) => {
-            w.__state = JSON.parse(JSON.stringify(s));
-          },
+          postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
+          getState: () => window.__state,
+          setState: (s) => { window.__state = JSON.parse(JSON.stringify(s)); },
         };
       };
-      document.addEventListener('DOMContentLoaded', () => document.body.classList.add(kind));
-    },
-    { state: opts.state ?? null, kind: opts.kind ?? 'vscode-dark' },
-  );
+      document.addEventListener('DOMContentLoaded', () => document.body.classList.add(${JSON.stringify(opts.kind ?? 'vscode-dark')}));
+    })();
+  `);
   const html = renderWebviewHtml({
     cspSource: WEBVIEW_ORIGIN,
     nonce: 'dGVzdG5vbmNlMTIzNDU2',
