@@ -115,8 +115,10 @@ export interface RunInfo {
   bnlensVersion: string;
   node: string;
   platform: string;
-  /** Wall time per phase, milliseconds. */
+  /** Wall time per phase, milliseconds (phases of parallel processes add up; load, train and total are wall clock). */
   wallMs: Record<string, number>;
+  /** Engine processes the variants were spread over (one per core, at most one per variant). */
+  parallelProcesses?: number;
 }
 
 export interface VariantReport {

@@ -10,6 +10,7 @@ import { UserError } from './errors';
 import type { LayerNode } from './network/ir';
 import { loadNetwork, type LoadedNetwork } from './network/load';
 import { paramCount } from './network/shapes';
+import { analyzeInProcesses, defaultParallelism, findWorkerScript, groupVariants } from './parallel';
 import { Rng } from './rng';
 import { inputShape, loadData } from './session';
 import { summarize } from './summary';
@@ -41,12 +42,28 @@ export function autoDataset(layers: LayerNode[]): string {
   return nonlinear ? 'gaussian' : 'dln';
 }
 
-export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}, signal?: AbortSignal): Promise<Report> {
+export interface AnalyzeOptions {
+  /** Engine processes to spread the variants over; default one per core (1 = everything in this process). */
+  parallel?: number;
+}
+
+export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}, signal?: AbortSignal, opts: AnalyzeOptions = {}): Promise<Report> {
   const tStart = performance.now();
   const wallMs: Record<string, number> = {};
   let t0 = performance.now();
   const net = loadNetwork(req.model);
   const config = resolveConfig(req, net);
+  const names = config.variants.filter((v) => v !== 'as-written' || asWrittenIsDistinct(net.spec));
+  if (names.length < config.variants.length)
+    onEvent({ type: 'log', level: 'info', message: "variant 'as-written' left out: the file is already one of the other variants" });
+  config.variants = names;
+  const parallel = opts.parallel ?? defaultParallelism(names.length);
+  const worker = parallel > 1 ? findWorkerScript() : null;
+  if (worker) {
+    // Fail fast on bad data here, before any process is forked.
+    loadData(net, config.dataset, config.loss, config.seed);
+    return analyzeInProcesses(config, groupVariants(names, parallel), worker, onEvent, signal);
+  }
   const ds = loadData(net, config.dataset, config.loss, config.seed);
   if (ds.train.n === 0) throw new UserError(`data set '${config.dataset}' has no training examples`);
   wallMs.load = performance.now() - t0;
@@ -56,9 +73,6 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   const tf = backend.tf as unknown as import('./network/forward').TF;
   wallMs.backend = performance.now() - t0;
 
-  const names = config.variants.filter((v) => v !== 'as-written' || asWrittenIsDistinct(net.spec));
-  if (names.length < config.variants.length)
-    onEvent({ type: 'log', level: 'info', message: "variant 'as-written' left out: the file is already one of the other variants" });
   const variants = deriveVariants(net.spec, names);
   const etas = etaGrid(config);
   const batchSize = Math.min(config.batch, ds.train.n);
@@ -97,6 +111,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
       node: process.version,
       platform: `${process.platform}-${process.arch}`,
       wallMs,
+      parallelProcesses: 1,
     },
     eta: etas,
     variants: runs.map((r) => r.report),
