@@ -92,6 +92,10 @@ export async function runInCodeServer(): Promise<HarnessResults> {
     await browser.close();
     await server.stop();
     consoleLog.end();
+    // Keep the host's logs (the extension's own LogOutputChannel among them) next to the screenshot.
+    const logs = path.join(tmp, 'user-data', 'logs');
+    fs.rmSync(path.join(artifacts, 'logs'), { recursive: true, force: true });
+    if (fs.existsSync(logs)) fs.cpSync(logs, path.join(artifacts, 'logs'), { recursive: true });
   }
 
   let results: HarnessResults;
