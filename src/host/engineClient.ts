@@ -4,7 +4,7 @@
 // No `vscode` here: the unit tests drive it against a fake worker.
 import { fork, type ChildProcess } from 'node:child_process';
 import { applyEvent, markStopped } from '../report/applyEvent';
-import type { AnalyzeConfig, EngineToHost, HostToEngine, Report, SourceLocation } from '../protocol';
+import type { AnalyzeRequest, EngineToHost, HostToEngine, Report, SourceLocation } from '../protocol';
 
 export type LogLevel = 'trace' | 'info' | 'warn' | 'error';
 
@@ -51,7 +51,7 @@ export class EngineRun {
   readonly startedAt = Date.now();
 
   constructor(
-    readonly config: AnalyzeConfig,
+    readonly config: AnalyzeRequest,
     private readonly opts: EngineClientOptions,
   ) {
     this.log = opts.log ?? (() => undefined);
@@ -225,6 +225,6 @@ export function describeCrash(code: number | null, signal: NodeJS.Signals | stri
   return `The analysis engine ${how}${hint}.`;
 }
 
-export function startAnalysis(config: AnalyzeConfig, opts: EngineClientOptions): EngineRun {
+export function startAnalysis(config: AnalyzeRequest, opts: EngineClientOptions): EngineRun {
   return new EngineRun(config, opts);
 }

@@ -4,11 +4,11 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import type { AnalyzeConfig, EngineToHost, Progress, Report } from '../protocol';
+import type { AnalyzeRequest, EngineToHost, Progress, Report } from '../protocol';
 import { EngineRun, type LogLevel, type RunOutcome } from './engineClient';
 import { analyzeNetworkText } from './networkDoc';
 import type { ReportStore } from './reportStore';
-import { buildConfig, SettingsError, type SettingKey } from './settings';
+import { buildRequest, explicitValue, SettingsError, type SettingKey } from './settings';
 
 /** What the webviews show: the current report and its live events. */
 export interface ReportSource {
@@ -154,13 +154,14 @@ export class RunManager implements ReportSource, vscode.Disposable {
 
     const settings = vscode.workspace.getConfiguration('bnlens', uri);
     const folder = vscode.workspace.getWorkspaceFolder(uri);
-    let config: AnalyzeConfig;
+    let config: AnalyzeRequest;
     try {
-      config = buildConfig((k: SettingKey) => settings.get(k), file, info.inputShape, folder?.uri.fsPath ?? path.dirname(file));
+      config = buildRequest((k: SettingKey) => explicitValue(settings.inspect(k)), file, folder?.uri.fsPath ?? path.dirname(file));
     } catch (e) {
       if (!(e instanceof SettingsError)) throw e;
+      const key = /bnlens\.\w+/.exec(e.message)?.[0] ?? 'bnlens';
       void vscode.window.showErrorMessage(`BatchNorm Lens: ${e.message}`, 'Open Settings').then((c) => {
-        if (c) void vscode.commands.executeCommand('workbench.action.openSettings', `bnlens.${e.key}`);
+        if (c) void vscode.commands.executeCommand('workbench.action.openSettings', key);
       });
       return null;
     }
@@ -178,10 +179,10 @@ export class RunManager implements ReportSource, vscode.Disposable {
     return this.run(file, config);
   }
 
-  private async run(file: string, config: AnalyzeConfig): Promise<Report | null> {
+  private async run(file: string, config: AnalyzeRequest): Promise<Report | null> {
     const base = path.basename(file);
     const logFn = (level: LogLevel, msg: string) => this.log[level](msg);
-    this.log.info(`analyzing ${file}: ${JSON.stringify({ ...config, model: undefined })}`);
+    this.log.info(`analyzing ${file} with settings ${JSON.stringify({ ...config, model: undefined })} (the rest from the file's userDefinedMetadata.bnlens and the defaults)`);
     const workerPath = this.context.asAbsolutePath(path.join('dist', 'worker.js'));
     if (!fs.existsSync(workerPath)) {
       this.log.error(`the engine bundle ${workerPath} is missing`);

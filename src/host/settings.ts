@@ -1,107 +1,54 @@
-// `bnlens.*` settings → the engine's AnalyzeConfig. Pure (the caller passes a getter over
-// `workspace.getConfiguration('bnlens', uri)`), so the mapping and its checks are unit-tested.
+// `bnlens.*` settings → the engine's AnalyzeRequest. Only settings the user set explicitly are sent: the
+// engine fills the rest from its defaults and the network file's own `userDefinedMetadata.bnlens`, the same
+// order as the CLI. Values are checked by the engine's own reader (one message per bad value). Pure: the
+// caller passes a getter over `workspace.getConfiguration('bnlens', uri).inspect`.
 import * as path from 'node:path';
-import { VARIANT_NAMES, type AnalyzeConfig, type BackendChoice, type LossName, type VariantName } from '../protocol';
+import { DEFAULT_CONFIG, readConfigValues } from '../engine/config';
+import type { AnalyzeConfig, AnalyzeRequest } from '../protocol';
 
-/** Defaults, identical to package.json `contributes.configuration` (a unit test keeps them in step). */
-export const SETTING_DEFAULTS = {
-  dataset: 'auto',
-  loss: 'auto' as LossName | 'auto',
-  steps: 200,
-  batch: 64,
-  lr: 0.1,
-  momentum: 0,
-  variants: ['standard', 'batchnorm'] as VariantName[],
-  etaRange: [0.5, 4] as [number, number],
-  etaCount: 8,
-  probeEvery: 1,
-  icsEvery: 10,
-  evalEvery: 50,
-  backend: 'auto' as BackendChoice,
-  seed: 0,
-};
+export type SettingKey = keyof Omit<AnalyzeConfig, 'model'>;
 
-export type SettingKey = keyof typeof SETTING_DEFAULTS;
+/** The settings contributed in package.json, with the engine's defaults (a unit test keeps them equal). */
+export const SETTING_DEFAULTS: Omit<AnalyzeConfig, 'model'> = DEFAULT_CONFIG;
+export const SETTING_KEYS = Object.keys(DEFAULT_CONFIG) as SettingKey[];
 
-/**
- * 'auto' picks MNIST when the network takes 28×28 images (28×28×1, 28×28 or 784 inputs) and Gaussian
- * clusters of the network's input size otherwise.
- */
-export function autoDataset(inputShape: readonly number[] | null): 'mnist' | 'gaussian' {
-  if (!inputShape) return 'gaussian';
-  const s = inputShape.join('x');
-  return s === '28x28x1' || s === '28x28' || s === '784' ? 'mnist' : 'gaussian';
-}
+const BUILTIN_DATASETS = new Set(['auto', 'mnist', 'gaussian', 'dln']);
 
 export class SettingsError extends Error {
-  constructor(
-    readonly key: string,
-    message: string,
-  ) {
-    super(`bnlens.${key}: ${message}`);
+  constructor(message: string) {
+    super(message);
     this.name = 'SettingsError';
   }
 }
 
 /**
- * Builds the run's config. `get(key)` returns the setting's value (undefined → default); `inputShape` is
- * the network's input without the batch dimension (for dataset 'auto'); `baseDir` resolves a relative
- * dataset path (the workspace folder of the file, else its directory).
+ * The run request for `modelPath`. `explicit(key)` returns the value the user set at any level (undefined
+ * when the setting is left at its default); `baseDir` resolves a relative dataset path (the file's
+ * workspace folder, else its directory).
  */
-export function buildConfig(
-  get: (key: SettingKey) => unknown,
-  modelPath: string,
-  inputShape: readonly number[] | null,
-  baseDir: string,
-): AnalyzeConfig {
-  const val = <K extends SettingKey>(k: K): unknown => {
-    const v = get(k);
-    return v === undefined || v === null ? SETTING_DEFAULTS[k] : v;
-  };
-  const int = (k: SettingKey, min: number): number => {
-    const v = val(k);
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new SettingsError(k, `must be a whole number ≥ ${min} (is ${JSON.stringify(v)})`);
-    return v;
-  };
-  const num = (k: SettingKey, ok: (x: number) => boolean, what: string): number => {
-    const v = val(k);
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) throw new SettingsError(k, `must be ${what} (is ${JSON.stringify(v)})`);
-    return v;
-  };
-
-  let dataset = String(val('dataset')).trim() || 'auto';
-  if (dataset.toLowerCase() === 'auto') dataset = autoDataset(inputShape);
-  else if (!['mnist', 'gaussian', 'dln'].includes(dataset.toLowerCase())) dataset = path.resolve(baseDir, dataset);
-
-  const variants = val('variants');
-  if (!Array.isArray(variants) || variants.length === 0) throw new SettingsError('variants', `must list at least one of ${VARIANT_NAMES.join(', ')}`);
-  for (const v of variants) {
-    if (!(VARIANT_NAMES as readonly string[]).includes(v)) throw new SettingsError('variants', `unknown variant ${JSON.stringify(v)}; use ${VARIANT_NAMES.join(', ')}`);
+export function buildRequest(explicit: (key: SettingKey) => unknown, modelPath: string, baseDir: string): AnalyzeRequest {
+  const values: Record<string, unknown> = {};
+  for (const k of SETTING_KEYS) {
+    const v = explicit(k);
+    if (v !== undefined && v !== null) values[k] = v;
   }
-  const eta = val('etaRange');
-  if (!Array.isArray(eta) || eta.length !== 2 || !eta.every((x) => typeof x === 'number' && x > 0) || !(eta[0] < eta[1])) {
-    throw new SettingsError('etaRange', `must be [low, high] with 0 < low < high (is ${JSON.stringify(eta)})`);
+  let checked: Partial<AnalyzeConfig>;
+  try {
+    checked = readConfigValues(values, 'settings');
+  } catch (e) {
+    // "settings: eta-count must be …" → "bnlens.etaCount must be …"
+    const msg = String((e as Error).message).replace(/^settings: ([\w-]+)/, (_, flag: string) => `bnlens.${flag.replace(/-(\w)/g, (_m: string, c: string) => c.toUpperCase())}`);
+    throw new SettingsError(msg);
   }
-  const loss = val('loss');
-  if (loss !== 'auto' && loss !== 'softmax-ce' && loss !== 'mse') throw new SettingsError('loss', `must be auto, softmax-ce or mse`);
-  const backend = val('backend');
-  if (!['auto', 'node', 'wasm', 'cpu'].includes(backend as string)) throw new SettingsError('backend', 'must be auto, node, wasm or cpu');
+  if (checked.dataset !== undefined) {
+    if (checked.dataset.toLowerCase() === 'auto') delete checked.dataset;
+    else if (!BUILTIN_DATASETS.has(checked.dataset.toLowerCase())) checked.dataset = path.resolve(baseDir, checked.dataset);
+  }
+  return { ...checked, model: modelPath };
+}
 
-  return {
-    model: modelPath,
-    dataset,
-    loss,
-    variants: [...new Set(variants as VariantName[])],
-    steps: int('steps', 1),
-    batch: int('batch', 1),
-    lr: num('lr', (x) => x > 0, 'a positive number'),
-    momentum: num('momentum', (x) => x >= 0 && x < 1, 'in [0, 1)'),
-    probeEvery: int('probeEvery', 1),
-    etaRange: [eta[0], eta[1]],
-    etaCount: int('etaCount', 1),
-    icsEvery: int('icsEvery', 1),
-    evalEvery: int('evalEvery', 1),
-    seed: int('seed', 0),
-    backend: backend as BackendChoice,
-  };
+/** The value set at the most specific level of an `inspect()` result, if any. */
+export function explicitValue<T>(i: { globalValue?: T; workspaceValue?: T; workspaceFolderValue?: T } | undefined): T | undefined {
+  if (!i) return undefined;
+  return i.workspaceFolderValue ?? i.workspaceValue ?? i.globalValue;
 }

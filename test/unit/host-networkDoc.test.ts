@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeNetworkText, lineColumnToOffset, problemRange } from '../../src/host/networkDoc';
-import { SETTING_DEFAULTS, SettingsError, autoDataset, buildConfig } from '../../src/host/settings';
+import { SETTING_DEFAULTS, SettingsError, buildRequest, explicitValue } from '../../src/host/settings';
 
 const mlp = `{
   "format": "layers-model",
@@ -73,18 +73,22 @@ test('settings: defaults match package.json contributes.configuration', () => {
   }
 });
 
-test('settings → config: auto dataset, relative paths, validation', () => {
+test('settings → request: only explicit settings are sent, dataset auto left to the engine, relative paths resolved', () => {
   const none = () => undefined;
-  const c = buildConfig(none, '/w/net.json', [28, 28, 1], '/w');
-  assert.equal(c.dataset, 'mnist');
-  assert.deepEqual(c.variants, ['standard', 'batchnorm']);
-  assert.equal(c.steps, 200);
-  assert.equal(buildConfig(none, '/w/net.json', [10], '/w').dataset, 'gaussian');
-  assert.equal(buildConfig((k) => (k === 'dataset' ? 'data/train.npz' : undefined), '/w/net.json', null, '/w').dataset, '/w/data/train.npz');
-  assert.equal(buildConfig((k) => (k === 'dataset' ? 'dln' : undefined), '/w/net.json', null, '/w').dataset, 'dln');
-  assert.throws(() => buildConfig((k) => (k === 'steps' ? 0 : undefined), '/w/n.json', null, '/w'), SettingsError);
-  assert.throws(() => buildConfig((k) => (k === 'variants' ? ['batchnorm', 'foo'] : undefined), '/w/n.json', null, '/w'), /unknown variant "foo"/);
-  assert.throws(() => buildConfig((k) => (k === 'etaRange' ? [4, 0.5] : undefined), '/w/n.json', null, '/w'), /etaRange/);
-  assert.equal(autoDataset([784]), 'mnist');
-  assert.equal(autoDataset([32, 32, 3]), 'gaussian');
+  assert.deepEqual(buildRequest(none, '/w/net.json', '/w'), { model: '/w/net.json' });
+  const set = (vals: Record<string, unknown>) => (k: string) => vals[k];
+  assert.deepEqual(buildRequest(set({ steps: 6, variants: ['batchnorm', 'l2'], dataset: 'auto' }), '/w/n.json', '/w'), { model: '/w/n.json', steps: 6, variants: ['batchnorm', 'l2'] });
+  assert.equal(buildRequest(set({ dataset: 'data/train.npz' }), '/w/net.json', '/w').dataset, '/w/data/train.npz');
+  assert.equal(buildRequest(set({ dataset: 'dln' }), '/w/net.json', '/w').dataset, 'dln');
+  assert.throws(() => buildRequest(set({ steps: 0 }), '/w/n.json', '/w'), (e: unknown) => e instanceof SettingsError && /^bnlens\.steps must be at least 1/.test(e.message));
+  assert.throws(() => buildRequest(set({ variants: ['batchnorm', 'foo'] }), '/w/n.json', '/w'), /bnlens\.variants has unknown variant 'foo'/);
+  assert.throws(() => buildRequest(set({ etaCount: 1.5 }), '/w/n.json', '/w'), /bnlens\.etaCount must be a whole number/);
+  assert.throws(() => buildRequest(set({ etaRange: [4, 0.5] }), '/w/n.json', '/w'), /bnlens\.etaRange/);
+});
+
+test('explicitValue: the most specific level wins; nothing set → undefined', () => {
+  assert.equal(explicitValue({ globalValue: 1, workspaceValue: 2 }), 2);
+  assert.equal(explicitValue({ globalValue: 1, workspaceValue: 2, workspaceFolderValue: 3 }), 3);
+  assert.equal(explicitValue({}), undefined);
+  assert.equal(explicitValue(undefined), undefined);
 });
