@@ -20,7 +20,7 @@ const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && 
 
 /** Parse a network file's text. Throws UserError with file/line/column on anything the engine can't use. */
 export function parseNetworkText(text: string, file: string): ParsedTopology {
-  const root = parseJsonText(text, file);
+  const root = unwrapTuples(parseJsonText(text, file));
   const where = (needle: string | undefined) => locate(text, needle);
   const err = (msg: string, needle?: string): never => {
     const at = where(needle);
@@ -69,6 +69,16 @@ export function parseNetworkText(text: string, file: string): ParsedTopology {
   }
   const meta = isObj(r.userDefinedMetadata) ? r.userDefinedMetadata.bnlens : undefined;
   return { spec: { file, format, name, layers, outputs }, manifest, defaults: isObj(meta) ? meta : null };
+}
+
+/** tf.keras writes some tuples and shapes as {"class_name": "__tuple__" | "TensorShape", "items": [...]}. */
+function unwrapTuples(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(unwrapTuples);
+  if (!isObj(v)) return v;
+  if ((v.class_name === '__tuple__' || v.class_name === 'TensorShape') && Array.isArray(v.items)) return v.items.map(unwrapTuples);
+  const out: Json = {};
+  for (const [k, x] of Object.entries(v)) out[k] = unwrapTuples(x);
+  return out;
 }
 
 function isKeras3(t: Json): boolean {
@@ -166,8 +176,10 @@ function tensorRefs(v: unknown): [string, number, number][] {
 function inboundNames(inbound: unknown, lname: string, err: (msg: string, needle?: string) => never): string[] {
   if (inbound === undefined || (Array.isArray(inbound) && inbound.length === 0)) return [];
   if (!Array.isArray(inbound)) return err(`layer "${lname}" has malformed "inbound_nodes"`, `"${lname}"`);
-  if (inbound.length > 1) return err(`layer "${lname}" is called ${inbound.length} times (shared layer); use a separate layer for each call`, `"${lname}"`);
-  const node = inbound[0];
+  // Keras 2 nests [node][tensor][name, node, tensor, kwargs]; some writers drop the node level.
+  const flat = Array.isArray(inbound[0]) && typeof inbound[0][0] === 'string';
+  if (!flat && inbound.length > 1) return err(`layer "${lname}" is called ${inbound.length} times (shared layer); use a separate layer for each call`, `"${lname}"`);
+  const node = flat ? inbound : inbound[0];
   const names: string[] = [];
   const visit = (v: unknown) => {
     if (Array.isArray(v)) {
