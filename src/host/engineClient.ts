@@ -13,7 +13,7 @@ export interface EngineClientOptions {
   workerPath: string;
   /** Where the worker's stderr/stdout lines and the client's own notes go (the LogOutputChannel). */
   log?: (level: LogLevel, message: string) => void;
-  /** How long a cancelled engine may take to send its partial report before it is killed. */
+  /** How long a cancelled engine may take to send its partial report before it is killed (it stops at the end of a step, which can take seconds on a large network). */
   cancelGraceMs?: number;
   /** How long an engine that has sent its final message may take to exit before it is killed. */
   exitGraceMs?: number;
@@ -61,6 +61,8 @@ export class EngineRun {
       env: { ...process.env, ...opts.env, ELECTRON_RUN_AS_NODE: '1' },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'json',
+      // Its own process group on POSIX, so that a kill also ends the variant processes the engine forks.
+      detached: process.platform !== 'win32',
     });
     this.pipeLines(this.child.stderr, (line) => {
       this.stderrTail.push(line);
@@ -116,12 +118,20 @@ export class EngineRun {
       this.kill();
       return;
     }
-    this.armKill(this.opts.cancelGraceMs ?? 3000, 'did not stop after cancel');
+    this.armKill(this.opts.cancelGraceMs ?? 15_000, 'did not stop after cancel');
   }
 
-  /** Ends the process now. */
+  /** Ends the process (and, on POSIX, the processes it forked) now. */
   kill(): void {
     if (this.exited) return;
+    if (process.platform !== 'win32' && this.child.pid !== undefined) {
+      try {
+        process.kill(-this.child.pid, 'SIGKILL');
+        return;
+      } catch {
+        // no such group (already gone): fall back to the process itself
+      }
+    }
     this.child.kill('SIGKILL');
   }
 

@@ -2,7 +2,7 @@
 // ignored), a crash, an out-of-memory kill, a failed message, and a missing worker file.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineRun, describeCrash, type LogLevel } from '../../src/host/engineClient';
@@ -23,6 +23,10 @@ const send = (m) => process.send(m);
 let timer;
 process.on('message', (m) => {
   if (m.type === 'start') {
+    if (mode === 'grandchild') {
+      const g = require('child_process').spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+      console.error('grandchild ' + g.pid);
+    }
     if (m.config.steps !== 4) { console.error('bad config'); process.exit(3); }
     console.error('engine: starting');
     send({ type: 'log', level: 'info', message: 'backend cpu' });
@@ -35,13 +39,13 @@ process.on('message', (m) => {
       if (mode === 'oom' && i === 2) { console.error('FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory'); process.kill(process.pid, 'SIGKILL'); }
       if (mode === 'fail' && i === 1) { send({ type: 'failed', message: 'layer dense_9: unknown activation', location: { file: '/tmp/net.json', line: 3, column: 5 } }); setTimeout(() => process.exit(1), 10); return; }
       if (mode === 'silent-exit' && i === 2) { process.exit(0); }
-      if (i < 4 || mode.startsWith('cancel')) { timer = setTimeout(tick, mode.startsWith('cancel') ? 30 : 5); return; }
+      if (i < 4 || mode.startsWith('cancel') || mode === 'grandchild') { timer = setTimeout(tick, mode.startsWith('cancel') || mode === 'grandchild' ? 30 : 5); return; }
       send({ type: 'finished', report: { ...base, config: m.config, complete: true, summary: [] } });
       setTimeout(() => process.exit(0), 10);
     };
     timer = setTimeout(tick, 5);
   } else if (m.type === 'cancel') {
-    if (mode === 'cancel-ignore') return;
+    if (mode === 'cancel-ignore' || mode === 'grandchild') return;
     clearTimeout(timer);
     send({ type: 'finished', report: { ...base, complete: false, stopReason: 'cancelled' } });
     setTimeout(() => process.exit(0), 10);
@@ -109,6 +113,30 @@ test('cancel: an engine that ignores cancel is killed after the grace period, pa
   assert.ok((out.report?.variants[0].steps.length ?? 0) >= 2, 'the steps so far are kept');
   assert.equal(out.report?.stopReason, 'cancelled');
   assert.ok(logs.some(([, m]) => m.includes('killing')));
+});
+
+test('killing the engine also ends the processes it forked (POSIX)', { skip: process.platform === 'win32' }, async () => {
+  const { r, logs } = run('grandchild', { cancelGraceMs: 100 });
+  await new Promise<void>((res) => r.onEvent((e) => e.type === 'step' && res()));
+  const pid = Number(/grandchild (\d+)/.exec(logs.map(([, m]) => m).join('\n'))?.[1]);
+  assert.ok(pid > 0, 'the fake engine reported its child');
+  r.cancel();
+  await r.done;
+  const alive = () => {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return false;
+    }
+    // A killed orphan may linger as a zombie where PID 1 does not reap (containers): that is dead too.
+    try {
+      return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      return true;
+    }
+  };
+  for (let i = 0; i < 50 && alive(); i++) await new Promise((res) => setTimeout(res, 20));
+  assert.equal(alive(), false, 'the grandchild is gone');
 });
 
 test('a crash becomes a failed outcome with a one-line message and the partial report', async () => {
