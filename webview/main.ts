@@ -91,7 +91,7 @@ class App {
   }
 
   private card(def: ChartDef): HTMLElement {
-    const card = el('section', 'bn-card');
+    const card = el('section', def.layerPicker ? 'bn-card' : 'bn-card bn-card-overlay');
     card.dataset.chart = def.id;
     card.setAttribute('aria-label', def.mod.title);
     const head = el('div', 'bn-card-head');

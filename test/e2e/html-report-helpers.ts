@@ -85,6 +85,47 @@ export async function openStandalone(
   return { page, problems };
 }
 
+/** A few of the variables VS Code's Dark Modern / Light Modern themes set on a webview's <html>. */
+const VSCODE_VARS: Record<string, Record<string, string>> = {
+  'vscode-dark': {
+    '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
+    '--vscode-font-size': '13px',
+    '--vscode-foreground': '#cccccc',
+    '--vscode-editor-foreground': '#cccccc',
+    '--vscode-editor-background': '#1f1f1f',
+    '--vscode-sideBar-background': '#181818',
+    '--vscode-descriptionForeground': '#9d9d9d',
+    '--vscode-focusBorder': '#0078d4',
+    '--vscode-charts-red': '#f14c4c',
+    '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-green': '#89d185',
+    '--vscode-charts-yellow': '#cca700',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-purple': '#b180d7',
+    '--vscode-charts-foreground': '#cccccc',
+    '--vscode-dropdown-background': '#313131',
+    '--vscode-dropdown-foreground': '#cccccc',
+    '--vscode-dropdown-border': '#3c3c3c',
+  },
+  'vscode-light': {
+    '--vscode-font-family': 'system-ui, "Ubuntu", "Droid Sans", sans-serif',
+    '--vscode-font-size': '13px',
+    '--vscode-foreground': '#3b3b3b',
+    '--vscode-editor-foreground': '#3b3b3b',
+    '--vscode-editor-background': '#ffffff',
+    '--vscode-sideBar-background': '#f8f8f8',
+    '--vscode-descriptionForeground': '#3b3b3b',
+    '--vscode-focusBorder': '#005fb8',
+    '--vscode-charts-red': '#e51400',
+    '--vscode-charts-blue': '#1a85ff',
+    '--vscode-charts-green': '#388a34',
+    '--vscode-charts-yellow': '#bf8803',
+    '--vscode-charts-orange': '#d18616',
+    '--vscode-charts-purple': '#652d90',
+    '--vscode-charts-foreground': '#616161',
+  },
+};
+
 export const WEBVIEW_ORIGIN = 'https://bnlens-webview.test';
 
 /**
@@ -112,7 +153,16 @@ export async function openWebview(browser: Browser, opts: { width?: number; heig
           setState: (s) => { window.__state = JSON.parse(JSON.stringify(s)); },
         };
       };
-      document.addEventListener('DOMContentLoaded', () => document.body.classList.add(${JSON.stringify(opts.kind ?? 'vscode-dark')}));
+      // What VS Code does to a webview: theme variables on <html>, the theme class and colours on <body>.
+      const vars = ${JSON.stringify(VSCODE_VARS[opts.kind ?? 'vscode-dark'] ?? {})};
+      document.addEventListener('DOMContentLoaded', () => {
+        for (const [k, v] of Object.entries(vars)) document.documentElement.style.setProperty(k, v);
+        document.body.classList.add(${JSON.stringify(opts.kind ?? 'vscode-dark')});
+        document.body.style.backgroundColor = 'var(--vscode-sideBar-background, var(--vscode-editor-background))';
+        document.body.style.color = 'var(--vscode-foreground)';
+        document.body.style.fontFamily = 'var(--vscode-font-family)';
+        document.body.style.fontSize = 'var(--vscode-font-size)';
+      });
     })();
   `);
   const html = renderWebviewHtml({

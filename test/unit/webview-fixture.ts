@@ -190,7 +190,7 @@ export function makeReport(opts: FixtureOptions = {}): Report {
   return report;
 }
 
-function independentSummary(v: VariantReport): SummaryRow {
+export function independentSummary(v: VariantReport): SummaryRow {
   const fin = (x: number | null): x is number => typeof x === 'number' && Number.isFinite(x);
   const steps = v.steps;
   const lastLoss = [...steps].reverse().find((s) => fin(s.loss))?.loss ?? null;

@@ -30,7 +30,7 @@ export const render: ChartRender = (container, report, size, theme, state) => {
     steps,
     panels: [
       {
-        label: 'β (gradient change / distance)',
+        label: 'effective β',
         scale: 'auto',
         values,
         draw(g, ctx) {

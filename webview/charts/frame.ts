@@ -123,6 +123,14 @@ export function fitSteps(steps: number[]): [number, number] {
 
 const tickFmt = d3.format('~s');
 
+/** Axis tick labels: short, no SI prefixes (0.5, not 500m), exponents only for very large or small values. */
+export function tickLabel(v: number): string {
+  if (v === 0) return '0';
+  const a = Math.abs(v);
+  if (a >= 1e5 || a < 1e-3) return v.toExponential(0).replace('e+', 'e');
+  return String(Number(v.toPrecision(3)));
+}
+
 export function renderChart(container: HTMLElement, report: Report | null, size: ChartSize, theme: Theme, state: ChartState, spec: ChartSpec): void {
   const active = document.activeElement;
   const focusKey = active instanceof Element && container.contains(active) ? active.getAttribute('data-key') : null;
@@ -223,7 +231,7 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
   const legendBottom = variants.length ? ly + 8 : fs + 14;
 
   // ---- panels
-  const xLabelH = compact ? 30 : 36;
+  const xLabelH = compact ? 36 : 40;
   const top = legendBottom + 8;
   const plotW = Math.max(width - m.left - m.right, 20);
   const gap = compact ? 14 : 18;
@@ -263,7 +271,7 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
       .attr('transform', `translate(${m.left},${py})`);
     // grid + axes
     const yTicks = Math.max(2, Math.floor(h / (compact ? 32 : 40)));
-    const yFormat = panel.tickFormat ?? y.tickFormat(yTicks, '~g');
+    const yFormat = panel.tickFormat ?? (log ? (y as d3.ScaleLogarithmic<number, number>).tickFormat(yTicks, tickLabel as unknown as string) : tickLabel);
     const yAxis = d3.axisLeft(y).ticks(yTicks).tickSizeOuter(0).tickFormat((d) => yFormat(d as number));
     const gy = g.append('g').attr('class', 'bn-axis bn-axis-y').call(yAxis);
     gy.selectAll<SVGGElement, number>('.tick')
@@ -335,7 +343,7 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
     .append('text')
     .attr('class', 'bn-axis-label')
     .attr('x', m.left + plotW / 2)
-    .attr('y', height - 6)
+    .attr('y', height - 4)
     .attr('text-anchor', 'middle')
     .attr('fill', theme.muted)
     .text(spec.xLabel);
