@@ -4,10 +4,12 @@
 import { reportFailure } from './cli/failure';
 import { analyzeMain } from './cli/analyze';
 import { probeMain } from './cli/probe';
+import { benchMain } from './cli/bench';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   analyze: { run: analyzeMain, help: 'train the network and its normalization variants with the probes at every step; write the report' },
   probe: { run: probeMain, help: "the paper's measurements at the weights in a model file" },
+  bench: { run: benchMain, help: 'speed of training and probing per workload and backend (--peer: against the NumPy peer)' },
 };
 
 const USAGE = `bnlens — see why BatchNorm helps optimization, in your own network (Santurkar et al., NeurIPS 2018)

@@ -3,6 +3,7 @@
 // setupFunc binding its C entry point.
 import type { TfNamespace } from '../tfjsNode';
 import { withPretransposedOperands } from './matMul';
+import { nativeBatchMatMulConfig } from './gemm';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { tileConfig } from './tile';
 import { poolGradConfigs } from '../poolGrad';
@@ -30,8 +31,15 @@ export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
     const original = getKernel(name, 'wasm');
     if (!original) continue;
     tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel(withPretransposedOperands(original, getKernel));
-    report.wrapped.push(name);
+    const wrapped = withPretransposedOperands(original, getKernel);
+    if (name === 'BatchMatMul') {
+      // Float32 products on our SIMD kernel (./gemm.ts); the wrapped original for anything else.
+      tf.registerKernel(nativeBatchMatMulConfig(wrapped));
+      report.replaced.push(name);
+    } else {
+      tf.registerKernel(wrapped);
+      report.wrapped.push(name);
+    }
   }
   // Replaced outright (no setup needed): a faster kernel with the same contract.
   if (getKernel('Tile', 'wasm')) tf.unregisterKernel('Tile', 'wasm');
