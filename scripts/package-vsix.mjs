@@ -35,7 +35,8 @@ if (!existsSync(join(root, pkg.main ?? 'dist/extension.js'))) {
 for (const f of ['publisher', 'engines']) if (!pkg[f]) console.error(`package: package.json has no "${f}" (vsce needs it)`);
 
 const vsce = join(repo, 'node_modules', '@vscode', 'vsce', 'vsce');
-const args = [vsce, 'package', '--no-dependencies', '--out', out];
+// Relative links in README.md stay as written (there is no public repository URL to rewrite them to).
+const args = [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out];
 if (!pkg.repository) args.push('--allow-missing-repository');
 if (!['LICENSE', 'LICENSE.md', 'LICENSE.txt'].some((f) => existsSync(join(root, f)))) {
   console.error('package: warning: no LICENSE file at the root; packaging without one');
