@@ -4,6 +4,7 @@
 import type { TfNamespace } from '../tfjsNode';
 import { withPretransposedOperands } from './matMul';
 import { nativeBatchMatMulConfig } from './gemm';
+import { elementwiseConfigs } from './elementwise';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { tileConfig } from './tile';
 import { poolGradConfigs } from '../poolGrad';
@@ -40,6 +41,12 @@ export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
       tf.registerKernel(wrapped);
       report.wrapped.push(name);
     }
+  }
+  // Elementwise ops and reductions on our SIMD module, the original kernel for other layouts and dtypes.
+  for (const k of elementwiseConfigs((name) => getKernel(name, 'wasm'), tf.backend_util, tf.util)) {
+    tf.unregisterKernel(k.kernelName, 'wasm');
+    tf.registerKernel(k);
+    report.replaced.push(k.kernelName);
   }
   // Replaced outright (no setup needed): a faster kernel with the same contract.
   if (getKernel('Tile', 'wasm')) tf.unregisterKernel('Tile', 'wasm');

@@ -126,3 +126,145 @@ void transpose(const float* src, u32 rows, u32 cols, float* dst) {
     }
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Elementwise float32 kernels (./elementwise.ts). out has n elements; an operand with fewer elements (na or
+// nb < n) repeats with that period, which covers a scalar and a broadcast over leading axes ([128,512]+[512]).
+
+#define BINARY(NAME, VOP, SOP)                                                                          \
+  EXPORT(#NAME)                                                                                          \
+  void NAME##_f32(const float* a, u32 na, const float* b, u32 nb, float* out, u32 n) {                    \
+    if (na == n && nb == n) {                                                                             \
+      u32 i = 0;                                                                                          \
+      for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, VOP(wasm_v128_load(a + i), wasm_v128_load(b + i))); \
+      for (; i < n; i++) out[i] = SOP(a[i], b[i]);                                                        \
+    } else if (nb == 1) {                                                                                 \
+      const float s = *b;                                                                                 \
+      const v128_t v = wasm_f32x4_splat(s);                                                               \
+      u32 i = 0;                                                                                          \
+      for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, VOP(wasm_v128_load(a + i), v));                 \
+      for (; i < n; i++) out[i] = SOP(a[i], s);                                                           \
+    } else if (na == 1) {                                                                                 \
+      const float s = *a;                                                                                 \
+      const v128_t v = wasm_f32x4_splat(s);                                                               \
+      u32 i = 0;                                                                                          \
+      for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, VOP(v, wasm_v128_load(b + i)));                 \
+      for (; i < n; i++) out[i] = SOP(s, b[i]);                                                           \
+    } else if (na == n) {                                                                                 \
+      for (u32 r = 0; r < n; r += nb) {                                                                   \
+        const float* x = a + r;                                                                           \
+        float* o = out + r;                                                                               \
+        u32 j = 0;                                                                                        \
+        for (; j + 4 <= nb; j += 4) wasm_v128_store(o + j, VOP(wasm_v128_load(x + j), wasm_v128_load(b + j))); \
+        for (; j < nb; j++) o[j] = SOP(x[j], b[j]);                                                       \
+      }                                                                                                   \
+    } else {                                                                                              \
+      for (u32 r = 0; r < n; r += na) {                                                                   \
+        const float* y = b + r;                                                                           \
+        float* o = out + r;                                                                               \
+        u32 j = 0;                                                                                        \
+        for (; j + 4 <= na; j += 4) wasm_v128_store(o + j, VOP(wasm_v128_load(a + j), wasm_v128_load(y + j))); \
+        for (; j < na; j++) o[j] = SOP(a[j], y[j]);                                                       \
+      }                                                                                                   \
+    }                                                                                                     \
+  }
+
+#define S_ADD(x, y) ((x) + (y))
+#define S_SUB(x, y) ((x) - (y))
+#define S_MUL(x, y) ((x) * (y))
+#define S_DIV(x, y) ((x) / (y))
+BINARY(add, wasm_f32x4_add, S_ADD)
+BINARY(sub, wasm_f32x4_sub, S_SUB)
+BINARY(mul, wasm_f32x4_mul, S_MUL)
+BINARY(div, wasm_f32x4_div, S_DIV)
+
+EXPORT("square")
+void square_f32(const float* x, float* out, u32 n) {
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    wasm_v128_store(out + i, wasm_f32x4_mul(v, v));
+  }
+  for (; i < n; i++) out[i] = x[i] * x[i];
+}
+
+EXPORT("neg")
+void neg_f32(const float* x, float* out, u32 n) {
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_neg(wasm_v128_load(x + i)));
+  for (; i < n; i++) out[i] = -x[i];
+}
+
+// max(x, 0) with NaN kept (wasm's f32x4.max propagates NaN, as Math.max does).
+EXPORT("relu")
+void relu_f32(const float* x, float* out, u32 n) {
+  const v128_t z = wasm_f32x4_splat(0.f);
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, wasm_f32x4_max(wasm_v128_load(x + i), z));
+  for (; i < n; i++) out[i] = x[i] != x[i] ? x[i] : (x[i] > 0.f ? x[i] : 0.f);
+}
+
+// tfjs Step: 1 where x > 0, alpha elsewhere, NaN where x is NaN.
+EXPORT("step")
+void step_f32(const float* x, float alpha, float* out, u32 n) {
+  const v128_t one = wasm_f32x4_splat(1.f), al = wasm_f32x4_splat(alpha), z = wasm_f32x4_splat(0.f);
+  u32 i = 0;
+  for (; i + 4 <= n; i += 4) {
+    v128_t v = wasm_v128_load(x + i);
+    v128_t r = wasm_v128_bitselect(one, al, wasm_f32x4_gt(v, z));
+    wasm_v128_store(out + i, wasm_v128_bitselect(r, v, wasm_f32x4_eq(v, v)));
+  }
+  for (; i < n; i++) out[i] = x[i] != x[i] ? x[i] : (x[i] > 0.f ? 1.f : alpha);
+}
+
+// out[j] = Σ_r x[r·cols + j] (/ divisor): a sum (mean) over the leading axes, 16 columns at a time.
+EXPORT("colsum")
+void colsum_f32(const float* x, u32 rows, u32 cols, float divisor, float* out) {
+  u32 j = 0;
+  for (; j + 16 <= cols; j += 16) {
+    v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0;
+    const float* p = x + j;
+    for (u32 r = 0; r < rows; r++, p += cols) {
+      s0 = wasm_f32x4_add(s0, wasm_v128_load(p));
+      s1 = wasm_f32x4_add(s1, wasm_v128_load(p + 4));
+      s2 = wasm_f32x4_add(s2, wasm_v128_load(p + 8));
+      s3 = wasm_f32x4_add(s3, wasm_v128_load(p + 12));
+    }
+    wasm_v128_store(out + j, s0);
+    wasm_v128_store(out + j + 4, s1);
+    wasm_v128_store(out + j + 8, s2);
+    wasm_v128_store(out + j + 12, s3);
+  }
+  for (; j + 4 <= cols; j += 4) {
+    v128_t s0 = wasm_f32x4_splat(0.f);
+    const float* p = x + j;
+    for (u32 r = 0; r < rows; r++, p += cols) s0 = wasm_f32x4_add(s0, wasm_v128_load(p));
+    wasm_v128_store(out + j, s0);
+  }
+  for (; j < cols; j++) {
+    float s = 0.f;
+    const float* p = x + j;
+    for (u32 r = 0; r < rows; r++, p += cols) s += *p;
+    out[j] = s;
+  }
+  if (divisor != 1.f)
+    for (j = 0; j < cols; j++) out[j] = out[j] / divisor;
+}
+
+// Σ x[i] over n elements, in 16 lanes of partial sums.
+EXPORT("sumall")
+float sumall_f32(const float* x, u32 n) {
+  v128_t s0 = wasm_f32x4_splat(0.f), s1 = s0, s2 = s0, s3 = s0;
+  u32 i = 0;
+  for (; i + 16 <= n; i += 16) {
+    s0 = wasm_f32x4_add(s0, wasm_v128_load(x + i));
+    s1 = wasm_f32x4_add(s1, wasm_v128_load(x + i + 4));
+    s2 = wasm_f32x4_add(s2, wasm_v128_load(x + i + 8));
+    s3 = wasm_f32x4_add(s3, wasm_v128_load(x + i + 12));
+  }
+  for (; i + 4 <= n; i += 4) s0 = wasm_f32x4_add(s0, wasm_v128_load(x + i));
+  v128_t s = wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3));
+  float t = wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1) + wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3);
+  for (; i < n; i++) t += x[i];
+  return t;
+}

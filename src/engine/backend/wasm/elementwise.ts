@@ -1,0 +1,126 @@
+// Elementwise and reduction kernels of a training step on our SIMD module (native/gemm.c), in place on the
+// tfjs heap. Profiled on the MLP workload, after the matrix products these were the cost: tfjs-backend-wasm
+// broadcasts a scalar or a bias row through a per-element index computation (Multiply [512,512]·scalar
+// took ~1 ms), reduces over the batch axis only after a Transpose (the bias and BatchNorm gradients), and
+// copies data for Identity and for a Cast to the same dtype (every ReLU gradient).
+//
+// Each kernel handles float32 and the layouts a training step produces, and hands anything else to the
+// original kernel: binary ops where each operand is the full output or repeats with its own size (a scalar,
+// or a broadcast over leading axes such as [128,512] + [512]); sums and means over leading axes or all axes.
+// Identity and same-dtype Cast share the input's data (reference counted) instead of copying, as the cpu
+// backend does; tensors are immutable, so sharing is safe.
+import type { KernelConfig, KernelFunc, TensorInfo, backend_util as BackendUtil, util as Util } from '@tensorflow/tfjs-core';
+import { gemmFor, heapOffset } from './gemm';
+import type { KernelArgs, WasmBackendLike } from './types';
+
+type BinaryExport = (a: number, na: number, b: number, nb: number, out: number, n: number) => void;
+interface ElementwiseExports {
+  add: BinaryExport;
+  sub: BinaryExport;
+  mul: BinaryExport;
+  div: BinaryExport;
+  square(x: number, out: number, n: number): void;
+  neg(x: number, out: number, n: number): void;
+  relu(x: number, out: number, n: number): void;
+  step(x: number, alpha: number, out: number, n: number): void;
+  colsum(x: number, rows: number, cols: number, divisor: number, out: number): void;
+  sumall(x: number, n: number): number;
+}
+
+interface RefCounting extends WasmBackendLike {
+  incRef(dataId: object): void;
+}
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+const ex = (b: WasmBackendLike) => gemmFor(b) as unknown as ElementwiseExports;
+
+/** Whether an operand of shape `s` repeats with period size(s) in an output of shape `out`. */
+function periodic(s: readonly number[], out: readonly number[]): boolean {
+  let i = 0;
+  while (i < s.length && s[i] === 1) i++;
+  const core = s.slice(i);
+  if (core.length > out.length) return false;
+  const tail = out.slice(out.length - core.length);
+  return core.every((d, k) => d === tail[k]);
+}
+
+const BINARY: Array<[string, keyof ElementwiseExports]> = [['Add', 'add'], ['Sub', 'sub'], ['Multiply', 'mul'], ['RealDiv', 'div']];
+
+export function elementwiseConfigs(original: (name: string) => KernelConfig | undefined, backendUtil: typeof BackendUtil, util: typeof Util): KernelConfig[] {
+  const configs: KernelConfig[] = [];
+  const wrap = (name: string, fast: (args: KernelArgs) => TensorInfo | null) => {
+    const orig = original(name);
+    if (!orig) return;
+    const kernelFunc = (args: KernelArgs) => fast(args) ?? orig.kernelFunc(args as never);
+    configs.push({ ...orig, kernelFunc: kernelFunc as unknown as KernelFunc });
+  };
+
+  for (const [name, fn] of BINARY) {
+    wrap(name, ({ inputs, backend }) => {
+      const a = inputs.a as TensorInfo;
+      const b = inputs.b as TensorInfo;
+      if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
+      const shape = backendUtil.assertAndGetBroadcastShape(a.shape, b.shape);
+      if (!periodic(a.shape, shape) || !periodic(b.shape, shape)) return null;
+      const n = prod(shape);
+      const na = prod(a.shape);
+      const nb = prod(b.shape);
+      const out = backend.makeOutput(shape, 'float32');
+      if (n === 0 || na === 0 || nb === 0) return out;
+      (ex(backend)[fn] as BinaryExport)(heapOffset(backend, a), na, heapOffset(backend, b), nb, heapOffset(backend, out), n);
+      return out;
+    });
+  }
+
+  const unary = (name: string, run: (e: ElementwiseExports, x: number, out: number, n: number, attrs: Record<string, unknown>) => void) =>
+    wrap(name, ({ inputs, backend, attrs }) => {
+      const x = inputs.x as TensorInfo;
+      if (x.dtype !== 'float32') return null;
+      const out = backend.makeOutput(x.shape, 'float32');
+      const n = prod(x.shape);
+      if (n > 0) run(ex(backend), heapOffset(backend, x), heapOffset(backend, out), n, attrs ?? {});
+      return out;
+    });
+  unary('Square', (e, x, out, n) => e.square(x, out, n));
+  unary('Neg', (e, x, out, n) => e.neg(x, out, n));
+  unary('Relu', (e, x, out, n) => e.relu(x, out, n));
+  unary('Step', (e, x, out, n, attrs) => e.step(x, Number(attrs.alpha ?? 0), out, n));
+
+  const reduce = (name: string, mean: boolean) =>
+    wrap(name, ({ inputs, backend, attrs }) => {
+      const x = inputs.x as TensorInfo;
+      if (x.dtype !== 'float32' || x.shape.length === 0) return null;
+      const { axis, keepDims } = (attrs ?? {}) as { axis: number | number[] | null; keepDims: boolean };
+      const axes = [...util.parseAxisParam((axis ?? null) as number[], x.shape)].sort((p, q) => p - q);
+      if (axes.length === 0 || !axes.every((ax, i) => ax === i)) return null;
+      const rows = prod(x.shape.slice(0, axes.length));
+      const rest = x.shape.slice(axes.length);
+      const cols = prod(rest);
+      const shape = keepDims ? [...axes.map(() => 1), ...rest] : rest;
+      if (rows === 0) return null;
+      const out = backend.makeOutput(shape, 'float32');
+      if (cols === 0) return out;
+      const e = ex(backend);
+      if (cols === 1) {
+        const s = e.sumall(heapOffset(backend, x), rows);
+        (backend.typedArrayFromHeap(out) as Float32Array)[0] = mean ? s / rows : s;
+      } else e.colsum(heapOffset(backend, x), rows, cols, mean ? rows : 1, heapOffset(backend, out));
+      return out;
+    });
+  reduce('Sum', false);
+  reduce('Mean', true);
+
+  const alias = (x: TensorInfo, backend: WasmBackendLike): TensorInfo => {
+    (backend as RefCounting).incRef(x.dataId);
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  };
+  wrap('Identity', ({ inputs, backend }) => {
+    const x = inputs.x as TensorInfo;
+    return x.dtype === 'string' ? null : alias(x, backend);
+  });
+  wrap('Cast', ({ inputs, backend, attrs }) => {
+    const x = inputs.x as TensorInfo;
+    return x.dtype !== 'string' && (attrs as { dtype?: string })?.dtype === x.dtype ? alias(x, backend) : null;
+  });
+  return configs;
+}
