@@ -66,6 +66,13 @@ class App {
   notice: string | null = null;
   theme: Theme;
   private pending = 0;
+  private waiting = 0;
+  private lastDrawMs = 0;
+  private lastDrawEnd = 0;
+  private saveTimer = 0;
+  private lastSave = 0;
+  /** Milliseconds the last draw of each chart took (for devtools and the perf check). */
+  readonly timings: Record<string, number> = {};
   private cards = new Map<string, { host: HTMLElement; caption: HTMLElement; select?: HTMLSelectElement; width: number }>();
   private status: HTMLElement;
   private summary: HTMLElement;
@@ -190,19 +197,39 @@ class App {
     }
     const { report, changed } = applyEvent(this.report, ev);
     this.report = report;
-    if (changed || ev.type === 'failed' || ev.type === 'finished') this.schedule();
+    if (changed || ev.type === 'failed' || ev.type === 'finished') this.schedule(ev.type !== 'finished' && ev.type !== 'failed');
   }
 
   // ------------------------------------------------------------ drawing
 
-  /** Redraw at most once per animation frame, however many events arrive. */
-  schedule(): void {
+  /**
+   * Redraw at most once per animation frame, however many events arrive; for a big report whose draw is
+   * slow, leave the page at least 3× the draw time between draws so a live run stays responsive.
+   */
+  schedule(throttle = false): void {
     if (this.pending) return;
-    this.pending = requestAnimationFrame(() => {
-      this.pending = 0;
-      this.draw();
-      this.save();
-    });
+    if (this.waiting && !throttle) {
+      clearTimeout(this.waiting);
+      this.waiting = 0;
+    }
+    if (this.waiting) return;
+    const gap = throttle ? Math.min(3 * this.lastDrawMs, 1000) - (performance.now() - this.lastDrawEnd) : 0;
+    const frame = () => {
+      this.pending = requestAnimationFrame(() => {
+        this.pending = 0;
+        const t0 = performance.now();
+        this.draw();
+        this.lastDrawEnd = performance.now();
+        this.lastDrawMs = this.lastDrawEnd - t0;
+        this.save();
+      });
+    };
+    if (gap > 16) {
+      this.waiting = window.setTimeout(() => {
+        this.waiting = 0;
+        frame();
+      }, gap);
+    } else frame();
   }
 
   draw(): void {
@@ -231,8 +258,10 @@ class App {
       card.width = card.host.clientWidth;
       const base = compact ? 230 : 290;
       const size: ChartSize = { width, height: base + (def.panels - 1) * (compact ? 90 : 120), compact };
+      const t0 = performance.now();
       try {
         def.mod.render(card.host, report, size, this.theme, state);
+        this.timings[def.id] = performance.now() - t0;
       } catch (e) {
         card.host.textContent = `Could not draw this chart: ${String(e)}`;
         console.error(e);
@@ -324,10 +353,20 @@ class App {
 
   // ------------------------------------------------------------ state
 
+  /** Keeps the UI state (and the report) across hide/show and reload; at most once a second while live. */
   save(): void {
     if (!this.vscode) return;
-    const s: SavedState = { v: 1, hidden: [...this.hidden], layer: this.layer, report: this.report, live: this.live };
-    this.vscode.setState(s);
+    if (this.saveTimer && !this.live) clearTimeout(this.saveTimer), (this.saveTimer = 0);
+    if (this.saveTimer) return;
+    const write = () => {
+      this.saveTimer = 0;
+      this.lastSave = performance.now();
+      const s: SavedState = { v: 1, hidden: [...this.hidden], layer: this.layer, report: this.report, live: this.live };
+      this.vscode!.setState(s);
+    };
+    const wait = this.live ? 1000 - (performance.now() - this.lastSave) : 0;
+    if (wait > 0) this.saveTimer = window.setTimeout(write, wait);
+    else write();
   }
 
   restore(): boolean {

@@ -521,7 +521,68 @@ function clampFor(y: YScale) {
   return (v: number) => (log ? Math.max(v, d0 / 10) : v);
 }
 
-export function drawBand(g: G, ctx: PanelContext, variant: string, data: BandPt[], opacity?: number): void {
+/**
+ * More points than pixels: keep, per pixel column, the band's envelope (lowest lo, highest hi), so long runs
+ * draw fast and look the same. Exact values stay in the tooltip.
+ */
+export function decimateBand(data: BandPt[], x: XScale): BandPt[] {
+  if (data.length <= 2 * Math.abs(x.range()[1] - x.range()[0])) return data;
+  const out: BandPt[] = [];
+  let col = NaN;
+  let cur: BandPt | null = null;
+  for (const d of data) {
+    const c = Math.round(x(d.step));
+    if (c !== col || !cur) {
+      if (cur) out.push(cur);
+      col = c;
+      cur = { ...d };
+    } else {
+      cur.lo = Math.min(cur.lo, d.lo);
+      cur.hi = Math.max(cur.hi, d.hi);
+    }
+  }
+  if (cur) out.push(cur);
+  return out;
+}
+
+/** Per pixel column, the first, lowest, highest and last point (in step order): a line that looks the same. */
+export function decimateLine(data: Pt[], x: XScale): Pt[] {
+  if (data.length <= 4 * Math.abs(x.range()[1] - x.range()[0])) return data;
+  const out: Pt[] = [];
+  let bucket: Pt[] = [];
+  let col = NaN;
+  const flush = () => {
+    if (!bucket.length) return;
+    const ok = bucket.filter((d) => isNum(d.v));
+    if (ok.length < bucket.length) {
+      // keep gaps (non-finite values) visible
+      out.push(...bucket.filter((d, i) => i === 0 || i === bucket.length - 1 || !isNum(d.v)));
+    } else {
+      let lo = ok[0];
+      let hi = ok[0];
+      for (const d of ok) {
+        if ((d.v as number) < (lo.v as number)) lo = d;
+        if ((d.v as number) > (hi.v as number)) hi = d;
+      }
+      const keep = new Set([ok[0], lo, hi, ok[ok.length - 1]]);
+      out.push(...ok.filter((d) => keep.has(d)));
+    }
+    bucket = [];
+  };
+  for (const d of data) {
+    const c = Math.round(x(d.step));
+    if (c !== col) {
+      flush();
+      col = c;
+    }
+    bucket.push(d);
+  }
+  flush();
+  return out;
+}
+
+export function drawBand(g: G, ctx: PanelContext, variant: string, all: BandPt[], opacity?: number): void {
+  const data = decimateBand(all, ctx.x);
   const c = clampFor(ctx.y);
   const area = d3
     .area<BandPt>()
@@ -540,7 +601,8 @@ export function drawBand(g: G, ctx: PanelContext, variant: string, data: BandPt[
     .attr('d', area);
 }
 
-export function drawLine(g: G, ctx: PanelContext, variant: string, data: Pt[], opts: { cls?: string; width?: number; dash?: string; dots?: boolean } = {}): void {
+export function drawLine(g: G, ctx: PanelContext, variant: string, all: Pt[], opts: { cls?: string; width?: number; dash?: string; dots?: boolean } = {}): void {
+  const data = decimateLine(all, ctx.x);
   const log = (ctx.y as unknown as { base?: unknown }).base !== undefined;
   const ok = (d: Pt) => isNum(d.v) && (!log || d.v > 0);
   const color = ctx.theme.variantColor(variant);
