@@ -3,39 +3,36 @@
 // kernels read and write tensors in place. The module must not have a stack or data of its own (it would
 // live at the bottom of the tfjs heap): every value here stays in locals, and build.sh checks for it.
 //
-// gemm:  C[i, j] = Σ_p A(i, p) · B[p, j]   with A(i, p) = A[i·sai + p·sap] (so Aᵀ is free: swap the
-//        strides) and B row-major with row stride ldb, C row-major with row stride ldc. A 4×8 register
-//        block (8 accumulators of 4 lanes), B read along its rows, A broadcast one element at a time.
-// transpose:  dst[j·rows + i] = src[i·cols + j] in 8×8 tiles (for Bᵀ, which must be row-major here).
+// gemm:  C = op(A)·op(B), both operands given by strides (a transpose costs nothing) and packed into panels
+//        first; a 4×8 register block (8 accumulators of 4 lanes) per step of the inner loop.
+// transpose:  dst[j·rows + i] = src[i·cols + j] in 8×8 tiles.
 #include <wasm_simd128.h>
 
 typedef unsigned int u32;
 
 #define EXPORT(name) __attribute__((export_name(name)))
 
-static inline void block4x8(u32 K, const float* a, u32 sai, u32 sap, const float* b, u32 ldb, float* c, u32 ldc) {
+// One 4×8 block of C from a packed A panel (4 rows interleaved: PA[p·4 + r]) and a packed B panel (8
+// columns interleaved: PB[p·8 + q]): both streams are sequential, and every value loaded is used.
+static inline void block4x8(u32 K, const float* a, const float* b, float* c, u32 ldc) {
   v128_t c00 = wasm_f32x4_splat(0.f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
-  const float* a0 = a;
-  const float* a1 = a + sai;
-  const float* a2 = a + 2 * sai;
-  const float* a3 = a + 3 * sai;
   for (u32 p = 0; p < K; p++) {
     v128_t b0 = wasm_v128_load(b);
     v128_t b1 = wasm_v128_load(b + 4);
-    b += ldb;
-    v128_t x = wasm_f32x4_splat(*a0);
+    b += 8;
+    v128_t x = wasm_f32x4_splat(a[0]);
     c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x, b0));
     c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x, b1));
-    x = wasm_f32x4_splat(*a1);
+    x = wasm_f32x4_splat(a[1]);
     c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x, b0));
     c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x, b1));
-    x = wasm_f32x4_splat(*a2);
+    x = wasm_f32x4_splat(a[2]);
     c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x, b0));
     c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x, b1));
-    x = wasm_f32x4_splat(*a3);
+    x = wasm_f32x4_splat(a[3]);
     c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x, b0));
     c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x, b1));
-    a0 += sap; a1 += sap; a2 += sap; a3 += sap;
+    a += 4;
   }
   wasm_v128_store(c, c00); wasm_v128_store(c + 4, c01); c += ldc;
   wasm_v128_store(c, c10); wasm_v128_store(c + 4, c11); c += ldc;
@@ -43,74 +40,72 @@ static inline void block4x8(u32 K, const float* a, u32 sai, u32 sap, const float
   wasm_v128_store(c, c30); wasm_v128_store(c + 4, c31);
 }
 
-static inline void block1x8(u32 K, const float* a, u32 sap, const float* b, u32 ldb, float* c) {
-  v128_t c0 = wasm_f32x4_splat(0.f), c1 = c0;
-  for (u32 p = 0; p < K; p++) {
-    v128_t x = wasm_f32x4_splat(*a);
-    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(x, wasm_v128_load(b)));
-    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(x, wasm_v128_load(b + 4)));
-    a += sap;
-    b += ldb;
-  }
-  wasm_v128_store(c, c0);
-  wasm_v128_store(c + 4, c1);
-}
-
-static inline void block4x4(u32 K, const float* a, u32 sai, u32 sap, const float* b, u32 ldb, float* c, u32 ldc) {
-  v128_t c0 = wasm_f32x4_splat(0.f), c1 = c0, c2 = c0, c3 = c0;
-  const float* a0 = a;
-  const float* a1 = a + sai;
-  const float* a2 = a + 2 * sai;
-  const float* a3 = a + 3 * sai;
-  for (u32 p = 0; p < K; p++) {
-    v128_t b0 = wasm_v128_load(b);
-    b += ldb;
-    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(*a0), b0));
-    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(wasm_f32x4_splat(*a1), b0));
-    c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(wasm_f32x4_splat(*a2), b0));
-    c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(wasm_f32x4_splat(*a3), b0));
-    a0 += sap; a1 += sap; a2 += sap; a3 += sap;
-  }
-  wasm_v128_store(c, c0); c += ldc;
-  wasm_v128_store(c, c1); c += ldc;
-  wasm_v128_store(c, c2); c += ldc;
-  wasm_v128_store(c, c3);
-}
-
-static inline void block1x4(u32 K, const float* a, u32 sap, const float* b, u32 ldb, float* c) {
-  v128_t c0 = wasm_f32x4_splat(0.f);
-  for (u32 p = 0; p < K; p++) {
-    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_f32x4_splat(*a), wasm_v128_load(b)));
-    a += sap;
-    b += ldb;
-  }
-  wasm_v128_store(c, c0);
-}
-
-EXPORT("gemm")
-void gemm(u32 M, u32 N, u32 K, const float* A, u32 sai, u32 sap, const float* B, u32 ldb, float* C, u32 ldc) {
-  u32 j = 0;
-  for (; j + 8 <= N; j += 8) {
-    u32 i = 0;
-    for (; i + 4 <= M; i += 4) block4x8(K, A + i * sai, sai, sap, B + j, ldb, C + i * ldc + j, ldc);
-    for (; i < M; i++) block1x8(K, A + i * sai, sap, B + j, ldb, C + i * ldc + j);
-  }
-  for (; j + 4 <= N; j += 4) {
-    u32 i = 0;
-    for (; i + 4 <= M; i += 4) block4x4(K, A + i * sai, sai, sap, B + j, ldb, C + i * ldc + j, ldc);
-    for (; i < M; i++) block1x4(K, A + i * sai, sap, B + j, ldb, C + i * ldc + j);
-  }
-  for (; j < N; j++) {
-    for (u32 i = 0; i < M; i++) {
-      const float* a = A + i * sai;
-      const float* b = B + j;
-      float s = 0.f;
-      for (u32 p = 0; p < K; p++) {
-        s += *a * *b;
-        a += sap;
-        b += ldb;
+// PB[(j/8)·K·8 + p·8 + q] = B(p, j + q), zero past column N.
+static void packB(u32 K, u32 N, const float* B, u32 sbp, u32 sbj, float* PB) {
+  for (u32 j = 0; j < N; j += 8) {
+    float* d = PB + j * K;
+    if (sbj == 1 && j + 8 <= N) {
+      const float* s = B + j;
+      for (u32 p = 0; p < K; p++, s += sbp, d += 8) {
+        wasm_v128_store(d, wasm_v128_load(s));
+        wasm_v128_store(d + 4, wasm_v128_load(s + 4));
       }
-      C[i * ldc + j] = s;
+    } else {
+      u32 w = N - j < 8 ? N - j : 8;
+      for (u32 p = 0; p < K; p++, d += 8)
+        for (u32 q = 0; q < 8; q++) d[q] = q < w ? B[p * sbp + (j + q) * sbj] : 0.f;
+    }
+  }
+}
+
+// PA[(i/4)·K·4 + p·4 + r] = A(i + r, p), zero past row M.
+static void packA(u32 M, u32 K, const float* A, u32 sai, u32 sap, float* PA) {
+  for (u32 i = 0; i < M; i += 4) {
+    float* d = PA + i * K;
+    u32 h = M - i < 4 ? M - i : 4;
+    if (h == 4 && sap == 1) {
+      const float* a0 = A + i * sai;
+      for (u32 p = 0; p < K; p++, d += 4) {
+        d[0] = a0[p];
+        d[1] = a0[sai + p];
+        d[2] = a0[2 * sai + p];
+        d[3] = a0[3 * sai + p];
+      }
+    } else if (h == 4 && sai == 1) {
+      const float* a0 = A + i;
+      for (u32 p = 0; p < K; p++, d += 4, a0 += sap) wasm_v128_store(d, wasm_v128_load(a0));
+    } else {
+      for (u32 p = 0; p < K; p++, d += 4)
+        for (u32 r = 0; r < 4; r++) d[r] = r < h ? A[(i + r) * sai + p * sap] : 0.f;
+    }
+  }
+}
+
+// C[i, j] = Σ_p A(i, p)·B(p, j) with A(i, p) = A[i·sai + p·sap], B(p, j) = B[p·sbp + j·sbj] (transposes
+// are strides), C row-major with row stride ldc. `work` holds ceil(M/4)·4·K + ceil(N/8)·8·K + 32 floats:
+// both operands are packed there first (O(MK + KN) against O(MKN)), and the blocks at the ragged edges are
+// computed into its last 32 floats and copied.
+EXPORT("gemm")
+void gemm(u32 M, u32 N, u32 K, const float* A, u32 sai, u32 sap, const float* B, u32 sbp, u32 sbj, float* C, u32 ldc, float* work) {
+  u32 M4 = (M + 3) & ~3u;
+  u32 N8 = (N + 7) & ~7u;
+  float* PA = work;
+  float* PB = work + M4 * K;
+  float* tile = PB + N8 * K;
+  packA(M, K, A, sai, sap, PA);
+  packB(K, N, B, sbp, sbj, PB);
+  for (u32 j = 0; j < N; j += 8) {
+    const float* b = PB + j * K;
+    u32 w = N - j < 8 ? N - j : 8;
+    for (u32 i = 0; i < M; i += 4) {
+      u32 h = M - i < 4 ? M - i : 4;
+      if (w == 8 && h == 4) {
+        block4x8(K, PA + i * K, b, C + i * ldc + j, ldc);
+      } else {
+        block4x8(K, PA + i * K, b, tile, 8);
+        for (u32 r = 0; r < h; r++)
+          for (u32 q = 0; q < w; q++) C[(i + r) * ldc + j + q] = tile[r * 8 + q];
+      }
     }
   }
 }
