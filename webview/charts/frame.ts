@@ -241,7 +241,11 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
   const hiddenSet = state.hidden;
   const divergences = variants.filter((v) => v.diverged && !hiddenSet.has(v.name)).map((v) => ({ name: v.name, step: v.diverged!.step }));
   const xSteps = spec.steps.concat(divergences.map((d) => d.step));
-  const x = d3.scaleLinear().domain(fitSteps(xSteps)).range([0, plotW]);
+  // Nothing yet: the axis spans the planned run, so live steps fill it from the left.
+  const x = d3
+    .scaleLinear()
+    .domain(xSteps.length ? fitSteps(xSteps) : [0, Math.max(1, report?.config?.steps ?? 1)])
+    .range([0, plotW]);
   const xTicks = Math.max(2, Math.floor(plotW / (compact ? 70 : 90)));
 
   interface Laid {
@@ -272,7 +276,9 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
     // grid + axes
     const yTicks = Math.max(2, Math.floor(h / (compact ? 32 : 40)));
     const yFormat = panel.tickFormat ?? (log ? (y as d3.ScaleLogarithmic<number, number>).tickFormat(yTicks, tickLabel as unknown as string) : tickLabel);
+    const empty = !panel.fixed && (fitted === null || panel.values.length === 0);
     const yAxis = d3.axisLeft(y).ticks(yTicks).tickSizeOuter(0).tickFormat((d) => yFormat(d as number));
+    if (empty) yAxis.tickValues([]);
     const gy = g.append('g').attr('class', 'bn-axis bn-axis-y').call(yAxis);
     gy.selectAll<SVGGElement, number>('.tick')
       .filter((d) => yFormat(d) !== '')
@@ -289,7 +295,7 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
       .call(
         d3
           .axisBottom(x)
-          .ticks(xTicks)
+          .tickValues(x.ticks(xTicks).filter((t) => Number.isInteger(t)))
           .tickSizeOuter(0)
           .tickFormat(pi === spec.panels.length - 1 ? (d) => tickFmt(d as number) : () => ''),
       );
@@ -353,7 +359,7 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
       .append('text')
       .attr('class', 'bn-empty')
       .attr('x', m.left + plotW / 2)
-      .attr('y', top + totalH / 2)
+      .attr('y', laid.length ? laid[0].top + laid[0].h / 2 : top + totalH / 2)
       .attr('text-anchor', 'middle')
       .attr('fill', theme.muted)
       .text(spec.emptyText);

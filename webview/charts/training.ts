@@ -14,7 +14,7 @@ const pct = (v: number) => `${Math.round(v * 100)}%`;
 export const render: ChartRender = (container, report, size, theme, state) => {
   const visible = (report?.variants ?? []).filter((v) => !state.hidden.has(v.name));
   const data = visible.map((v) => ({ v, idx: byStep(v.steps), evals: byStep(v.evals) }));
-  const hasAcc = (report?.variants ?? []).some((v) => v.steps.some((s) => isNum(s.accuracy)) || v.evals.some((e) => isNum(e.accuracy)));
+  const hasAcc = report?.dataset?.loss === 'softmax-ce' || (report?.variants ?? []).some((v) => v.steps.some((s) => isNum(s.accuracy)) || v.evals.some((e) => isNum(e.accuracy)));
   const lossValues = visible.flatMap((v) => [...v.steps.map((s) => s.loss), ...v.evals.map((e) => e.loss)]).filter(isNum);
   const panels: Panel[] = [
     {
