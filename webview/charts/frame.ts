@@ -316,7 +316,7 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
     data.append('clipPath').attr('id', `clip-${spec.key}-${pi}`).append('rect').attr('width', plotW).attr('height', h);
     data.attr('clip-path', `url(#clip-${spec.key}-${pi})`);
     const hasData = fitted !== null && panel.values.length > 0;
-    if (hasData || panel.fixed) panel.draw(data, { x, y, width: plotW, height: h, theme });
+    if (hasData) panel.draw(data, { x, y, width: plotW, height: h, theme });
     // divergence markers
     for (const d of divergences) {
       const xx = x(d.step);
