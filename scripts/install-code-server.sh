@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Idempotent offline-friendly install of code-server 4.100.3 (the newest release that runs on Node 20)
-# into DIR (default: .ci-cache/code-server at the repo root). A second run is instant: a stamp file
+# into DIR (default: $BNLENS_CODE_SERVER_DIR, else .ci-cache/code-server at the repo root, git-ignored). A second run is instant: a stamp file
 # records a finished install. Needs root for apt-get (skipped when the packages are already there).
 #
 # Why the manual steps (see shared notes "real-vscode-host"): code-server's own postinstall refuses root,
@@ -10,7 +10,7 @@ set -euo pipefail
 
 VERSION=4.100.3
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-DIR="${1:-$ROOT/.ci-cache/code-server}"
+DIR="${1:-${BNLENS_CODE_SERVER_DIR:-$ROOT/.ci-cache/code-server}}"
 mkdir -p "$DIR"
 DIR="$(cd "$DIR" && pwd)"
 STAMP="$DIR/.installed-$VERSION"
