@@ -125,6 +125,8 @@ export function hoverMarkdown(file: LayerFacts, report: Report | null, links: Ho
     for (const ins of insertedAfter(v, f.name)) {
       const recs = statsOf(v, ins.name);
       const last = recs[recs.length - 1];
+      // Normalization layers only (a variant may also move the activation after the inserted BatchNorm).
+      if (!/norm|^l(1|2|inf)\b/i.test(ins.className) && !last?.gamma && !last?.beta) continue;
       const parts = [moments('γ', last?.gamma), moments('β', last?.beta)].filter(Boolean);
       if (last) parts.push(`activations mean ${cell(recs, (r) => r.actMean)}, std ${cell(recs, (r) => r.actStd)}`);
       extras.push(`*${escapeMd(v.name)}* inserts \`${ins.className}\` ${escapeMd(ins.name)} after this layer${parts.length ? `: ${parts.join(' · ')}` : ' (no statistics yet)'}`);

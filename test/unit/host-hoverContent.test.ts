@@ -17,6 +17,7 @@ function sample() {
     layers: [
       ...variant('batchnorm').layers.slice(0, 1),
       { name: 'dense_1_bn', className: 'BatchNormalization', sourceLayer: 'dense_1', inserted: true, outputShape: [null, 16], params: 64 },
+      { name: 'dense_1_act', className: 'Activation', sourceLayer: 'dense_1', inserted: true, outputShape: [null, 16], params: 0 },
       ...variant('batchnorm').layers.slice(1),
     ],
     layerStats: [
@@ -55,6 +56,7 @@ test('after a run: one row per variant with last value and trend; inserted Batch
   // batchnorm has a single record: no trend arrows
   assert.equal(rows[2], '| batchnorm | 0.1 | 3 | 0.5 | 0.93 | 0.1 | 1 |');
   assert.match(md, /\*batchnorm\* inserts `BatchNormalization` dense\\_1\\_bn after this layer: γ mean 1\.02, std 0\.05, range 0\.9 … 1\.1 · β mean 0\.01/);
+  assert.doesNotMatch(md, /dense\\_1\\_act/, 'the moved activation is not listed');
   assert.match(md, /stopped at step 2 of 4/);
   assert.match(md, /\[Open report\]\(command:bnlens\.openReportPanel\)/);
 });

@@ -155,7 +155,8 @@ describe('BatchNorm Lens extension', function () {
     fix.replace(bdoc.uri, new vscode.Range(bdoc.positionAt(0), bdoc.positionAt(bdoc.getText().length)), good);
     await vscode.workspace.applyEdit(fix);
     await until('diagnostics cleared', () => vscode.languages.getDiagnostics(bdoc.uri).filter((x) => x.source === 'BatchNorm Lens').length === 0);
-    await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+    await bdoc.save();
+    await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
   });
 
   it('hovers a layer before any run with its shape, parameters and how to start a run', async function () {
