@@ -36,7 +36,7 @@ export class ProgressLine {
   step(variant: string, rec: StepRecord, p: Progress): void {
     if (this.quiet) return;
     const pct = Math.floor((100 * p.done) / p.total);
-    const text = `step ${rec.step + 1}  ${variant.padEnd(15)} loss ${rec.loss.toFixed(4)}  β ${rec.beta.toFixed(2)}  ${pct}%  ETA ${formatDuration(p.etaMs)}`;
+    const text = `step ${rec.step + 1}  ${variant.padEnd(15)} loss ${rec.loss.toFixed(4)}  β ${(rec.beta ?? NaN).toFixed(2)}  ${pct}%  ETA ${formatDuration(p.etaMs)}`;
     if (this.tty) {
       const width = 28;
       const filled = Math.round((width * p.done) / p.total);
@@ -51,7 +51,7 @@ export class ProgressLine {
   eval(variant: string, e: EvalRecord): void {
     if (this.quiet) return;
     const acc = e.accuracy === null ? '' : `, accuracy ${(100 * e.accuracy).toFixed(1)}%`;
-    this.note(`held-out ${variant} at step ${e.step}: loss ${e.loss.toFixed(4)}${acc}`);
+    this.note(`held-out ${variant} at step ${e.step}: loss ${(e.loss ?? NaN).toFixed(4)}${acc}`);
   }
 
   note(msg: string): void {
