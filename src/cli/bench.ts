@@ -22,6 +22,7 @@
 
 import { fork, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { AnalyzeConfig, BackendChoice, VariantName } from '../protocol';
 import { resolveConfig } from '../engine/analyze';
@@ -119,6 +120,9 @@ export interface ChildResult {
   /** This process alone, ms per step. */
   msPerProbedStep: number;
   msPerTrainStep: number;
+  /** CPU time of this process per step: less sensitive than wall time to other load on the machine. */
+  cpuMsPerProbedStep: number;
+  cpuMsPerTrainStep: number;
   flopsPerProbedStep: number;
   flopsPerTrainStep: number;
   peakRssMB: number;
@@ -225,11 +229,12 @@ export async function setupVariant(workload: WorkloadName, variant: VariantName,
 }
 
 /** Steps `count` times as analyze does; probed or plain. Returns ms per step and the tensor count after each. */
-export async function stepMany(b: VariantBench, t0: number, count: number, probed: boolean): Promise<{ ms: number; tensors: number[]; loss: number }> {
+export async function stepMany(b: VariantBench, t0: number, count: number, probed: boolean): Promise<{ ms: number; cpuMs: number; tensors: number[]; loss: number }> {
   b.config.probeEvery = probed ? 1 : Number.MAX_SAFE_INTEGER;
   const tensors: number[] = [];
   let loss = NaN;
   const start = performance.now();
+  const cpu0 = process.cpuUsage();
   for (let i = 0; i < count; i++) {
     const batch = b.nextBatch();
     try {
@@ -242,7 +247,8 @@ export async function stepMany(b: VariantBench, t0: number, count: number, probe
     tensors.push(b.tf.memory().numTensors);
     await new Promise((r) => setImmediate(r));
   }
-  return { ms: (performance.now() - start) / count, tensors, loss };
+  const cpu = process.cpuUsage(cpu0);
+  return { ms: (performance.now() - start) / count, cpuMs: (cpu.user + cpu.system) / 1000 / count, tensors, loss };
 }
 
 async function childMain(spec: ChildSpec): Promise<void> {
@@ -274,6 +280,8 @@ async function childMain(spec: ChildSpec): Promise<void> {
     backend: b.backendName,
     msPerProbedStep: probe.ms,
     msPerTrainStep: train.ms,
+    cpuMsPerProbedStep: probe.cpuMs,
+    cpuMsPerTrainStep: train.cpuMs,
     flopsPerProbedStep: b.flopsPerProbedStep,
     flopsPerTrainStep: b.flopsPerTrainStep,
     peakRssMB: process.resourceUsage().maxRSS / 1024,
@@ -342,7 +350,10 @@ export interface BenchLine {
   tensorsAtEnd: number;
   /** Whether every variant's tensor count stayed the same from step to step. */
   tensorsSteady: boolean;
-  perVariant: Record<string, { msPerProbedStep: number; msPerTrainStep: number; peakRssMB: number; tensorsAtEnd: number; finalLoss: number }>;
+  perVariant: Record<string, { msPerProbedStep: number; msPerTrainStep: number; cpuMsPerProbedStep: number; cpuMsPerTrainStep: number; peakRssMB: number; tensorsAtEnd: number; finalLoss: number }>;
+  /** os.loadavg()[0] after the run, and the cores: wall times mean little on a machine busy with other work. */
+  loadAverage: number;
+  cores: number;
   fallbackCalls: Record<string, { calls: number; ms: number }>;
   peerMsPerProbedStep?: number | null;
   peerMsPerTrainStep?: number | null;
@@ -384,9 +395,11 @@ async function benchPair(workload: WorkloadName, backend: BackendChoice, steps: 
       tensorsAtEnd: results.reduce((a, r) => a + r.tensorsAtEnd, 0),
       tensorsSteady: results.every((r) => r.tensorsPerStep.every((n) => n === r.tensorsPerStep[0])),
       perVariant: Object.fromEntries(
-        results.map((r) => [r.variant, { msPerProbedStep: round(r.msPerProbedStep), msPerTrainStep: round(r.msPerTrainStep), peakRssMB: round(r.peakRssMB), tensorsAtEnd: r.tensorsAtEnd, finalLoss: r.finalLoss }]),
+        results.map((r) => [r.variant, { msPerProbedStep: round(r.msPerProbedStep), msPerTrainStep: round(r.msPerTrainStep), cpuMsPerProbedStep: round(r.cpuMsPerProbedStep), cpuMsPerTrainStep: round(r.cpuMsPerTrainStep), peakRssMB: round(r.peakRssMB), tensorsAtEnd: r.tensorsAtEnd, finalLoss: r.finalLoss }]),
       ),
       fallbackCalls,
+      loadAverage: round(loadavg()[0]),
+      cores: availableParallelism(),
     };
     if (profile) line.profile = Object.fromEntries(results.map((r) => [r.variant, (r.profile ?? []).map((p) => ({ ...p, ms: round(p.ms, 3) }))]));
     return line;
@@ -486,15 +499,16 @@ export async function benchMain(argv: string[]): Promise<number> {
 
 function humanLine(l: BenchLine): string {
   const v = Object.entries(l.perVariant)
-    .map(([k, s]) => `${k} ${s.msPerProbedStep.toFixed(1)} ms alone-in-its-process`)
+    .map(([k, s]) => `${k}: ${s.msPerProbedStep.toFixed(1)} ms wall, ${s.cpuMsPerProbedStep.toFixed(1)} ms CPU`)
     .join(', ');
   const fb = Object.entries(l.fallbackCalls).map(([k, s]) => `${k} ×${s.calls} (${s.ms.toFixed(1)} ms)`);
   let out =
     `\n${l.workload} on ${l.backend}:\n` +
     `  probed step, both variants:   ${l.twoVariantMsPerProbedStep.toFixed(1)} ms   (${v})\n` +
-    `  training step, both variants: ${l.msPerTrainStep.toFixed(1)} ms\n` +
+    `  training step, both variants: ${l.msPerTrainStep.toFixed(1)} ms   (${Object.entries(l.perVariant).map(([k, s]) => `${k}: ${s.cpuMsPerTrainStep.toFixed(1)} ms CPU`).join(', ')})\n` +
     `  GFLOP/s: ${l.gflops.toFixed(1)} probing, ${l.trainGflops.toFixed(1)} training\n` +
     `  peak RSS ${l.peakRssMB.toFixed(0)} MB per engine process; tensors alive at the end ${l.tensorsAtEnd} (${l.tensorsSteady ? 'steady from step to step' : 'CHANGING from step to step: a leak'})\n` +
+    `  load average ${l.loadAverage.toFixed(1)} on ${l.cores} cores${l.loadAverage > l.cores + 0.5 ? ': the machine is busy with other work, wall times are inflated' : ''}\n` +
     (fb.length ? `  cpu fallback: ${fb.join(', ')}\n` : '');
   if (l.peerMsPerProbedStep != null)
     out += `  NumPy peer: ${l.peerMsPerProbedStep.toFixed(1)} ms per probed step, ${l.peerMsPerTrainStep!.toFixed(1)} ms per training step (both variants); ratio project/peer ${l.ratioToPeer!.toFixed(2)}\n`;

@@ -19,7 +19,7 @@ test('the wasm kernels this module changes are in place', () => {
   assert.deepEqual(r.wrapped, ['_FusedMatMul']);
   assert.deepEqual(
     [...r.replaced].sort(),
-    ['Add', 'AvgPoolGrad', 'BatchMatMul', 'Cast', 'Identity', 'MaxPoolGrad', 'Mean', 'Multiply', 'Neg', 'RealDiv', 'Relu', 'Square', 'Step', 'Sub', 'Sum', 'Tile'],
+    ['Add', 'AvgPoolGrad', 'BatchMatMul', 'Cast', 'Conv2DBackpropInput', 'Identity', 'MaxPoolGrad', 'Mean', 'Multiply', 'Neg', 'RealDiv', 'Relu', 'Square', 'Step', 'Sub', 'Sum', 'Tile'],
   );
   assert.deepEqual(r.added, ['Conv2DBackpropFilter']);
   assert.ok(r.viaCpu.includes('DepthwiseConv2dNativeBackpropFilter') && r.viaCpu.includes('UnsortedSegmentSum'));

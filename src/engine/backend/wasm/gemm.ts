@@ -13,9 +13,15 @@ import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core
 import { GEMM_WASM_BASE64 } from './native/gemmWasm';
 import type { KernelArgs, WasmBackendLike } from './types';
 
-interface GemmExports {
+export interface GemmExports {
   gemm(m: number, n: number, k: number, a: number, sai: number, sap: number, b: number, sbp: number, sbj: number, c: number, ldc: number, work: number): void;
   transpose(src: number, rows: number, cols: number, dst: number): void;
+  col2im(cols: number, nc: number, ih: number, iw: number, ci: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, dx: number): void;
+}
+
+/** Floats of packing space gemm needs for an m×k by k×n product. */
+export function gemmWorkFloats(m: number, n: number, k: number): number {
+  return (Math.ceil(m / 4) * 4 + Math.ceil(n / 8) * 8) * k + 32;
 }
 
 /** The slice of BackendWasm this module needs beyond WasmBackendLike. */
@@ -77,7 +83,7 @@ export function nativeMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorI
   if (batch === 0 || m === 0 || n === 0) return out;
   const g = gemmFor(backend);
   // Packing space: ceil(m/4)·4·k + ceil(n/8)·8·k + 32 floats (see gemm.c).
-  const work = backend.makeOutput([(Math.ceil(m / 4) * 4 + Math.ceil(n / 8) * 8) * k + 32], 'float32');
+  const work = backend.makeOutput([gemmWorkFloats(m, n, k)], 'float32');
   try {
     const aOff = heapOffset(backend, a);
     const bOff = heapOffset(backend, b);

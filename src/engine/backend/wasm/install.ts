@@ -5,6 +5,7 @@ import type { TfNamespace } from '../tfjsNode';
 import { withPretransposedOperands } from './matMul';
 import { nativeBatchMatMulConfig } from './gemm';
 import { elementwiseConfigs } from './elementwise';
+import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { tileConfig } from './tile';
 import { poolGradConfigs } from '../poolGrad';
@@ -60,6 +61,12 @@ export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
     if (getKernel(k.kernelName, 'wasm')) tf.unregisterKernel(k.kernelName, 'wasm');
     tf.registerKernel(k);
     report.replaced.push(k.kernelName);
+  }
+  {
+    const original = getKernel('Conv2DBackpropInput', 'wasm');
+    if (original) tf.unregisterKernel('Conv2DBackpropInput', 'wasm');
+    tf.registerKernel(conv2dBackpropInputConfig(tf.backend_util, original));
+    report.replaced.push('Conv2DBackpropInput');
   }
   if (!getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel(conv2dBackpropFilterConfig(tf.backend_util, getKernel));

@@ -263,3 +263,33 @@ float sumall_f32(const float* x, u32 n) {
   for (; i < n; i++) t += x[i];
   return t;
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// col2im for Conv2DBackpropInput (../conv2dBackpropInput.ts): dx[m, y, x, :] += cols[(m, i, j), (r, s, :)] for
+// y = i·sh + r·dh − top, x = j·sw + s·dw − left inside the image. dx must be zeroed by the caller.
+EXPORT("col2im")
+void col2im(const float* cols, u32 nc, int ih, int iw, u32 ci, u32 oh, u32 ow, u32 kh, u32 kw,
+            int sh, int sw, int dh, int dw, int top, int left, float* dx) {
+  u32 K = kh * kw * ci;
+  for (u32 m = 0; m < nc; m++) {
+    float* img = dx + (u32)(m * ih * iw) * ci;
+    for (u32 i = 0; i < oh; i++) {
+      for (u32 j = 0; j < ow; j++) {
+        const float* row = cols + ((m * oh + i) * ow + j) * K;
+        for (u32 r = 0; r < kh; r++) {
+          int y = (int)i * sh + (int)r * dh - top;
+          if (y < 0 || y >= ih) continue;
+          for (u32 s = 0; s < kw; s++) {
+            int x = (int)j * sw + (int)s * dw - left;
+            if (x < 0 || x >= iw) continue;
+            float* d = img + (u32)(y * iw + x) * ci;
+            const float* c = row + (r * kw + s) * ci;
+            u32 q = 0;
+            for (; q + 4 <= ci; q += 4) wasm_v128_store(d + q, wasm_f32x4_add(wasm_v128_load(d + q), wasm_v128_load(c + q)));
+            for (; q < ci; q++) d[q] += c[q];
+          }
+        }
+      }
+    }
+  }
+}
