@@ -147,12 +147,12 @@ export interface StepRecord {
   loss: number;
   accuracy: number | null;
   gradNorm: number;
-  /** L(x − η_k g) for every η of Report.eta. */
-  lossAtEta: number[];
-  /** ‖∇L(x − η_k g) − g‖₂ for every η. */
-  gradChange: number[];
-  /** max_k gradChange[k] / (η_k ‖g‖). */
-  beta: number;
+  /** L(x − η_k g) for every η of Report.eta (null: not finite — JSON has no NaN or Infinity). */
+  lossAtEta: (number | null)[];
+  /** ‖∇L(x − η_k g) − g‖₂ for every η (null: not finite). */
+  gradChange: (number | null)[];
+  /** max_k gradChange[k] / (η_k ‖g‖) (null: not finite). */
+  beta: number | null;
 }
 
 export interface LayerStatRecord {
@@ -164,8 +164,8 @@ export interface LayerStatRecord {
   icsL2: number | null;
   icsCos: number | null;
   /** The layer's output activations over the batch (batch, height, width pooled). */
-  actMean: number;
-  actStd: number;
+  actMean: number | null;
+  actStd: number | null;
   hist: Histogram;
   weightNorm: number | null;
   gradNorm: number | null;
@@ -175,21 +175,21 @@ export interface LayerStatRecord {
 }
 
 export interface Histogram {
-  min: number;
-  max: number;
+  min: number | null;
+  max: number | null;
   counts: number[];
 }
 
 export interface Moments {
-  mean: number;
-  std: number;
-  min: number;
-  max: number;
+  mean: number | null;
+  std: number | null;
+  min: number | null;
+  max: number | null;
 }
 
 export interface EvalRecord {
   step: number;
-  loss: number;
+  loss: number | null;
   accuracy: number | null;
 }
 

@@ -9,18 +9,28 @@ const mean = (xs: number[]) => {
   return f.length ? f.reduce((a, b) => a + b, 0) / f.length : null;
 };
 
+/** A step's values only when every one is a finite number: JSON carries NaN and ±Infinity as null. */
+const allFinite = (xs: readonly (number | null)[]): number[] | null =>
+  xs.length > 0 && xs.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (xs as number[]) : null;
+
 export function summarizeVariant(v: VariantReport): SummaryRow {
   const last = v.steps[v.steps.length - 1];
   const lastEval = v.evals[v.evals.length - 1];
-  const betas = finite(v.steps.map((s) => s.beta));
+  const betas = finite(v.steps.map((s) => s.beta ?? NaN));
   return {
     variant: v.name,
     finalLoss: last ? last.loss : null,
     finalAccuracy: last ? last.accuracy : null,
     testLoss: lastEval ? lastEval.loss : null,
     testAccuracy: lastEval ? lastEval.accuracy : null,
-    meanBandWidth: mean(v.steps.map((s) => Math.max(...s.lossAtEta) - Math.min(...s.lossAtEta))),
-    meanGradChange: mean(v.steps.map((s) => s.gradChange.reduce((a, b) => a + b, 0) / s.gradChange.length)),
+    meanBandWidth: mean(v.steps.map((s) => {
+      const l = allFinite(s.lossAtEta);
+      return l ? Math.max(...l) - Math.min(...l) : NaN;
+    })),
+    meanGradChange: mean(v.steps.map((s) => {
+      const d = allFinite(s.gradChange);
+      return d ? d.reduce((a, b) => a + b, 0) / d.length : NaN;
+    })),
     meanBeta: mean(betas),
     maxBeta: betas.length ? Math.max(...betas) : null,
     diverged: v.diverged,

@@ -146,7 +146,7 @@ export function hoverMarkdown(file: LayerFacts, report: Report | null, links: Ho
 export function meanBeta(report: Report, v: VariantReport): number | null {
   const s = report.summary.find((r) => r.variant === v.name);
   if (s && s.meanBeta !== null && s.meanBeta !== undefined) return s.meanBeta;
-  const xs = v.steps.map((r) => r.beta).filter((b) => Number.isFinite(b));
+  const xs = v.steps.map((r) => r.beta).filter((b): b is number => typeof b === 'number' && Number.isFinite(b));
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
 }
 

@@ -98,8 +98,8 @@ describe('standalone HTML report', () => {
       assert.equal(pts.length, 2 * n, `${v.name}: band has a top and a bottom point per step`);
       for (const i of [0, 1, Math.floor(n / 2), n - 1]) {
         const s = v.steps[i];
-        const max = Math.max(...s.lossAtEta);
-        const min = Math.min(...s.lossAtEta);
+        const max = Math.max(...(s.lossAtEta as number[]));
+        const min = Math.min(...(s.lossAtEta as number[]));
         assert.ok(Math.abs(pts[i].x - x(s.step)) < 1, `${v.name} step ${s.step}: x ${pts[i].x} vs ${x(s.step)}`);
         assert.ok(Math.abs(pts[i].y - y(max)) < 1, `${v.name} step ${s.step}: band top ${pts[i].y} vs y(max) ${y(max)}`);
         const bottom = pts[2 * n - 1 - i];
@@ -126,7 +126,7 @@ describe('standalone HTML report', () => {
     for (const v of report.variants) {
       const s = v.steps.find((r) => r.step === step)!;
       assert.ok(text.includes(`${v.name}loss ${six(s.loss)}`), `${v.name} loss ${six(s.loss)} in «${text}»`);
-      assert.ok(text.includes(`band ${six(Math.min(...s.lossAtEta))} – ${six(Math.max(...s.lossAtEta))}`), `${v.name} band in «${text}»`);
+      assert.ok(text.includes(`band ${six(Math.min(...(s.lossAtEta as number[])))} – ${six(Math.max(...(s.lossAtEta as number[])))}`), `${v.name} band in «${text}»`);
     }
     await screenshot(page, 'report-tooltip');
     await page.mouse.move(0, 0);
@@ -141,7 +141,7 @@ describe('standalone HTML report', () => {
     assert.equal(await head.textContent(), 'step 108');
     const bt = (await btip.textContent()) ?? '';
     const b108 = report.variants[1].steps[108].beta;
-    assert.ok(bt.includes(`β ${six(b108)}`), bt);
+    assert.ok(bt.includes(`β ${six(b108 as number)}`), bt);
     await page.keyboard.press('Escape');
     assert.equal(await btip.isVisible(), false);
   });
@@ -156,7 +156,7 @@ describe('standalone HTML report', () => {
     const y = lossLandscapeY(report, visible, height);
     const bn = report.variants[1];
     const pts = pathPoints((await page.getAttribute('[data-chart="loss-landscape"] path.band[data-variant="batchnorm"]', 'd')) ?? '');
-    assert.ok(Math.abs(pts[30].y - y(Math.max(...bn.steps[30].lossAtEta))) < 1);
+    assert.ok(Math.abs(pts[30].y - y(Math.max(...(bn.steps[30].lossAtEta as number[])))) < 1);
     assert.ok(Math.abs(pts[30].x - stepX(report, visible, width)(30)) < 1);
     await screenshot(page, 'report-standard-hidden');
     // keyboard: focus survives the redraw; Enter shows the variant again, → moves along the legend
@@ -191,7 +191,7 @@ describe('standalone HTML report', () => {
     const pts = pathPoints((await page.getAttribute('[data-chart="layer-activations"] path.line[data-variant="batchnorm"]', 'd')) ?? '');
     assert.equal(pts.length, act.length);
     const yAct = (v: number) => height * (1 - (v - h[0]) / (h[1] - h[0]));
-    assert.ok(Math.abs(pts[3].y - yAct(act[3].actMean)) < 1);
+    assert.ok(Math.abs(pts[3].y - yAct(act[3].actMean as number)) < 1);
     const l2 = pathPoints((await page.getAttribute('[data-chart="layer-ics"] path.line.ics-l2[data-variant="batchnorm"]', 'd')) ?? '');
     assert.equal(l2.length, ics.length);
     await page.selectOption(sel, 'conv2d_1');
@@ -324,8 +324,8 @@ describe('standalone report edge cases', () => {
       assert.ok(pts.length <= 2 * (width + 2), `${v.name}: ${pts.length} points for ${width}px`);
       const top = Math.min(...pts.map((p) => p.y));
       const bottom = Math.max(...pts.map((p) => p.y));
-      const max = Math.max(...v.steps.flatMap((s) => s.lossAtEta));
-      const min = Math.min(...v.steps.flatMap((s) => s.lossAtEta));
+      const max = Math.max(...v.steps.flatMap((s) => s.lossAtEta as number[]));
+      const min = Math.min(...v.steps.flatMap((s) => s.lossAtEta as number[]));
       assert.ok(Math.abs(top - y(max)) < 1, `${v.name}: top ${top} vs ${y(max)}`);
       assert.ok(Math.abs(bottom - y(min)) < 1, `${v.name}: bottom ${bottom} vs ${y(min)}`);
     }

@@ -106,7 +106,7 @@ export function makeReport(opts: FixtureOptions = {}): Report {
         rec.loss = Infinity;
         rec.lossAtEta = lossAtEta.map((v, k) => (k > etaCount / 2 ? NaN : v * 40));
         rec.gradChange = gradChange.map((v) => v * 50);
-        rec.beta = rec.gradChange[etaCount - 1] / (eta[etaCount - 1] * gradNorm);
+        rec.beta = (rec.gradChange[etaCount - 1] as number) / (eta[etaCount - 1] * gradNorm);
         diverged = { step: t, reason: 'loss is not finite' };
       }
       recs.push(rec);

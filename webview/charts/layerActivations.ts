@@ -18,10 +18,10 @@ export const render: ChartRender = (container, report, size, theme, state) => {
   const visible = (report?.variants ?? []).filter((v) => !state.hidden.has(v.name));
   const series = visible.map((v) => {
     const recs = layer ? layerRecords(v, layer, 'act').filter((r) => isNum(r.actMean)) : [];
-    const pts: BandPt[] = recs.filter((r) => isNum(r.actStd)).map((r) => ({ step: r.step, lo: r.actMean - r.actStd, hi: r.actMean + r.actStd }));
+    const pts: BandPt[] = recs.filter((r) => isNum(r.actStd)).map((r) => ({ step: r.step, lo: (r.actMean as number) - (r.actStd as number), hi: (r.actMean as number) + (r.actStd as number) }));
     return { v, recs, pts, idx: byStep(recs) };
   });
-  const values = series.flatMap((s) => s.pts.flatMap((p) => [p.lo, p.hi]).concat(s.recs.map((r) => r.actMean)));
+  const values = series.flatMap((s) => s.pts.flatMap((p) => [p.lo, p.hi]).concat(s.recs.map((r) => r.actMean as number)));
   renderChart(container, report, size, theme, state, {
     key: 'layer-activations',
     title: layer ? `${title} — ${layer}` : title,
