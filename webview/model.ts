@@ -1,6 +1,8 @@
 // Pure data helpers shared by the charts, the webview entry and the HTML report (src/report/html.ts).
 // No DOM, no d3: everything here runs in Node too.
-import type { EngineToHost, LayerStatRecord, Report, StepRecord, SummaryRow, VariantReport } from '../src/protocol';
+import type { EngineToHost, LayerStatRecord, Report, SummaryRow, VariantReport } from '../src/protocol';
+import { applyEvent as applyReportEvent } from '../src/report/applyEvent';
+import { summarizeVariant } from '../src/report/summary';
 
 /** A finite number (JSON turns NaN/Infinity into null, so a diverged run's numbers may be null). */
 export function isNum(v: unknown): v is number {
@@ -47,62 +49,11 @@ export function fmtPercent(v: number | null | undefined): string {
 // ---------------------------------------------------------------- live updates
 
 /**
- * Applies one engine event to the report in place (steps arrive one by one while a run goes).
- * Returns the report to use from now on (a new object for 'started'/'finished') and whether anything changed.
+ * Applies one engine event with the one reducer the host uses too, and says whether the charts need a redraw.
  */
 export function applyEvent(report: Report | null, ev: EngineToHost): { report: Report | null; changed: boolean } {
-  switch (ev.type) {
-    case 'started':
-    case 'finished':
-      return { report: ev.report, changed: true };
-    case 'step': {
-      const v = report && findVariant(report, ev.variant);
-      if (!v) return { report, changed: false };
-      insertByStep(v.steps, ev.record);
-      return { report, changed: true };
-    }
-    case 'layerStats': {
-      const v = report && findVariant(report, ev.variant);
-      if (!v) return { report, changed: false };
-      for (const r of ev.records) v.layerStats.push(r);
-      return { report, changed: ev.records.length > 0 };
-    }
-    case 'eval': {
-      const v = report && findVariant(report, ev.variant);
-      if (!v) return { report, changed: false };
-      insertByStep(v.evals, ev.record);
-      return { report, changed: true };
-    }
-    case 'diverged': {
-      const v = report && findVariant(report, ev.variant);
-      if (!v) return { report, changed: false };
-      v.diverged = ev.info;
-      return { report, changed: true };
-    }
-    case 'failed':
-      if (report) {
-        report.complete = false;
-        report.stopReason = `failed: ${ev.message}`;
-      }
-      return { report, changed: !!report };
-    case 'log':
-      return { report, changed: false };
-  }
-}
-
-function findVariant(report: Report, name: string): VariantReport | undefined {
-  return report.variants.find((v) => v.name === name);
-}
-
-function insertByStep<T extends { step: number }>(list: T[], rec: T): void {
-  const last = list[list.length - 1];
-  if (!last || last.step < rec.step) {
-    list.push(rec);
-    return;
-  }
-  const i = list.findIndex((r) => r.step >= rec.step);
-  if (list[i].step === rec.step) list[i] = rec;
-  else list.splice(i, 0, rec);
+  const next = applyReportEvent(report, ev);
+  return { report: next, changed: ev.type !== 'log' && next !== null };
 }
 
 // ---------------------------------------------------------------- layers
@@ -158,41 +109,7 @@ export function summaryRows(report: Report): SummaryRow[] {
   });
 }
 
-export function computeSummary(v: VariantReport): SummaryRow {
-  const last = lastFinite(v.steps, (s) => s.loss);
-  const lastAcc = lastFinite(v.steps, (s) => s.accuracy);
-  const lastEval = v.evals[v.evals.length - 1];
-  const widths: number[] = [];
-  const grads: number[] = [];
-  const betas: number[] = [];
-  for (const s of v.steps) {
-    const b = band(s.lossAtEta);
-    if (b) widths.push(b.hi - b.lo);
-    const g = mean(s.gradChange);
-    if (g !== null) grads.push(g);
-    if (isNum(s.beta)) betas.push(s.beta);
-  }
-  return {
-    variant: v.name,
-    finalLoss: last,
-    finalAccuracy: lastAcc,
-    testLoss: lastEval && isNum(lastEval.loss) ? lastEval.loss : null,
-    testAccuracy: lastEval && isNum(lastEval.accuracy) ? lastEval.accuracy : null,
-    meanBandWidth: mean(widths),
-    meanGradChange: mean(grads),
-    meanBeta: mean(betas),
-    maxBeta: betas.length ? Math.max(...betas) : null,
-    diverged: v.diverged,
-  };
-}
-
-function lastFinite(steps: StepRecord[], get: (s: StepRecord) => number | null): number | null {
-  for (let i = steps.length - 1; i >= 0; i--) {
-    const x = get(steps[i]);
-    if (isNum(x)) return x;
-  }
-  return null;
-}
+export const computeSummary = summarizeVariant;
 
 // ---------------------------------------------------------------- summary table (shared by the webview and the HTML report)
 

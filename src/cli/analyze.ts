@@ -9,7 +9,7 @@ import { analyze } from '../engine/analyze';
 import { CONFIG_KEYS, readConfigValues } from '../engine/config';
 import { UserError } from '../engine/errors';
 import { parseJsonText } from '../engine/network/json';
-import { summaryTable } from '../engine/summary';
+import { summaryTable } from '../report/summary';
 import { readReportAssets, renderReportHtml } from '../report/html';
 import { helpText, parseArgs, type FlagSpec } from './args';
 import { reportFailure } from './failure';

@@ -13,7 +13,7 @@ import { paramCount } from './network/shapes';
 import { analyzeInProcesses, defaultParallelism, findWorkerScript, groupVariants } from './parallel';
 import { Rng } from './rng';
 import { inputShape, loadData } from './session';
-import { summarize } from './summary';
+import { summarize } from '../report/summary';
 import { VariantRun } from './train';
 import { asWrittenIsDistinct, deriveVariants } from './variants';
 import { BNLENS_VERSION } from './version';

@@ -6,9 +6,10 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { AnalyzeConfig, EngineToHost, Report, VariantName, VariantReport } from '../protocol';
+import type { AnalyzeConfig, EngineToHost, Report, VariantName } from '../protocol';
+import { applyEvent } from '../report/applyEvent';
 import { UserError } from './errors';
-import { summarize } from './summary';
+import { summarize } from '../report/summary';
 
 /** Set in the environment of the processes this module forks: they run their variants in-process. */
 export const IN_PROCESS_ENV = 'BNLENS_IN_PROCESS';
@@ -54,7 +55,6 @@ export async function analyzeInProcesses(
 ): Promise<Report> {
   let merged: Report | null = null;
   let failure: Error | null = null;
-  const byName = new Map<VariantName, VariantReport>();
   const children: Child[] = groups.map((variants) => {
     const proc = fork(worker, [], {
       env: { ...process.env, [IN_PROCESS_ENV]: '1' },
@@ -98,25 +98,9 @@ export async function analyzeInProcesses(
   }
 
   function apply(child: Child, m: EngineToHost) {
-    const v = 'variant' in m ? byName.get(m.variant) : undefined;
-    switch (m.type) {
-      case 'step':
-        v?.steps.push(m.record);
-        emitProgressed(child, m);
-        return;
-      case 'layerStats':
-        v?.layerStats.push(...m.records);
-        break;
-      case 'eval':
-        v?.evals.push(m.record);
-        break;
-      case 'diverged':
-        if (v) v.diverged = m.info;
-        break;
-      default:
-        break;
-    }
-    onEvent(m);
+    merged = applyEvent(merged, m);
+    if (m.type === 'step') emitProgressed(child, m);
+    else onEvent(m);
   }
 
   function handle(child: Child, m: EngineToHost) {
@@ -132,7 +116,6 @@ export async function analyzeInProcesses(
       child.started = m.report;
       if (children.every((c) => c.started)) {
         merged = mergeStarted(children.map((c) => c.started!), config);
-        merged.variants.forEach((v) => byName.set(v.name, v));
         onEvent({ type: 'started', report: structuredClone(merged) });
         for (const c of children) {
           const queued = c.buffered;
@@ -151,7 +134,6 @@ export async function analyzeInProcesses(
       for (const v of m.report.variants) {
         const i = merged.variants.findIndex((x) => x.name === v.name);
         merged.variants[i] = v;
-        byName.set(v.name, v);
       }
       return;
     }

@@ -31,23 +31,32 @@ export function applyEvent(report: Report | null, ev: EngineToHost): Report | nu
   const v = variantOf(report, ev.variant);
   if (!v) return report;
   switch (ev.type) {
-    case 'step': {
-      const last = v.steps[v.steps.length - 1];
-      if (last && last.step === ev.record.step) v.steps[v.steps.length - 1] = ev.record;
-      else v.steps.push(ev.record);
+    case 'step':
+      insertByStep(v.steps, ev.record);
       break;
-    }
     case 'layerStats':
-      v.layerStats.push(...ev.records);
+      for (const r of ev.records) v.layerStats.push(r);
       break;
     case 'eval':
-      v.evals.push(ev.record);
+      insertByStep(v.evals, ev.record);
       break;
     case 'diverged':
       v.diverged = ev.info;
       break;
   }
   return report;
+}
+
+/** Records arrive in step order; a repeated step replaces the earlier record, a late one is put in its place. */
+function insertByStep<T extends { step: number }>(list: T[], rec: T): void {
+  const last = list[list.length - 1];
+  if (!last || last.step < rec.step) {
+    list.push(rec);
+    return;
+  }
+  const i = list.findIndex((r) => r.step >= rec.step);
+  if (list[i].step === rec.step) list[i] = rec;
+  else list.splice(i, 0, rec);
 }
 
 /** Marks a report as stopped part-way (the host does this when a run is cancelled or the engine dies). */

@@ -172,12 +172,12 @@ test('a cancelled run: complete false, stopReason cancelled, the steps so far, s
   assert.ok(v.ok, v.ok ? '' : v.error);
 });
 
-// Engine bug (reported, not fixed here): src/engine/summary.ts computes Math.max(...lossAtEta) and sums gradChange
+// Engine bug (reported, not fixed here): src/report/summary.ts computes Math.max(...lossAtEta) and sums gradChange
 // without skipping null. Reports whose variants ran in engine processes arrive as JSON (NaN/∞ → null), so a
 // step with a null probe counts as band 0 instead of being left out, and the summary differs from the one
 // computed on the same numbers in memory.
 test('summary of a report with null probes equals the summary with NaN in their place', async () => {
-  const { summarizeVariant } = await import('../../src/engine/summary');
+  const { summarizeVariant } = await import('../../src/report/summary');
   const r = await realReport();
   const withNull = structuredClone(r.variants[0]);
   (withNull.steps[1] as any).lossAtEta[2] = null;
