@@ -2,14 +2,15 @@
 // convolutional network trains on wasm.
 //
 // dW[r,s,c,o] = Σ_{n,i,j} x[n, i·sh + r·dh − top, j·sw + s·dw − left, c] · dy[n,i,j,o]
-// is one matrix product colsᵀ·dy once the input patches are laid out as colsᵀ[(r,s,c), (n,i,j)] (im2col,
-// written directly in transposed form so the product is untransposed and goes to XNNPACK). The patch
-// matrix is K = kh·kw·cin rows by P = n·oh·ow columns; it is built for a few images at a time so its size
-// stays bounded (a 64-image batch of 32×32×64 inputs would otherwise need 150 MB), and the partial products
-// are summed.
+// is one matrix product colsᵀ·dy once the input patches are laid out as cols[(n,i,j), (r,s,c)] (im2col,
+// native/gemm.c, copying runs of cin floats; the transpose is a stride of our gemm). The patch matrix is
+// P = n·oh·ow rows by K = kh·kw·cin columns; it is built for a few images at a time so its size stays
+// bounded (a 64-image batch of 32×32×64 inputs would otherwise need 150 MB), and the partial products are
+// summed.
 import type { KernelConfig, KernelFunc, TensorInfo, backend_util as BackendUtil } from '@tensorflow/tfjs-core';
 import { f32, type KernelArgs, type WasmBackendLike } from './types';
 import type { GetKernel } from './matMul';
+import { gemmFor, gemmWorkFloats, heapOffset, type GemmExports } from './gemm';
 
 /** Upper bound on the patch matrix, in floats (16 MB). */
 const MAX_PATCH_FLOATS = 4 * 1024 * 1024;
@@ -40,14 +41,14 @@ export function conv2dBackpropFilterConfig(backendUtil: typeof BackendUtil, getK
       attrs.pad,
       attrs.dimRoundingMode,
     );
-    return backpropFilter(args.backend, getKernel, x, dy, info);
+    void getKernel;
+    return backpropFilter(args.backend, x, dy, info);
   };
   return { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 function backpropFilter(
   backend: WasmBackendLike,
-  getKernel: GetKernel,
   x: TensorInfo,
   dy: TensorInfo,
   info: BackendUtil.Conv2DInfo,
@@ -56,64 +57,41 @@ function backpropFilter(
   const { outHeight: oh, outWidth: ow, outChannels: co } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;
   const { dilationHeight: dh, dilationWidth: dw } = info;
-  const top = info.padInfo.top;
-  const left = info.padInfo.left;
   const k = kh * kw * ci;
   const perImage = oh * ow;
-  const imagesPerChunk = Math.max(1, Math.min(n, Math.floor(MAX_PATCH_FLOATS / Math.max(1, k * perImage))));
-  const matMul = getKernel('BatchMatMul', 'wasm')!.kernelFunc;
-
   const out = backend.makeOutput([kh, kw, ci, co], 'float32');
-  for (let n0 = 0; n0 < n; n0 += imagesPerChunk) {
-    const nc = Math.min(imagesPerChunk, n - n0);
-    const p = nc * perImage;
-    const cols = backend.makeOutput([k, p], 'float32');
-    // dy rows for these images are contiguous: the whole tensor when there is one chunk, else a copy.
-    const dyChunk = nc === n ? { dataId: dy.dataId, shape: [p, co], dtype: dy.dtype } : backend.makeOutput([p, co], 'float32');
-    const xs = f32(backend, x);
-    if (dyChunk.dataId !== dy.dataId) f32(backend, dyChunk).set(f32(backend, dy).subarray(n0 * perImage * co, (n0 + nc) * perImage * co));
-    fillTransposedPatches(f32(backend, cols), xs, n0, nc, ih, iw, ci, oh, ow, kh, kw, sh, sw, dh, dw, top, left);
-
-    const part = matMul({ inputs: { a: cols, b: dyChunk }, backend, attrs: { transposeA: false, transposeB: false } } as never) as TensorInfo;
-    const acc = f32(backend, out);
-    const add = f32(backend, part);
-    if (n0 === 0) acc.set(add);
-    else for (let i = 0; i < acc.length; i++) acc[i] += add[i];
-    backend.disposeData(part.dataId);
+  if (n === 0 || perImage === 0 || k === 0 || co === 0) {
+    f32(backend, out).fill(0);
+    return out;
+  }
+  const imagesPerChunk = Math.max(1, Math.min(n, Math.floor(MAX_PATCH_FLOATS / Math.max(1, k * perImage))));
+  const chunks = Math.ceil(n / imagesPerChunk);
+  const g = gemmFor(backend) as GemmExports & { im2col: Im2col; add: (a: number, na: number, b: number, nb: number, out: number, len: number) => void };
+  const cols = backend.makeOutput([imagesPerChunk * perImage * k], 'float32');
+  const work = backend.makeOutput([gemmWorkFloats(k, co, imagesPerChunk * perImage)], 'float32');
+  const part = chunks > 1 ? backend.makeOutput([k * co], 'float32') : null;
+  try {
+    const xOff = heapOffset(backend, x);
+    const dyOff = heapOffset(backend, dy);
+    const colsOff = heapOffset(backend, cols);
+    const workOff = heapOffset(backend, work);
+    const outOff = heapOffset(backend, out);
+    const partOff = part ? heapOffset(backend, part) : 0;
+    for (let n0 = 0; n0 < n; n0 += imagesPerChunk) {
+      const nc = Math.min(imagesPerChunk, n - n0);
+      const p = nc * perImage;
+      g.im2col(xOff + 4 * n0 * ih * iw * ci, nc, ih, iw, ci, oh, ow, kh, kw, sh, sw, dh, dw, info.padInfo.top, info.padInfo.left, colsOff);
+      // dW[(r,s,c), o] = Σ_p cols[p, (r,s,c)]·dy[p, o]: A = colsᵀ through strides (1, k).
+      const dst = n0 === 0 ? outOff : partOff;
+      g.gemm(k, co, p, colsOff, 1, k, dyOff + 4 * n0 * perImage * co, co, 1, dst, co, workOff);
+      if (n0 > 0) g.add(outOff, k * co, partOff, k * co, outOff, k * co);
+    }
+  } finally {
     backend.disposeData(cols.dataId);
-    if (dyChunk.dataId !== dy.dataId) backend.disposeData(dyChunk.dataId);
+    backend.disposeData(work.dataId);
+    if (part) backend.disposeData(part.dataId);
   }
   return out;
 }
 
-/** colsᵀ[(r·kw + s)·ci + c][(m·oh + i)·ow + j] = x[n0 + m, i·sh + r·dh − top, j·sw + s·dw − left, c], 0 in the padding. */
-function fillTransposedPatches(
-  cols: Float32Array, x: Float32Array, n0: number, nc: number,
-  ih: number, iw: number, ci: number, oh: number, ow: number,
-  kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number,
-): void {
-  const p = nc * oh * ow;
-  for (let r = 0; r < kh; r++) {
-    for (let s = 0; s < kw; s++) {
-      for (let c = 0; c < ci; c++) {
-        let o = ((r * kw + s) * ci + c) * p;
-        for (let m = 0; m < nc; m++) {
-          const imageBase = (n0 + m) * ih * iw * ci + c;
-          for (let i = 0; i < oh; i++) {
-            const y = i * sh + r * dh - top;
-            if (y < 0 || y >= ih) {
-              cols.fill(0, o, o + ow);
-              o += ow;
-              continue;
-            }
-            const rowBase = imageBase + y * iw * ci;
-            let xcol = s * dw - left;
-            for (let j = 0; j < ow; j++, xcol += sw) {
-              cols[o++] = xcol >= 0 && xcol < iw ? x[rowBase + xcol * ci] : 0;
-            }
-          }
-        }
-      }
-    }
-  }
-}
+type Im2col = (x: number, nc: number, ih: number, iw: number, ci: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, cols: number) => void;

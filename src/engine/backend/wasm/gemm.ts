@@ -21,8 +21,11 @@ export interface GemmExports {
 
 /** Floats of packing space gemm needs for an m×k by k×n product. */
 export function gemmWorkFloats(m: number, n: number, k: number): number {
-  return (Math.ceil(m / 4) * 4 + Math.ceil(n / 8) * 8) * k + 32;
+  return (Math.ceil(m / 4) * 4 + Math.ceil(n / 8) * 8) * Math.min(k, GEMM_KC) + 32;
 }
+
+/** The slice of the inner dimension gemm packs at a time (KC in gemm.c). */
+const GEMM_KC = 256;
 
 /** The slice of BackendWasm this module needs beyond WasmBackendLike. */
 interface WasmBackendInternals extends WasmBackendLike {
@@ -82,7 +85,6 @@ export function nativeMatMul(backend: WasmBackendLike, a: TensorInfo, b: TensorI
   const out = backend.makeOutput([...outer, m, n], 'float32');
   if (batch === 0 || m === 0 || n === 0) return out;
   const g = gemmFor(backend);
-  // Packing space: ceil(m/4)·4·k + ceil(n/8)·8·k + 32 floats (see gemm.c).
   const work = backend.makeOutput([gemmWorkFloats(m, n, k)], 'float32');
   try {
     const aOff = heapOffset(backend, a);

@@ -6,6 +6,7 @@ import { withPretransposedOperands } from './matMul';
 import { nativeBatchMatMulConfig } from './gemm';
 import { elementwiseConfigs } from './elementwise';
 import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
+import { maxPoolGradConfig } from './maxPoolGrad';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { tileConfig } from './tile';
 import { poolGradConfigs } from '../poolGrad';
@@ -57,7 +58,8 @@ export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
     read: (b, t) => f32(b as WasmBackendLike, t).slice(),
     write: (b, shape, values) => (b as WasmBackendLike).makeOutput(shape, 'float32', undefined, values),
   });
-  for (const k of [pools.max, pools.avg]) {
+  // MaxPoolGrad natively on the heap; the JS version (same rule) only for non-float32 inputs.
+  for (const k of [maxPoolGradConfig(tf.backend_util, pools.max), pools.avg]) {
     if (getKernel(k.kernelName, 'wasm')) tf.unregisterKernel(k.kernelName, 'wasm');
     tf.registerKernel(k);
     report.replaced.push(k.kernelName);

@@ -14,8 +14,14 @@ typedef unsigned int u32;
 
 // One 4×8 block of C from a packed A panel (4 rows interleaved: PA[p·4 + r]) and a packed B panel (8
 // columns interleaved: PB[p·8 + q]): both streams are sequential, and every value loaded is used.
-static inline void block4x8(u32 K, const float* a, const float* b, float* c, u32 ldc) {
+static inline void block4x8(u32 K, const float* a, const float* b, float* c, u32 ldc, u32 acc) {
   v128_t c00 = wasm_f32x4_splat(0.f), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00, c30 = c00, c31 = c00;
+  if (acc) {
+    c00 = wasm_v128_load(c); c01 = wasm_v128_load(c + 4);
+    c10 = wasm_v128_load(c + ldc); c11 = wasm_v128_load(c + ldc + 4);
+    c20 = wasm_v128_load(c + 2 * ldc); c21 = wasm_v128_load(c + 2 * ldc + 4);
+    c30 = wasm_v128_load(c + 3 * ldc); c31 = wasm_v128_load(c + 3 * ldc + 4);
+  }
   for (u32 p = 0; p < K; p++) {
     v128_t b0 = wasm_v128_load(b);
     v128_t b1 = wasm_v128_load(b + 4);
@@ -82,29 +88,44 @@ static void packA(u32 M, u32 K, const float* A, u32 sai, u32 sap, float* PA) {
 }
 
 // C[i, j] = Σ_p A(i, p)·B(p, j) with A(i, p) = A[i·sai + p·sap], B(p, j) = B[p·sbp + j·sbj] (transposes
-// are strides), C row-major with row stride ldc. `work` holds ceil(M/4)·4·K + ceil(N/8)·8·K + 32 floats:
-// both operands are packed there first (O(MK + KN) against O(MKN)), and the blocks at the ragged edges are
-// computed into its last 32 floats and copied.
+// are strides), C row-major with row stride ldc. The sum runs in slices of KC terms; per slice both operands
+// are packed into `work` (O(MK + KN) in all against O(MKN)), which holds (ceil(M/4)·4 + ceil(N/8)·8)·
+// min(K, KC) + 32 floats: packed panels that stay in cache however long K is (a convolution's filter
+// gradient has K = batch·height·width), and a tile for the blocks at the ragged edges.
+#define KC 256u
 EXPORT("gemm")
 void gemm(u32 M, u32 N, u32 K, const float* A, u32 sai, u32 sap, const float* B, u32 sbp, u32 sbj, float* C, u32 ldc, float* work) {
   u32 M4 = (M + 3) & ~3u;
   u32 N8 = (N + 7) & ~7u;
+  u32 kmax = K < KC ? K : KC;
   float* PA = work;
-  float* PB = work + M4 * K;
-  float* tile = PB + N8 * K;
-  packA(M, K, A, sai, sap, PA);
-  packB(K, N, B, sbp, sbj, PB);
-  for (u32 j = 0; j < N; j += 8) {
-    const float* b = PB + j * K;
-    u32 w = N - j < 8 ? N - j : 8;
-    for (u32 i = 0; i < M; i += 4) {
-      u32 h = M - i < 4 ? M - i : 4;
-      if (w == 8 && h == 4) {
-        block4x8(K, PA + i * K, b, C + i * ldc + j, ldc);
-      } else {
-        block4x8(K, PA + i * K, b, tile, 8);
-        for (u32 r = 0; r < h; r++)
-          for (u32 q = 0; q < w; q++) C[(i + r) * ldc + j + q] = tile[r * 8 + q];
+  float* PB = work + M4 * kmax;
+  float* tile = PB + N8 * kmax;
+  if (K == 0) {
+    for (u32 i = 0; i < M; i++)
+      for (u32 j = 0; j < N; j++) C[i * ldc + j] = 0.f;
+    return;
+  }
+  for (u32 p0 = 0; p0 < K; p0 += KC) {
+    u32 kc = K - p0 < KC ? K - p0 : KC;
+    u32 acc = p0 > 0;
+    packA(M, kc, A + p0 * sap, sai, sap, PA);
+    packB(kc, N, B + p0 * sbp, sbp, sbj, PB);
+    for (u32 j = 0; j < N; j += 8) {
+      const float* b = PB + j * kc;
+      u32 w = N - j < 8 ? N - j : 8;
+      for (u32 i = 0; i < M; i += 4) {
+        u32 h = M - i < 4 ? M - i : 4;
+        float* c = C + i * ldc + j;
+        if (w == 8 && h == 4) {
+          block4x8(kc, PA + i * kc, b, c, ldc, acc);
+        } else {
+          for (u32 r = 0; r < 4; r++)
+            for (u32 q = 0; q < 8; q++) tile[r * 8 + q] = acc && r < h && q < w ? c[r * ldc + q] : 0.f;
+          block4x8(kc, PA + i * kc, b, tile, 8, 1);
+          for (u32 r = 0; r < h; r++)
+            for (u32 q = 0; q < w; q++) c[r * ldc + q] = tile[r * 8 + q];
+        }
       }
     }
   }
@@ -288,6 +309,74 @@ void col2im(const float* cols, u32 nc, int ih, int iw, u32 ci, u32 oh, u32 ow, u
             for (; q + 4 <= ci; q += 4) wasm_v128_store(d + q, wasm_f32x4_add(wasm_v128_load(d + q), wasm_v128_load(c + q)));
             for (; q < ci; q++) d[q] += c[q];
           }
+        }
+      }
+    }
+  }
+}
+
+// im2col for Conv2DBackpropFilter (../conv2dBackpropFilter.ts): cols[(m, i, j), (r, s, c)] =
+// x[m, i·sh + r·dh − top, j·sw + s·dw − left, c], 0 outside the image; runs of ci floats are copied whole.
+EXPORT("im2col")
+void im2col(const float* x, u32 nc, int ih, int iw, u32 ci, u32 oh, u32 ow, u32 kh, u32 kw,
+            int sh, int sw, int dh, int dw, int top, int left, float* cols) {
+  float* d = cols;
+  for (u32 m = 0; m < nc; m++) {
+    const float* img = x + (u32)(m * ih * iw) * ci;
+    for (u32 i = 0; i < oh; i++) {
+      for (u32 j = 0; j < ow; j++) {
+        for (u32 r = 0; r < kh; r++) {
+          int y = (int)i * sh + (int)r * dh - top;
+          for (u32 s = 0; s < kw; s++, d += ci) {
+            int xx = (int)j * sw + (int)s * dw - left;
+            u32 q = 0;
+            if (y < 0 || y >= ih || xx < 0 || xx >= iw) {
+              for (; q < ci; q++) d[q] = 0.f;
+              continue;
+            }
+            const float* src = img + (u32)(y * iw + xx) * ci;
+            for (; q + 4 <= ci; q += 4) wasm_v128_store(d + q, wasm_v128_load(src + q));
+            for (; q < ci; q++) d[q] = src[q];
+          }
+        }
+      }
+    }
+  }
+}
+
+// MaxPoolGrad (../maxPoolGrad.ts), as ../../poolGrad.ts's maxPoolBackprop: each window's dy goes to its first
+// largest in-bounds input (a NaN never wins after the first tap). dx must be zeroed by the caller.
+static inline void taps(int start, int k, int d, int n, int* lo, int* hi) {
+  int l = start;
+  while (l < 0) l += d;
+  int h = start + (k - 1) * d + 1;
+  if (h > n) h = n;
+  *lo = l;
+  *hi = h > l ? h : l;
+}
+
+EXPORT("maxpoolgrad")
+void maxpoolgrad(const float* x, const float* dy, u32 nb, int ih, int iw, u32 c, u32 oh, u32 ow,
+                 int kh, int kw, int sh, int sw, int dh, int dw, int top, int left, float* dx) {
+  const float* g = dy;
+  for (u32 b = 0; b < nb; b++) {
+    u32 base = b * (u32)(ih * iw) * c;
+    for (u32 i = 0; i < oh; i++) {
+      int y0, y1;
+      taps((int)i * sh - top, kh, dh, ih, &y0, &y1);
+      for (u32 j = 0; j < ow; j++, g += c) {
+        int x0, x1;
+        taps((int)j * sw - left, kw, dw, iw, &x0, &x1);
+        if (y0 >= y1 || x0 >= x1) continue;
+        for (u32 ch = 0; ch < c; ch++) {
+          u32 at = base + (u32)(y0 * iw + x0) * c + ch;
+          float best = x[at];
+          for (int y = y0; y < y1; y += dh)
+            for (int xx = x0; xx < x1; xx += dw) {
+              u32 k = base + (u32)(y * iw + xx) * c + ch;
+              if (x[k] > best) { best = x[k]; at = k; }
+            }
+          dx[at] += g[ch];
         }
       }
     }
