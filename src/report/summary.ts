@@ -14,13 +14,14 @@ const allFinite = (xs: readonly (number | null)[]): number[] | null =>
   xs.length > 0 && xs.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (xs as number[]) : null;
 
 export function summarizeVariant(v: VariantReport): SummaryRow {
-  const last = v.steps[v.steps.length - 1];
+  const last = [...v.steps].reverse().find((s) => Number.isFinite(s.loss));
+  const lastAccurate = [...v.steps].reverse().find((s) => typeof s.accuracy === 'number' && Number.isFinite(s.accuracy));
   const lastEval = v.evals[v.evals.length - 1];
   const betas = finite(v.steps.map((s) => s.beta ?? NaN));
   return {
     variant: v.name,
     finalLoss: last ? last.loss : null,
-    finalAccuracy: last ? last.accuracy : null,
+    finalAccuracy: lastAccurate ? lastAccurate.accuracy : null,
     testLoss: lastEval ? lastEval.loss : null,
     testAccuracy: lastEval ? lastEval.accuracy : null,
     meanBandWidth: mean(v.steps.map((s) => {

@@ -195,8 +195,10 @@ export function independentSummary(v: VariantReport): SummaryRow {
   const steps = v.steps;
   const lastLoss = [...steps].reverse().find((s) => fin(s.loss))?.loss ?? null;
   const lastAcc = [...steps].reverse().find((s) => fin(s.accuracy))?.accuracy ?? null;
-  const widths = steps.map((s) => s.lossAtEta.filter(fin)).filter((a) => a.length).map((a) => Math.max(...a) - Math.min(...a));
-  const gc = steps.map((s) => s.gradChange.filter(fin)).filter((a) => a.length).map((a) => a.reduce((x, y) => x + y, 0) / a.length);
+  // A step whose probes are not all finite has no band width or mean gradient change: it is left out.
+  const allFin = (a: (number | null)[]): a is number[] => a.length > 0 && a.every(fin);
+  const widths = steps.map((s) => s.lossAtEta).filter(allFin).map((a) => Math.max(...a) - Math.min(...a));
+  const gc = steps.map((s) => s.gradChange).filter(allFin).map((a) => a.reduce((x, y) => x + y, 0) / a.length);
   const betas = steps.map((s) => s.beta).filter(fin);
   const avg = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
   const e = v.evals[v.evals.length - 1];
