@@ -124,7 +124,8 @@ if (wanted('integration')) {
 if (wanted('e2e')) await nodeTests('e2e', testFiles('test/e2e', /^vscode-.*\.test\.ts$/));
 
 rmSync(tmp, { recursive: true, force: true });
-const left = SUITES.filter((s) => !wanted(s));
+const ranInstall = wanted('code-server') || wanted('integration') || wanted('e2e');
+const left = SUITES.filter((s) => !wanted(s) && !(s === 'code-server' && ranInstall));
 console.log(`\n${'='.repeat(78)}`);
 for (const r of results) {
   console.log(`${r.name.padEnd(20)} ${String(r.passed).padStart(5)} passed ${String(r.failed).padStart(4)} failed ${(r.ms / 1000).toFixed(1).padStart(7)} s${r.note ? `  (${r.note})` : ''}`);

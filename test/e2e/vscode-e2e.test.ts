@@ -42,6 +42,7 @@ let browser: Browser | undefined;
 let page: Page;
 let workspace: string;
 let userDataDir: string;
+let tmpDirs: string[] = [];
 let example: { file: string; layer: string };
 let shot = 0;
 let broken: string | null = null;
@@ -129,12 +130,15 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
     ensureCodeServer();
     const vsix = packageVsix();
     const tmp = mkTemp('e2e');
+    tmpDirs = [tmp];
+    if (!process.env.BNLENS_VSIX) tmpDirs.push(path.dirname(vsix));
     userDataDir = path.join(tmp, 'user-data');
     const extensionsDir = path.join(tmp, 'extensions');
     installExtension(vsix, extensionsDir, userDataDir);
     fs.mkdirSync(path.join(userDataDir, 'User'), { recursive: true });
     fs.writeFileSync(path.join(userDataDir, 'User', 'settings.json'), JSON.stringify(USER_SETTINGS, null, 2));
     workspace = makeWorkspace(SETTINGS);
+    tmpDirs.push(workspace);
     server = await startCodeServer({ userDataDir, extensionsDir, workspace, logFile: path.join(artifacts, 'code-server.log') });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
@@ -145,6 +149,11 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
   after(async () => {
     await browser?.close();
     await server?.stop();
+    // The host's logs (the extension's LogOutputChannel among them) stay with the screenshots.
+    const logs = userDataDir && path.join(userDataDir, 'logs');
+    fs.rmSync(path.join(artifacts, 'logs'), { recursive: true, force: true });
+    if (logs && fs.existsSync(logs)) fs.cpSync(logs, path.join(artifacts, 'logs'), { recursive: true });
+    if (!process.env.BNLENS_KEEP_TMP) for (const d of tmpDirs) fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('opens the workbench with the extension installed', async () => {

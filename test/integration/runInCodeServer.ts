@@ -108,6 +108,11 @@ export async function runInCodeServer(): Promise<HarnessResults> {
       host: { node: '?', vscode: '?', appName: '?' },
     };
   }
+  if (!process.env.BNLENS_KEEP_TMP) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(workspace, { recursive: true, force: true });
+  }
+
   if (!results.finished && !results.error) {
     results.error = `the suite did not finish (exit code ${exitCode ?? 'none'})`;
   }

@@ -54,6 +54,10 @@ async function runInElectron(vscodeExecutablePath: string): Promise<HarnessResul
     results = { passes: 0, failures: 1, pending: 0, tests: [], finished: false, error: 'no results file', host: { node: '?', vscode: '?', appName: '?' } };
   }
   if (exitCode !== 0 && results.failures === 0) results.failures = 1;
+  if (!process.env.BNLENS_KEEP_TMP) {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(workspace, { recursive: true, force: true });
+  }
   console.log(`integration suite in ${results.host.appName} ${results.host.vscode}`);
   for (const t of results.tests) {
     console.log(`  ${t.state === 'passed' ? '✔' : t.state === 'failed' ? '✖' : '-'} ${t.title}`);
