@@ -249,8 +249,12 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       }
       assert.ok((drawn.standard ?? 0) >= 2, `no drawn line for "standard": ${JSON.stringify(drawn)}`);
       assert.ok((drawn.batchnorm ?? 0) >= 2, `no drawn line for "batchnorm": ${JSON.stringify(drawn)}`);
-      const lossLines = await card.locator('path.series[data-variant]').count();
-      assert.ok(lossLines >= 2, 'the loss landscape chart has no series');
+      // The loss landscape draws a band and a line per variant.
+      for (const variant of ['standard', 'batchnorm']) {
+        const d = await card.locator(`path.series.line[data-variant="${variant}"]`).first().getAttribute('d');
+        assert.ok(d && (d.match(/[LC]/g) ?? []).length >= 2, `loss landscape: no line for "${variant}"`);
+        assert.ok(await card.locator(`path.series.band[data-variant="${variant}"]`).count(), `loss landscape: no band for "${variant}"`);
+      }
     });
   });
 
