@@ -497,6 +497,11 @@ export async function benchMain(argv: string[]): Promise<number> {
   }
 }
 
+/** Whether the engine processes waited for the cores (wall time well above their CPU time). */
+function busy(l: BenchLine): boolean {
+  return Object.values(l.perVariant).some((v) => v.msPerProbedStep > 1.25 * v.cpuMsPerProbedStep);
+}
+
 function humanLine(l: BenchLine): string {
   const v = Object.entries(l.perVariant)
     .map(([k, s]) => `${k}: ${s.msPerProbedStep.toFixed(1)} ms wall, ${s.cpuMsPerProbedStep.toFixed(1)} ms CPU`)
@@ -508,7 +513,7 @@ function humanLine(l: BenchLine): string {
     `  training step, both variants: ${l.msPerTrainStep.toFixed(1)} ms   (${Object.entries(l.perVariant).map(([k, s]) => `${k}: ${s.cpuMsPerTrainStep.toFixed(1)} ms CPU`).join(', ')})\n` +
     `  GFLOP/s: ${l.gflops.toFixed(1)} probing, ${l.trainGflops.toFixed(1)} training\n` +
     `  peak RSS ${l.peakRssMB.toFixed(0)} MB per engine process; tensors alive at the end ${l.tensorsAtEnd} (${l.tensorsSteady ? 'steady from step to step' : 'CHANGING from step to step: a leak'})\n` +
-    `  load average ${l.loadAverage.toFixed(1)} on ${l.cores} cores${l.loadAverage > l.cores + 0.5 ? ': the machine is busy with other work, wall times are inflated' : ''}\n` +
+    `  load average ${l.loadAverage.toFixed(1)} on ${l.cores} cores${busy(l) ? '; wall time well above CPU time: other work shared the cores, wall times are inflated' : ''}\n` +
     (fb.length ? `  cpu fallback: ${fb.join(', ')}\n` : '');
   if (l.peerMsPerProbedStep != null)
     out += `  NumPy peer: ${l.peerMsPerProbedStep.toFixed(1)} ms per probed step, ${l.peerMsPerTrainStep!.toFixed(1)} ms per training step (both variants); ratio project/peer ${l.ratioToPeer!.toFixed(2)}\n`;
