@@ -54,7 +54,7 @@ export async function probeAlongGradient(
   etas: number[],
 ): Promise<GradientProbe> {
   const { tf } = s;
-  const parts: Tensor[] = [value, tf.sqrt(sumSquares(tf, grads))];
+  const parts: Tensor[] = [value, tf.tidy(() => tf.sqrt(sumSquares(tf, grads)))];
   for (const eta of etas) {
     parts.push(
       tf.tidy(() => {
@@ -65,7 +65,7 @@ export async function probeAlongGradient(
       }),
     );
   }
-  const flat = tf.concat(parts.map((t) => tf.reshape(t, [-1])));
+  const flat = tf.tidy(() => tf.concat(parts.map((t) => tf.reshape(t, [-1]))));
   const v = (await flat.data()) as Float32Array;
   flat.dispose();
   parts.slice(1).forEach((t) => t.dispose());
