@@ -63,7 +63,8 @@ export async function analyzeInProcesses(
     });
     const child: Child = { proc, variants, started: null, finished: null, done: 0, total: 0, etaMs: null, buffered: [], exit: Promise.resolve() };
     child.exit = new Promise((resolve) => {
-      proc.on('exit', (code, sig) => {
+      // 'close', not 'exit': under load 'exit' can come before the last IPC messages are delivered.
+      proc.on('close', (code, sig) => {
         if (!child.finished && !failure)
           fail(new Error(`the engine process for ${variants.join(', ')} stopped unexpectedly (${sig ? `signal ${sig}` : `exit code ${code}`})`));
         resolve();

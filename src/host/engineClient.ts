@@ -81,7 +81,8 @@ export class EngineRun {
           resolve(this.outcome(null, null));
         }
       });
-      this.child.once('exit', (code, signal) => {
+      // 'close', not 'exit': under load 'exit' can come before the last IPC messages are delivered.
+      this.child.once('close', (code, signal) => {
         this.exited = true;
         clearTimeout(this.killTimer);
         this.log(code === 0 ? 'info' : 'warn', `engine process exited (${signal ? `signal ${signal}` : `code ${code}`})`);
