@@ -114,7 +114,7 @@ function findingLine(r: Report): string {
   if (!std || !bn || std.meanBeta === null || bn.meanBeta === null) return '';
   const ratio = std.meanBeta / bn.meanBeta;
   return ratio > 1
-    ? `Effective β-smoothness: batchnorm ${bn.meanBeta.toFixed(3)} vs standard ${std.meanBeta.toFixed(3)} — the BatchNorm landscape is ${ratio.toFixed(1)}× smoother along the gradient.`
+    ? `Effective β-smoothness: batchnorm ${bn.meanBeta.toFixed(3)} vs standard ${std.meanBeta.toFixed(3)} — the BatchNorm landscape is ${ratio < 1000 ? ratio.toFixed(1) : ratio.toPrecision(2)}× smoother along the gradient.`
     : `Effective β-smoothness: batchnorm ${bn.meanBeta.toFixed(3)} vs standard ${std.meanBeta.toFixed(3)} — here BatchNorm did not make the landscape smoother (see the README on when this happens).`;
 }
 
