@@ -194,3 +194,14 @@ test('a Dense layer fed an image asks for a Flatten', () => {
   const { spec } = parseNetworkText(text, 'net.json');
   assert.throws(() => inferShapes(spec.layers, 'net.json', text), /Dense layer "d" receives shape \[6, 6, 2\]; add a Flatten/);
 });
+
+test('malformed JSON where V8 gives no position is still located (strict offset scan)', () => {
+  const e = errorOf('{\n  "modelTopology": tru\n}');
+  assert.equal(e.line, 2);
+  assert.equal(e.column, 20); // the "t" of the bad literal
+  assert.doesNotMatch(e.format(), /\n/);
+  // Comments are fine in the editor's jsonc view, but JSON.parse (and so the engine) rejects them.
+  const c = errorOf('{\n  // a comment\n  "modelTopology": {}\n}');
+  assert.equal(c.line, 2);
+  assert.equal(c.column, 3);
+});
