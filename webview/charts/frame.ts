@@ -2,8 +2,8 @@
 // panels with axes built fresh from the data, divergence markers, a step cursor with a tooltip that shows
 // exact values (pointer, or arrow keys once the plot has focus). A chart module only says what to draw.
 import * as d3 from 'd3';
-import type { Report } from '../../src/protocol';
-import { isNum } from '../model';
+import type { Report, StepRecord, VariantReport } from '../../src/protocol';
+import { band, isNum } from '../model';
 import type { Theme } from '../theme';
 
 export interface ChartSize {
@@ -670,4 +670,24 @@ export function unionSteps(lists: { step: number }[][]): number[] {
 /** Index of records by step. */
 export function byStep<T extends { step: number }>(list: T[]): Map<number, T> {
   return new Map(list.map((r) => [r.step, r]));
+}
+
+/**
+ * Per variant, the band [min, max] over η of one per-step probe (lossAtEta or gradChange) at each probed
+ * step, with every band end collected for the y scale.
+ */
+export function probeBands(variants: VariantReport[], pick: (s: StepRecord) => (number | null)[]) {
+  const values: number[] = [];
+  const bands = variants.map((v) => {
+    const pts: BandPt[] = [];
+    for (const s of v.steps) {
+      const b = band(pick(s));
+      if (b) {
+        pts.push({ step: s.step, lo: b.lo, hi: b.hi });
+        values.push(b.lo, b.hi);
+      }
+    }
+    return { v, pts, idx: byStep(v.steps) };
+  });
+  return { bands, values };
 }

@@ -2,7 +2,7 @@
 // ‖∇L(x − η·g) − g‖₂ at each probed step.
 import type { Report } from '../../src/protocol';
 import { band, fmt } from '../model';
-import { type BandPt, byStep, type ChartRender, drawBand, renderChart, unionSteps } from './frame';
+import { type ChartRender, drawBand, probeBands, renderChart, unionSteps } from './frame';
 
 export const title = 'Gradient predictiveness';
 
@@ -15,18 +15,7 @@ export function caption(_report: Report | null): string {
 
 export const render: ChartRender = (container, report, size, theme, state) => {
   const visible = (report?.variants ?? []).filter((v) => !state.hidden.has(v.name));
-  const values: number[] = [];
-  const bands = visible.map((v) => {
-    const pts: BandPt[] = [];
-    for (const s of v.steps) {
-      const b = band(s.gradChange);
-      if (b) {
-        pts.push({ step: s.step, lo: b.lo, hi: b.hi });
-        values.push(b.lo, b.hi);
-      }
-    }
-    return { v, pts, idx: byStep(v.steps) };
-  });
+  const { bands, values } = probeBands(visible, (s) => s.gradChange);
   renderChart(container, report, size, theme, state, {
     key: 'grad-predictiveness',
     title,

@@ -2,7 +2,7 @@
 // [min_η, max_η] of L(x − η·g) at each probed step, log-scale loss, with the training loss line on top.
 import type { Report } from '../../src/protocol';
 import { band, fmt, isNum } from '../model';
-import { type BandPt, byStep, type ChartRender, drawBand, drawLine, renderChart, unionSteps } from './frame';
+import { type ChartRender, drawBand, drawLine, probeBands, renderChart, unionSteps } from './frame';
 
 export const title = 'Loss landscape along the gradient';
 
@@ -18,19 +18,8 @@ export function caption(report: Report | null): string {
 
 export const render: ChartRender = (container, report, size, theme, state) => {
   const visible = (report?.variants ?? []).filter((v) => !state.hidden.has(v.name));
-  const values: number[] = [];
-  const bands = visible.map((v) => {
-    const pts: BandPt[] = [];
-    for (const s of v.steps) {
-      const b = band(s.lossAtEta);
-      if (b) {
-        pts.push({ step: s.step, lo: b.lo, hi: b.hi });
-        values.push(b.lo, b.hi);
-      }
-      if (isNum(s.loss)) values.push(s.loss);
-    }
-    return { v, pts, idx: byStep(v.steps) };
-  });
+  const { bands, values } = probeBands(visible, (s) => s.lossAtEta);
+  for (const v of visible) for (const s of v.steps) if (isNum(s.loss)) values.push(s.loss);
   renderChart(container, report, size, theme, state, {
     key: 'loss-landscape',
     title,
