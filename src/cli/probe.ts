@@ -1,6 +1,7 @@
 import type { BackendChoice, LossName } from '../protocol';
 import { UserError } from '../engine/errors';
 import { runProbe } from '../engine/probeCommand';
+import { precisionWarning } from '../engine/probes';
 import { helpText, listFlag, numberFlag, parseArgs, type FlagSpec } from './args';
 import { reportFailure } from './failure';
 
@@ -42,6 +43,8 @@ export async function probeMain(argv: string[]): Promise<number> {
       seed: numberFlag(args, 'seed', 'probe', { integer: true }) ?? 0,
     });
     process.stderr.write(`bnlens: backend ${result.backend} — ${result.backendReason}\n`);
+    const warning = precisionWarning(result.eta, result.gradChange, result.gradNorm);
+    if (warning) process.stderr.write(`bnlens: warning: ${warning}\n`);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     return 0;
   } catch (e) {

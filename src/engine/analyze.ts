@@ -152,6 +152,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
           if (out.record) onEvent({ type: 'step', variant: run.variant.name, record: out.record, progress });
           if (out.layerStats.length) onEvent({ type: 'layerStats', variant: run.variant.name, records: out.layerStats });
           if (out.diverged) onEvent({ type: 'diverged', variant: run.variant.name, info: out.diverged });
+          if (out.warning) onEvent({ type: 'log', level: 'warn', message: `${run.variant.name}: ${out.warning}` });
         }
       } finally {
         tf.dispose([batch.x, batch.y]);

@@ -10,7 +10,7 @@ import type { LayerNode, NetworkSpec } from './network/ir';
 import { initialWeights, paramKey } from './network/load';
 import { inferShapes, paramCount, type ShapeInfo } from './network/shapes';
 import { drawNoise } from './noise';
-import { internalCovariateShift, lossAndGrads, probeAlongGradient, sumSquares, type Batch, type ProbeSetup } from './probes';
+import { internalCovariateShift, lossAndGrads, precisionWarning, probeAlongGradient, sumSquares, type Batch, type ProbeSetup } from './probes';
 import { Rng } from './rng';
 import { statsOf } from './stats';
 import type { Variant } from './variants';
@@ -23,6 +23,8 @@ export interface StepOutcome {
   record: StepRecord | null;
   layerStats: LayerStatRecord[];
   diverged: { step: number; reason: string } | null;
+  /** Said once, at the first probed step, when the η grid is too fine for float32. */
+  warning?: string | null;
 }
 
 export class VariantRun {
@@ -133,6 +135,7 @@ export class VariantRun {
         loss = p.loss;
         gradNorm = p.gradNorm;
         record = { step: t, loss, accuracy: Number.isNaN(acc) ? null : acc, gradNorm, lossAtEta: p.lossAtEta, gradChange: p.gradChange, beta: p.beta };
+        if (this.report.steps.length === 0) outcome.warning = precisionWarning(this.etas, p.gradChange, gradNorm);
       } else {
         const both = tf.tidy(() => tf.stack([value, tf.sqrt(sumSquares(tf, grads))]));
         const v = await both.data();
