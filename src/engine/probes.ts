@@ -141,7 +141,7 @@ export function precisionWarning(etas: number[], gradChange: (number | null)[], 
   });
   if (tiny.length === 0) return null;
   return (
-    `η = ${tiny.map((e) => e.toPrecision(3)).join(', ')} change${tiny.length === 1 ? 's' : ''} the gradient by less than 1e-4 of its norm, ` +
+    `η = ${tiny.map((e) => (e < 1e-3 ? e.toExponential(2) : e.toPrecision(3))).join(', ')} change${tiny.length === 1 ? 's' : ''} the gradient by less than 1e-4 of its norm, ` +
     `close to what float32 can resolve: gradChange and β there may be off by more than 1e-3 relative; use larger η`
   );
 }
