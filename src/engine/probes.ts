@@ -19,10 +19,23 @@ export interface ProbeSetup {
   forward: ForwardOptions;
 }
 
-/** L(params; batch) and ∇L, as tensors the caller owns. */
-export function lossAndGrads(s: ProbeSetup, params: Tensor[], batch: Batch, forward = s.forward): { value: tfc.Scalar; grads: Tensor[] } {
+/**
+ * L(params; batch) and ∇L, as tensors the caller owns. `onOutput` sees the network's output of this same
+ * forward pass (keep it with tf.keep to use it afterwards), so a training step needs no second pass.
+ */
+export function lossAndGrads(
+  s: ProbeSetup,
+  params: Tensor[],
+  batch: Batch,
+  forward = s.forward,
+  onOutput?: (out: Tensor) => void,
+): { value: tfc.Scalar; grads: Tensor[] } {
   const { tf, model, loss } = s;
-  const f = (...ps: Tensor[]) => lossOf(tf, model.forward(tf, ps, batch.x, forward), batch.y, loss);
+  const f = (...ps: Tensor[]) => {
+    const out = model.forward(tf, ps, batch.x, forward);
+    onOutput?.(out);
+    return lossOf(tf, out, batch.y, loss);
+  };
   return tf.tidy(() => tf.valueAndGrads(f)(params)) as { value: tfc.Scalar; grads: Tensor[] };
 }
 

@@ -107,21 +107,30 @@ export class VariantRun {
     const forward: ForwardOptions = { training: true, noise };
     const setup: ProbeSetup = { tf, model: this.model, loss: this.ds.loss, forward };
     let t0 = performance.now();
-    const { value, grads } = lossAndGrads(setup, this.params, batch);
-    // Batch accuracy and the BatchNorm batch statistics (for the moving averages) from one more forward pass;
-    // at ICS steps it also keeps every layer's output for the activation statistics.
+    // The gradient's own forward pass also yields the batch accuracy, the BatchNorm batch statistics (for
+    // the moving averages) and, at ICS steps, every layer's output for the activation statistics.
     const batchStats = new Map<string, { mean: Tensor; variance: Tensor }>();
     const activations = new Map<string, Tensor>();
-    const accuracy = tf.tidy(() => {
-      const out = this.model.forward(tf, this.params, batch.x, {
+    let output: Tensor | null = null;
+    const { value, grads } = lossAndGrads(
+      setup,
+      this.params,
+      batch,
+      {
         ...forward,
         onBatchStats: (name, mean, variance) => batchStats.set(name, { mean: tf.keep(mean), variance: tf.keep(variance) }),
         onActivation: ics ? (name, y) => void activations.set(name, tf.keep(y)) : undefined,
-      });
-      return this.ds.loss === 'softmax-ce'
-        ? tf.mean(tf.cast(tf.equal(tf.argMax(out, -1), batch.y), 'float32'))
-        : tf.scalar(NaN);
-    });
+      },
+      (out) => {
+        output = tf.keep(out);
+      },
+    );
+    const out = output as unknown as Tensor;
+    const accuracy = tf.tidy(() =>
+      this.ds.loss === 'softmax-ce' ? tf.mean(tf.cast(tf.equal(tf.argMax(out, -1), batch.y), 'float32')) : tf.scalar(NaN),
+    );
+    // At ICS steps the output is also the last layer's kept activation, disposed with the others below.
+    if (![...activations.values()].includes(out)) out.dispose();
     this.wallMs.gradient += performance.now() - (t0 as number);
     const outcome: StepOutcome = { record: null, layerStats: [], diverged: null };
     try {
