@@ -6,7 +6,8 @@ import type { Report } from './protocol';
 import { ChartsViewProvider } from './host/chartsView';
 import { LayerCodeLensProvider, LayerHoverProvider, NETWORK_SELECTOR, NetworkDiagnostics, NetworkDocs } from './host/editorFeatures';
 import { ReportPanels } from './host/reportPanel';
-import { asReport, ReportStore } from './host/reportStore';
+import { ReportStore } from './host/reportStore';
+import { validateReport } from './report/validate';
 import { RunManager } from './host/runManager';
 
 /** What activate() returns; the integration tests use it. */
@@ -91,18 +92,20 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
         uri = picked?.[0];
       }
       if (!uri) return;
-      let report: Report | null = null;
+      let checked: ReturnType<typeof validateReport>;
       try {
-        report = asReport(JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri))));
+        checked = validateReport(JSON.parse(new TextDecoder().decode(await vscode.workspace.fs.readFile(uri))));
       } catch (e) {
         void vscode.window.showErrorMessage(`BatchNorm Lens: cannot read ${path.basename(uri.fsPath)}: ${(e as Error).message}`);
         return;
       }
-      if (!report) {
-        void vscode.window.showErrorMessage(`BatchNorm Lens: ${path.basename(uri.fsPath)} is not a BatchNorm Lens report (written by "bnlens analyze --out" or "Save Report As…").`);
+      if (!checked.ok) {
+        void vscode.window.showErrorMessage(
+          `BatchNorm Lens: ${path.basename(uri.fsPath)} is not a valid BatchNorm Lens report (${checked.error}); reports are written by "bnlens analyze --out" or "Save Report As…".`,
+        );
         return;
       }
-      panels.showFixed(report);
+      panels.showFixed(checked.report);
     }),
     vscode.commands.registerCommand('bnlens.saveReport', async () => {
       const { report } = runs.current();

@@ -5,20 +5,18 @@
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { REPORT_SCHEMA, type Report } from '../protocol';
+import type { Report } from '../protocol';
+import { validateReport } from '../report/validate';
 
 export function reportKey(file: string): string {
   const norm = process.platform === 'win32' || process.platform === 'darwin' ? path.normalize(file).toLowerCase() : path.normalize(file);
   return createHash('sha1').update(norm).digest('hex').slice(0, 20);
 }
 
-/** Checks that parsed JSON is a BatchNorm Lens report (schema and the fields the host reads). */
+/** Parsed JSON as a BatchNorm Lens report, checked by the schema's own validator; null if it is not one. */
 export function asReport(x: unknown): Report | null {
-  if (!x || typeof x !== 'object') return null;
-  const r = x as Partial<Report>;
-  if (r.schema !== REPORT_SCHEMA || typeof r.version !== 'number') return null;
-  if (!r.config || typeof r.config.model !== 'string' || !Array.isArray(r.variants) || !r.model) return null;
-  return r as Report;
+  const v = validateReport(x);
+  return v.ok ? v.report : null;
 }
 
 export class ReportStore {

@@ -77,7 +77,7 @@ export function report(variants: VariantReport[] = [variant('standard'), variant
     },
     dataset: { name: 'gaussian', trainSize: 64, testSize: 16, inputShape: [784], outputs: 10, loss: 'softmax-ce' },
     run: { backend: 'cpu', backendReason: 'test', tfjsVersion: '4.22.0', bnlensVersion: '0.1.0', node: 'v20', platform: 'linux', wallMs: {} },
-    eta: [0.05, 0.2, 0.4],
+    eta: [0.05, 0.225, 0.4], // the grid of config(): lr 0.1 × linspace(0.5, 4, 3)
     variants,
     summary: [],
   };
