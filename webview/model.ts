@@ -71,10 +71,12 @@ export function sourceLayers(report: Report): string[] {
 /** The default layer: the first source layer with an ICS measurement, else the first with any statistics. */
 export function defaultLayer(report: Report): string | null {
   const layers = sourceLayers(report);
-  for (const name of layers) {
-    for (const v of report.variants) if (v.layerStats.some((r) => r.sourceLayer === name && isNum(r.icsL2))) return name;
-  }
-  return layers[0] ?? null;
+  const withIcs = layers.filter((name) => report.variants.some((v) => v.layerStats.some((r) => r.sourceLayer === name && isNum(r.icsL2))));
+  // The first kernel layer has no layer before it to move, so its ICS is 0 by definition: start at the next.
+  const shifting = withIcs.find((name) =>
+    report.variants.some((v) => v.layerStats.some((r) => r.sourceLayer === name && isNum(r.icsL2) && r.icsL2 !== 0)),
+  );
+  return shifting ?? withIcs[0] ?? layers[0] ?? null;
 }
 
 /**
