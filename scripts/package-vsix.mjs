@@ -56,7 +56,16 @@ const inExt = files.filter((f) => f.startsWith('extension/')).map((f) => f.slice
 const bad = inExt.filter((f) =>
   /(^|\/)node_modules\//.test(f) || /^(src|test|webview|scripts|bench|examples|out|\.ci-cache)\//.test(f) ||
   /\.(ts|map)$/.test(f) && !f.endsWith('.d.ts'));
-const need = [(pkg.main ?? './dist/extension.js').replace(/^\.\//, ''), 'package.json'];
+const need = [
+  (pkg.main ?? './dist/extension.js').replace(/^\.\//, ''),
+  'package.json',
+  'dist/worker.js',
+  'dist/webview.js',
+  'dist/webview.css',
+  'dist/mnist.bin.gz',
+  'dist/tfjs-backend-wasm.wasm',
+  'dist/tfjs-backend-wasm-simd.wasm',
+];
 const missing = need.filter((f) => !inExt.includes(f));
 spawnSync('unzip', ['-l', out], { stdio: 'inherit' });
 if (bad.length || missing.length) {
