@@ -126,12 +126,14 @@ export async function analyzeInProcesses(
       }
       return;
     }
+    // A short run can finish before a slower process has even started: its final report is noted at once
+    // (so its exit is not taken for a crash) and merged when every process has started.
+    if (m.type === 'finished') child.finished = m.report;
     if (!merged) {
       child.buffered.push(m);
       return;
     }
     if (m.type === 'finished') {
-      child.finished = m.report;
       for (const v of m.report.variants) {
         const i = merged.variants.findIndex((x) => x.name === v.name);
         merged.variants[i] = v;
