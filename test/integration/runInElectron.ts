@@ -12,7 +12,7 @@ import { runTests } from '@vscode/test-electron';
 import { buildTestBundles } from '../harness/buildTests';
 import { makeWorkspace, mkTemp, repoRoot } from '../harness/codeServer';
 import type { HarnessResults } from '../harness/testRunner';
-import { integrationSettings, runInCodeServer } from './runInCodeServer';
+import { exitWithResults, integrationSettings, runInCodeServer } from './runInCodeServer';
 
 async function runInElectron(vscodeExecutablePath: string): Promise<HarnessResults> {
   if (!process.argv.includes('--no-build')) {
@@ -78,17 +78,4 @@ async function main(): Promise<HarnessResults> {
   return runInElectron(exe);
 }
 
-if (require.main === module) {
-  main().then(
-    (r) => {
-      const failed = r.failures + (r.passes === 0 && r.failures === 0 ? 1 : 0);
-      console.log(`integration: ${r.passes} passed, ${failed} failed`);
-      process.exit(failed > 0 ? 1 : 0);
-    },
-    (e) => {
-      console.error(e);
-      console.log('integration: 0 passed, 1 failed');
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) exitWithResults(main());
