@@ -388,3 +388,16 @@ export const AVGPOOL_SAME: NetSpec = {
     dense('dense_1', 3, 'linear'),
   ],
 };
+
+/** Max pooling with 'same' padding and windows hanging off an odd-sized input, after BatchNorm (negative inputs). */
+export const MAXPOOL_SAME: NetSpec = {
+  name: 'maxpool_same',
+  inputShape: [7, 7, 2],
+  layers: [
+    { type: 'Conv2D', name: 'conv2d_1', filters: 3, kernelSize: [3, 3], strides: [1, 1], padding: 'valid', activation: 'linear', useBias: false },
+    { type: 'BatchNormalization', name: 'batch_normalization_1' },
+    { type: 'MaxPooling2D', name: 'max_pooling2d_1', poolSize: [2, 2], strides: [2, 2], padding: 'same' },
+    { type: 'Flatten', name: 'flatten_1' },
+    dense('dense_1', 3, 'linear'),
+  ],
+};

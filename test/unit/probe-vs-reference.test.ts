@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS, Comparison, runProbe, tfjsCoreVersion } from '../reference/cli';
-import { AVGPOOL_SAME, buildFixture, CNN_BN, CNN_EXTRA, DLN, MLP, MLP_BN, MLP_FUNCTIONAL, type DataSpec, type NetSpec } from '../reference/fixtures';
+import { AVGPOOL_SAME, MAXPOOL_SAME, buildFixture, CNN_BN, CNN_EXTRA, DLN, MLP, MLP_BN, MLP_FUNCTIONAL, type DataSpec, type NetSpec } from '../reference/fixtures';
 import { probe64 } from '../reference/net64';
 
 interface Case {
@@ -36,6 +36,7 @@ const CASES: Case[] = [
   // but its AvgPoolGrad kernel (cpu, and wasm which uses it) divides by the full window size — the engine
   // must not inherit that inconsistency.
   { spec: AVGPOOL_SAME, data: { n: 6, loss: 'softmax-ce', classes: 3 }, etas: DEFAULT_ETAS, icsLr: 0.1 },
+  { spec: MAXPOOL_SAME, data: { n: 6, loss: 'softmax-ce', classes: 3 }, etas: DEFAULT_ETAS, icsLr: 0.1 },
 ];
 
 const summary: string[] = [];
