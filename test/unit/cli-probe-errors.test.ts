@@ -107,3 +107,20 @@ test('the good case works on the same files (the errors above are not the harnes
   assert.equal(out.eta[0], 0.1);
   assert.equal(out.backend, 'cpu');
 });
+
+test('weights named with a model prefix and a TF ":0" suffix are found', async () => {
+  const model = {
+    format: 'layers-model',
+    modelTopology: { class_name: 'Sequential', config: { name: 'm', layers: [dense('d', 2, { batch_input_shape: [null, 3] })] } },
+    weightsManifest: [{ paths: ['w2.bin'], weights: [{ name: 'sequential/d/kernel:0', shape: [3, 2], dtype: 'float32' }, { name: 'sequential/d/bias:0', shape: [2], dtype: 'float32' }] }],
+  };
+  writeFileSync(join(dir, 'prefixed.json'), JSON.stringify(model));
+  // kernel = 1..6 row-major, bias = [10, 20]: the loss of one example below is then known in closed form.
+  writeFileSync(join(dir, 'w2.bin'), Buffer.from(new Float32Array([1, 2, 3, 4, 5, 6, 10, 20]).buffer));
+  csv('two.csv', [[1, 0, 0, 0.5, 0.5]]); // x = [1, 0, 0]; the mse model has 2 outputs: targets 0.5, 0.5
+  const r = await run(['probe', 'prefixed.json', '--data', 'two.csv', '--loss', 'mse', '--eta', '0.001', '--backend', 'cpu']);
+  assert.equal(r.code, 0, r.stderr);
+  // out = x·K + b = [1 + 10, 2 + 20] = [11, 22]; mse = ((11 − 0.5)² + (22 − 0.5)²) / 2
+  const want = ((11 - 0.5) ** 2 + (22 - 0.5) ** 2) / 2;
+  assert.ok(Math.abs(JSON.parse(r.stdout).loss - want) <= 1e-6 * want, r.stdout);
+});

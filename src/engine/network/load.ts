@@ -141,9 +141,11 @@ function weightsByName(specs: WeightSpec[], data: ArrayBuffer): StoredWeight[] {
   return out;
 }
 
+/** `layer/role`, also under a model-name prefix (`sequential/dense/kernel`) or with TF's `:0` suffix. */
 function findWeight(stored: StoredWeight[], layer: string, role: string): StoredWeight | undefined {
   const exact = `${layer}/${role}`;
-  return stored.find((w) => w.name === exact) ?? stored.find((w) => w.name.endsWith(`/${exact}`)) ?? stored.find((w) => w.name.startsWith(`${exact}:`));
+  const bare = (name: string) => name.replace(/:\d+$/, '');
+  return stored.find((w) => bare(w.name) === exact) ?? stored.find((w) => bare(w.name).endsWith(`/${exact}`));
 }
 
 function halfToFloat(h: Uint16Array): Float32Array {
