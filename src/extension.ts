@@ -17,6 +17,8 @@ export interface BnLensApi {
   isRunning(): boolean;
   /** Report panels currently open. */
   panelCount(): number;
+  /** Test-only: the process id of the running analysis engine, if one runs. */
+  enginePid(): number | undefined;
 }
 
 function toUri(arg: unknown): vscode.Uri | undefined {
@@ -137,6 +139,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     lastReport: (file) => (file ? store.get(file) : runs.current().report),
     isRunning: () => runs.isRunning(),
     panelCount: () => panels.count,
+    enginePid: () => runs.enginePid(),
   };
 }
 

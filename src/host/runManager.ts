@@ -94,6 +94,11 @@ export class RunManager implements ReportSource, vscode.Disposable {
     return !!this.active && (file === undefined || this.active.file === file);
   }
 
+  /** The running engine process's id (the integration tests kill it to play a crash). */
+  enginePid(): number | undefined {
+    return this.active?.run.pid;
+  }
+
   // ------------------------------------------------------------ commands
 
   /** Stops the running analysis (its partial report is kept). Resolves when the engine has exited. */

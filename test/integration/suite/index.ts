@@ -11,6 +11,7 @@ export function run(): Promise<void> {
   // Install describe/it/before… on the global object, then load the scenario modules (bundled).
   mocha.suite.emit('pre-require', globalThis, 'bnlens-integration', mocha);
   require('./extension.test');
+  require('./prompts.test');
   return new Promise<void>((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
   });
