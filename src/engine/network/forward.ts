@@ -91,6 +91,14 @@ export class ForwardModel {
       }
       case 'batchnorm': {
         const axes = x.shape.map((_, i) => i).slice(0, -1);
+        const gammaT = p(l.name, 'gamma');
+        const betaT = p(l.name, 'beta');
+        if ((opts.training || !opts.moving?.has(l.name)) && gammaT && betaT) {
+          const stats = opts.onBatchStats ? (m: Tensor, v: Tensor) => opts.onBatchStats!(l.name, m, v) : undefined;
+          const y = batchNormTraining(tf, x, gammaT, betaT, l.epsilon, axes, stats);
+          const noise = opts.noise?.get(l.name);
+          return noise ? tf.add(tf.mul(y, noise.scale), noise.shift) : y;
+        }
         let mean: Tensor;
         let variance: Tensor;
         if (opts.training || !opts.moving?.has(l.name)) {
@@ -154,6 +162,46 @@ export class ForwardModel {
       }
     }
   }
+}
+
+/**
+ * BatchNorm in training mode with its gradient in closed form (the x̂-form of Ioffe & Szegedy):
+ *   dβ = Σ dy,  dγ = Σ dy·x̂,  dx = γ/σ · (dy − dβ/m − x̂·dγ/m)
+ * Same math as differentiating the ops one by one, in a third of the operations: on the embedded backend
+ * each operation has a fixed cost, and BatchNorm networks are made of many small ones.
+ */
+function batchNormTraining(
+  tf: TF,
+  x: Tensor,
+  gamma: Tensor,
+  beta: Tensor,
+  epsilon: number,
+  axes: number[],
+  onStats?: (mean: Tensor, variance: Tensor) => void,
+): Tensor {
+  const m = axes.reduce((a, ax) => a * x.shape[ax], 1);
+  const f = tf.customGrad((...args: unknown[]) => {
+    const [xIn, g, b] = args as Tensor[];
+    const save = args[3] as (ts: Tensor[]) => void;
+    const mean = tf.mean(xIn, axes);
+    const xc = tf.sub(xIn, mean);
+    const variance = tf.mean(tf.square(xc), axes);
+    const inv = tf.rsqrt(tf.add(variance, epsilon));
+    const xh = tf.mul(xc, inv);
+    onStats?.(mean, variance);
+    save([xh, inv, g]);
+    return {
+      value: tf.add(tf.mul(xh, g), b),
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [sxh, sinv, sg] = saved;
+        const dbeta = tf.sum(dy, axes);
+        const dgamma = tf.sum(tf.mul(dy, sxh), axes);
+        const centred = tf.sub(tf.sub(dy, tf.div(dbeta, m)), tf.mul(sxh, tf.div(dgamma, m)));
+        return [tf.mul(centred, tf.mul(sinv, sg)), dgamma, dbeta];
+      },
+    };
+  });
+  return f(x, gamma, beta) as Tensor;
 }
 
 /**
