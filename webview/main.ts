@@ -7,14 +7,16 @@
 import './style.css';
 import type { EngineToHost, HostToWebview, Progress, Report, WebviewToHost } from '../src/protocol';
 import * as betaSmoothness from './charts/betaSmoothness';
+import * as etaProfile from './charts/etaProfile';
 import type { ChartRender, ChartSize, ChartState } from './charts/frame';
 import * as gradPredictiveness from './charts/gradPredictiveness';
 import * as layerActivations from './charts/layerActivations';
+import * as layerHistogram from './charts/layerHistogram';
 import * as layerIcs from './charts/layerIcs';
 import * as lossLandscape from './charts/lossLandscape';
 import * as training from './charts/training';
 import { download, serializeSvg, svgToPng } from './export';
-import { applyEvent, defaultLayer, SUMMARY_COLUMNS, sourceLayers, summaryRows } from './model';
+import { applyEvent, defaultLayer, probedSteps, profileStep, SUMMARY_COLUMNS, sourceLayers, summaryRows } from './model';
 import { observeTheme, readTheme, type Theme } from './theme';
 
 interface VsCodeApi {
@@ -35,6 +37,8 @@ interface ChartDef {
   /** Panels stacked vertically: taller. */
   panels: number;
   layerPicker?: boolean;
+  /** A slider over the probed steps (the η profile). */
+  stepPicker?: boolean;
 }
 
 export const CHARTS: ChartDef[] = [
@@ -44,12 +48,16 @@ export const CHARTS: ChartDef[] = [
   { id: 'training', mod: training, panels: 2 },
   { id: 'layer-ics', mod: layerIcs, panels: 2, layerPicker: true },
   { id: 'layer-activations', mod: layerActivations, panels: 1, layerPicker: true },
+  { id: 'layer-histogram', mod: layerHistogram, panels: 2, layerPicker: true },
+  { id: 'eta-profile', mod: etaProfile, panels: 2, stepPicker: true },
 ];
 
 interface SavedState {
   v: 1;
   hidden: string[];
   layer: string | null;
+  /** Step of the η profile (absent in states saved before it existed; null: the last probed step). */
+  etaStep?: number | null;
   report: Report | null;
   live: boolean;
 }
@@ -62,6 +70,8 @@ class App {
   live = false;
   hidden = new Set<string>();
   layer: string | null = null;
+  /** The η profile's step; null follows the last probed step (a live run keeps showing the newest). */
+  etaStep: number | null = null;
   progress: Progress | null = null;
   notice: string | null = null;
   theme: Theme;
@@ -73,7 +83,10 @@ class App {
   private lastSave = 0;
   /** Milliseconds the last draw of each chart took (for devtools and the perf check). */
   readonly timings: Record<string, number> = {};
-  private cards = new Map<string, { host: HTMLElement; caption: HTMLElement; select?: HTMLSelectElement; width: number }>();
+  private cards = new Map<
+    string,
+    { host: HTMLElement; caption: HTMLElement; select?: HTMLSelectElement; range?: HTMLInputElement; rangeOut?: HTMLOutputElement; width: number }
+  >();
   private status: HTMLElement;
   private summary: HTMLElement;
   private grid: HTMLElement;
@@ -98,7 +111,7 @@ class App {
   }
 
   private card(def: ChartDef): HTMLElement {
-    const card = el('section', def.layerPicker ? 'bn-card' : 'bn-card bn-card-overlay');
+    const card = el('section', def.layerPicker || def.stepPicker ? 'bn-card' : 'bn-card bn-card-overlay');
     card.dataset.chart = def.id;
     card.setAttribute('aria-label', def.mod.title);
     const head = el('div', 'bn-card-head');
@@ -120,6 +133,30 @@ class App {
       label.appendChild(select);
       head.appendChild(label);
     }
+    let range: HTMLInputElement | undefined;
+    let rangeOut: HTMLOutputElement | undefined;
+    if (def.stepPicker) {
+      const label = el('label', 'bn-layer-picker bn-step-picker');
+      label.textContent = 'step ';
+      range = document.createElement('input');
+      range.type = 'range';
+      range.className = 'bn-range';
+      range.dataset.role = 'eta-step';
+      range.min = '0';
+      range.step = '1';
+      range.setAttribute('aria-label', 'Training step of the η profile (← → move one probed step)');
+      rangeOut = document.createElement('output');
+      rangeOut.className = 'bn-range-value';
+      range.addEventListener('input', () => {
+        const steps = this.report ? probedSteps(this.report) : [];
+        const i = Number(range!.value);
+        // the last step is 'follow the newest', so a live run keeps moving
+        this.etaStep = i >= steps.length - 1 ? null : (steps[i] ?? null);
+        this.schedule();
+      });
+      label.append(range, ' ', rangeOut);
+      head.appendChild(label);
+    }
     const tools = el('div', 'bn-tools');
     for (const format of ['svg', 'png'] as const) {
       const b = document.createElement('button');
@@ -138,7 +175,7 @@ class App {
     const host = el('div', 'bn-chart-host');
     const caption = el('p', 'bn-caption');
     card.append(head, host, caption);
-    const entry = { host, caption, select, width: -1 };
+    const entry = { host, caption, select, range, rangeOut, width: -1 };
     this.cards.set(def.id, entry);
     new ResizeObserver(() => {
       if (host.clientWidth !== entry.width) this.schedule();
@@ -240,6 +277,7 @@ class App {
     const state: ChartState = {
       hidden: this.hidden,
       layer: this.layer,
+      etaStep: this.etaStep,
       toggleVariant: (name) => {
         if (this.hidden.has(name)) this.hidden.delete(name);
         else this.hidden.add(name);
@@ -254,6 +292,7 @@ class App {
     for (const def of CHARTS) {
       const card = this.cards.get(def.id)!;
       if (card.select) syncOptions(card.select, layers, this.layer);
+      if (card.range && card.rangeOut) syncRange(card.range, card.rangeOut, report, this.etaStep);
       const width = Math.max(card.host.clientWidth, 200);
       card.width = card.host.clientWidth;
       const base = compact ? 230 : 290;
@@ -361,7 +400,7 @@ class App {
     const write = () => {
       this.saveTimer = 0;
       this.lastSave = performance.now();
-      const s: SavedState = { v: 1, hidden: [...this.hidden], layer: this.layer, report: this.report, live: this.live };
+      const s: SavedState = { v: 1, hidden: [...this.hidden], layer: this.layer, etaStep: this.etaStep, report: this.report, live: this.live };
       this.vscode!.setState(s);
     };
     const wait = this.live ? 1000 - (performance.now() - this.lastSave) : 0;
@@ -374,6 +413,7 @@ class App {
     if (!s || s.v !== 1) return false;
     this.hidden = new Set(s.hidden);
     this.layer = s.layer;
+    this.etaStep = typeof s.etaStep === 'number' ? s.etaStep : null;
     this.report = s.report;
     this.live = s.live;
     return true;
@@ -400,6 +440,17 @@ function syncOptions(select: HTMLSelectElement, layers: string[], chosen: string
   }
   select.disabled = layers.length === 0;
   if (chosen !== null && select.value !== chosen) select.value = chosen;
+}
+
+function syncRange(range: HTMLInputElement, out: HTMLOutputElement, report: Report | null, chosen: number | null): void {
+  const steps = report ? probedSteps(report) : [];
+  const step = report ? profileStep(report, chosen) : null;
+  range.max = String(Math.max(0, steps.length - 1));
+  range.disabled = steps.length < 2;
+  const i = step === null ? 0 : steps.indexOf(step);
+  if (range.value !== String(i)) range.value = String(i);
+  out.textContent = step === null ? '—' : String(step);
+  range.setAttribute('aria-valuetext', step === null ? 'no probed step' : `step ${step}`);
 }
 
 function formatDuration(ms: number): string {

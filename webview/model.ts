@@ -134,3 +134,55 @@ export const SUMMARY_COLUMNS: SummaryColumn[] = [
   { header: 'max β', title: 'Largest effective β-smoothness', cell: (r) => fmt(r.maxBeta, 4) },
   { header: 'diverged', title: 'Step at which training diverged', cell: (r) => (r.diverged ? `step ${r.diverged.step}: ${r.diverged.reason}` : 'no') },
 ];
+
+// ---------------------------------------------------------------- per-step probes and histograms
+
+/** Steps at which some variant has a probe along the gradient (lossAtEta recorded), ascending. */
+export function probedSteps(report: Report): number[] {
+  const s = new Set<number>();
+  for (const v of report.variants) for (const r of v.steps) if (r.lossAtEta.length > 0) s.add(r.step);
+  return [...s].sort((a, b) => a - b);
+}
+
+/** The η-profile step: the chosen one when it was probed, else the last probed step (null: none yet). */
+export function profileStep(report: Report, chosen: number | null): number | null {
+  const steps = probedSteps(report);
+  if (chosen !== null && steps.includes(chosen)) return chosen;
+  return steps.length ? steps[steps.length - 1] : null;
+}
+
+export interface Density {
+  /** Bin edges (counts.length + 1 of them, ascending). */
+  edges: number[];
+  /** count / (total · bin width) per bin: the histogram as a probability density (integrates to 1). */
+  density: number[];
+  counts: number[];
+  total: number;
+}
+
+/**
+ * A stored histogram as a density. Null when it cannot be one: min or max not finite (null in JSON),
+ * max ≤ min (zero-width bins), no bins, or no counts.
+ */
+export function histDensity(h: LayerStatRecord['hist'] | undefined): Density | null {
+  if (!h || !isNum(h.min) || !isNum(h.max) || !(h.max > h.min) || !Array.isArray(h.counts) || h.counts.length === 0) return null;
+  const n = h.counts.length;
+  let total = 0;
+  for (const c of h.counts) if (isNum(c) && c > 0) total += c;
+  if (!(total > 0)) return null;
+  const w = (h.max - h.min) / n;
+  const edges = Array.from({ length: n + 1 }, (_, i) => (i === n ? (h.max as number) : (h.min as number) + i * w));
+  const counts = h.counts.map((c) => (isNum(c) && c > 0 ? c : 0));
+  return { edges, counts, total, density: counts.map((c) => c / (total * w)) };
+}
+
+/** Up to k evenly spaced entries of an ascending list, always the first and the last. */
+export function evenlySpaced<T>(list: readonly T[], k: number): T[] {
+  if (list.length <= k) return [...list];
+  const out: T[] = [];
+  for (let i = 0; i < k; i++) {
+    const j = Math.round((i * (list.length - 1)) / (k - 1));
+    if (out[out.length - 1] !== list[j]) out.push(list[j]);
+  }
+  return out;
+}

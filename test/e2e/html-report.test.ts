@@ -7,9 +7,12 @@ import { after, before, describe, test } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import type { EngineToHost, Report } from '../../src/protocol';
 import { emptyReport, makeReport, viaJson } from '../unit/webview-fixture';
-import { ensureBundle, launch, nextFrame, openStandalone, openWebview, pathPoints, post, screenshot } from './html-report-helpers';
+import { join } from 'node:path';
+import { ARTIFACTS, ensureBundle, launch, nextFrame, openStandalone, openWebview, pathPoints, post, screenshot } from './html-report-helpers';
 
-const CHARTS = ['loss-landscape', 'grad-predictiveness', 'beta-smoothness', 'training', 'layer-ics', 'layer-activations'];
+/** Charts whose x axis is the training step (they mark divergence steps). */
+const STEP_CHARTS = ['loss-landscape', 'grad-predictiveness', 'beta-smoothness', 'training', 'layer-ics', 'layer-activations'];
+const CHARTS = [...STEP_CHARTS, 'layer-histogram', 'eta-profile'];
 const fin = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 /** 6 significant digits, as the tooltips promise. */
 const six = (v: number) => String(Number(v.toPrecision(6)));
@@ -38,6 +41,48 @@ function stepX(report: Report, visible: string[], width: number): (s: number) =>
   const s0 = Math.min(...steps);
   const s1 = Math.max(...steps);
   return (s) => (width * (s - s0)) / (s1 - s0);
+}
+
+/** The source layer's activation records of a variant, chosen here from the fixture's layer list: the last variant layer that maps to it. */
+function actRecords(v: Report['variants'][number], layer: string) {
+  const name = [...v.layers].reverse().find((l) => l.sourceLayer === layer)!.name;
+  return v.layerStats.filter((r) => r.layer === name).sort((a, b) => a.step - b.step);
+}
+
+/** count / (total · bin width), or null for a histogram that is no density (non-finite range). */
+function densities(h: { min: number | null; max: number | null; counts: number[] }): number[] | null {
+  if (!fin(h.min) || !fin(h.max) || h.max <= h.min) return null;
+  const total = h.counts.reduce((a, b) => a + b, 0);
+  const w = (h.max - h.min) / h.counts.length;
+  return total > 0 ? h.counts.map((c) => c / (total * w)) : null;
+}
+
+/** Area enclosed by a polygon (shoelace), in px². */
+function polygonArea(pts: { x: number; y: number }[]): number {
+  let a = 0;
+  for (let i = 0; i < pts.length; i++) {
+    const p = pts[i];
+    const q = pts[(i + 1) % pts.length];
+    a += p.x * q.y - q.x * p.y;
+  }
+  return Math.abs(a) / 2;
+}
+
+/** A panel's y mapping for scale 'auto', re-derived: log when all values are positive and span > 30×, 5% padding. */
+function autoY(vals: number[], height: number): (v: number) => number {
+  const lo = Math.min(...vals);
+  const hi = Math.max(...vals);
+  const log = lo > 0 && hi / lo > 30;
+  const f = log ? Math.log10 : (v: number) => v;
+  const a = f(lo);
+  const b = f(hi);
+  const p = 0.05 * (b - a);
+  return (v) => height * (1 - (f(v) - (a - p)) / (b + p - (a - p)));
+}
+
+/** A screenshot of one chart's card (test-artifacts/<name>.png), to look at a chart at its real size. */
+async function cardShot(page: Page, chart: string, name: string): Promise<void> {
+  await page.locator(`section.bn-card[data-chart="${chart}"]`).screenshot({ path: join(ARTIFACTS, `${name}.png`) });
 }
 
 async function panelBox(page: Page, chart: string) {
@@ -198,6 +243,132 @@ describe('standalone HTML report', () => {
     await nextFrame(page);
   });
 
+  test('activation histograms: a ridge per variant at 5 evenly spaced recorded steps, each a density of area 1', async () => {
+    const layer = 'dense_1';
+    await page.selectOption('[data-chart="layer-histogram"] select', layer);
+    await nextFrame(page);
+    // shared picker: the ICS and activation charts follow
+    assert.equal(await page.inputValue('[data-chart="layer-activations"] select'), layer);
+    assert.match((await page.textContent('[data-chart="layer-histogram"] .bn-title')) ?? '', /dense_1/);
+    const recorded = [...new Set(report.variants.flatMap((v) => actRecords(v, layer).filter((r) => densities(r.hist)).map((r) => r.step)))].sort((a, b) => a - b);
+    const rows = [0, 1, 2, 3, 4].map((i) => recorded[Math.round((i * (recorded.length - 1)) / 4)]);
+    assert.deepEqual(rows, [0, 30, 60, 80, 110]);
+    // the x domain: the ranges of the drawn histograms, padded 5% each side
+    const ends = report.variants.flatMap((v) => actRecords(v, layer).filter((r) => rows.includes(r.step)).flatMap((r) => [r.hist.min as number, r.hist.max as number]));
+    const x0 = Math.min(...ends) - 0.05 * (Math.max(...ends) - Math.min(...ends));
+    const x1 = Math.max(...ends) + 0.05 * (Math.max(...ends) - Math.min(...ends));
+    const panel = await page.$eval('[data-chart="layer-histogram"] .bn-panel', (g) => ({
+      x: g.getAttribute('data-x-domain')!.split(',').map(Number),
+      width: Number(g.getAttribute('data-width')),
+    }));
+    assert.ok(Math.abs(panel.x[0] - x0) < 1e-9 && Math.abs(panel.x[1] - x1) < 1e-9, `x domain ${panel.x} vs ${[x0, x1]}`);
+    const pxPerX = panel.width / (x1 - x0);
+    // every ridge, with its record's densities computed here
+    const ridges: { variant: string; step: number; pts: { x: number; y: number }[]; dens: number[]; rec: Report['variants'][number]['layerStats'][number] }[] = [];
+    for (const v of report.variants) {
+      const paths = await page.$$eval(`[data-chart="layer-histogram"] path.ridge[data-variant="${v.name}"]`, (ps) => ps.map((p) => ({ step: Number(p.getAttribute('data-step')), d: p.getAttribute('d') ?? '' })));
+      assert.deepEqual(paths.map((p) => p.step), rows, `${v.name}: one ridge per row`);
+      for (const p of paths) {
+        const rec = actRecords(v, layer).find((r) => r.step === p.step)!;
+        ridges.push({ variant: v.name, step: p.step, pts: pathPoints(p.d), dens: densities(rec.hist)!, rec });
+      }
+    }
+    // pixels per unit density: the tallest drawn peak over the largest density computed here
+    const peakPx = (r: (typeof ridges)[number]) => r.pts[0].y - Math.min(...r.pts.map((q) => q.y));
+    const maxDensity = Math.max(...ridges.map((r) => Math.max(...r.dens)));
+    const pxPerDensity = Math.max(...ridges.map(peakPx)) / maxDensity;
+    for (const r of ridges) {
+      assert.equal(r.pts.length, 2 * r.dens.length + 2, `${r.variant}@${r.step}: closed step outline`);
+      assert.ok(Math.abs(r.pts[0].y - r.pts[r.pts.length - 1].y) < 1e-6, 'starts and ends on its baseline');
+      assert.ok(Math.abs(r.pts[0].x - (r.rec.hist.min! - x0) * pxPerX) < 0.5, `${r.variant}@${r.step}: starts at the histogram's min`);
+      assert.ok(Math.abs(r.pts[r.pts.length - 1].x - (r.rec.hist.max! - x0) * pxPerX) < 0.5, `${r.variant}@${r.step}: ends at its max`);
+      const integral = polygonArea(r.pts) / (pxPerX * pxPerDensity);
+      assert.ok(Math.abs(integral - 1) < 0.01, `${r.variant}@${r.step}: density integrates to ${integral}`);
+      assert.ok(Math.abs(peakPx(r) / pxPerDensity - Math.max(...r.dens)) < 0.01 * maxDensity, `${r.variant}@${r.step}: peak height`);
+    }
+    // the chosen step (60): the same density on the same scale for every variant, though the ranges differ
+    const at60 = ridges.filter((r) => r.step === 60);
+    assert.equal(at60.length, 3);
+    assert.ok(new Set(at60.map((r) => (r.rec.hist.max! - r.rec.hist.min!).toFixed(6))).size > 1, 'the variants really have different ranges');
+    // tooltip: keyboard to the 60 row, exact density / bin / count of the bin under the cursor
+    await page.focus('[data-chart="layer-histogram"] .bn-plot-area');
+    const tip = page.locator('[data-chart="layer-histogram"] .bn-tooltip');
+    await tip.waitFor({ state: 'visible' });
+    assert.match((await tip.locator('.bn-tooltip-head').textContent()) ?? '', /step 110$/);
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('ArrowUp');
+    await page.keyboard.press('Home');
+    const head = (await tip.locator('.bn-tooltip-head').textContent()) ?? '';
+    assert.match(head, /^activation .* · step 60$/);
+    const xv = Number(head.replace(/^activation (\S+) .*$/, '$1').replace('−', '-'));
+    const text = (await tip.textContent()) ?? '';
+    for (const r of at60) {
+      const e = (r.rec.hist.max! - r.rec.hist.min!) / 20;
+      const j = Math.floor((xv - r.rec.hist.min!) / e);
+      if (j < 0 || j > 19) assert.ok(text.includes(`${r.variant}outside`), `${r.variant} outside in «${text}»`);
+      else assert.ok(text.includes(`${r.variant}density ${six(r.dens[j])}`) && text.includes(`${r.rec.hist.counts[j]} of ${r.rec.hist.counts.reduce((a, b) => a + b, 0)}`), `${r.variant} bin ${j} in «${text}»`);
+    }
+    for (let i = 0; i < 30; i++) await page.keyboard.press('ArrowRight');
+    const mid = (await tip.textContent()) ?? '';
+    assert.match(mid, /batchnormdensity [\d.e-]+ · bin \[/);
+    await screenshot(page, 'report-histogram-tooltip');
+    await cardShot(page, 'layer-histogram', 'card-histogram-1400');
+    await page.keyboard.press('Escape');
+    await page.selectOption('[data-chart="layer-histogram"] select', 'conv2d_1');
+    await nextFrame(page);
+    assert.deepEqual(problems, []);
+  });
+
+  test('η profile: ℓ(η) and d(η) at the step picked with the slider, points at the independent pixel positions', async () => {
+    const title = () => page.textContent('[data-chart="eta-profile"] .bn-title');
+    assert.match((await title()) ?? '', /— step 119$/, 'default: the last probed step');
+    const slider = page.locator('[data-chart="eta-profile"] input[type="range"]');
+    await slider.focus();
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await page.keyboard.press('ArrowLeft');
+    await nextFrame(page);
+    const step = 116;
+    assert.match((await title()) ?? '', new RegExp(`— step ${step}$`));
+    assert.equal(await page.textContent('[data-chart="eta-profile"] output'), String(step));
+    assert.equal(await slider.getAttribute('aria-valuetext'), `step ${step}`);
+    const box = await panelBox(page, 'eta-profile');
+    const e0 = Math.min(...report.eta);
+    const e1 = Math.max(...report.eta);
+    const x = (e: number) => (box.width * (e - e0)) / (e1 - e0);
+    const recs = report.variants.map((v) => v.steps.find((s) => s.step === step)!);
+    const yLoss = autoY(recs.flatMap((r) => r.lossAtEta as number[]), box.height);
+    const h1 = await page.$eval('[data-chart="eta-profile"] .bn-panel[data-panel="1"]', (g) => Number(g.getAttribute('data-height')));
+    const yGrad = autoY(recs.flatMap((r) => r.gradChange as number[]), h1);
+    for (const [vi, v] of report.variants.entries()) {
+      const loss = pathPoints((await page.getAttribute(`[data-chart="eta-profile"] path.line.eta-loss[data-variant="${v.name}"]`, 'd')) ?? '');
+      assert.equal(loss.length, report.eta.length);
+      report.eta.forEach((e, k) => {
+        assert.ok(Math.abs(loss[k].x - x(e)) < 0.5, `${v.name} η ${e}: x ${loss[k].x} vs ${x(e)}`);
+        assert.ok(Math.abs(loss[k].y - yLoss(recs[vi].lossAtEta[k] as number)) < 0.5, `${v.name} η ${e}: ℓ at ${loss[k].y} vs ${yLoss(recs[vi].lossAtEta[k] as number)}`);
+      });
+      const grad = pathPoints((await page.getAttribute(`[data-chart="eta-profile"] path.line.eta-grad[data-variant="${v.name}"]`, 'd')) ?? '');
+      assert.ok(Math.abs(grad[3].y - yGrad(recs[vi].gradChange[3] as number)) < 0.5, `${v.name}: d(η₃)`);
+    }
+    // tooltip: η and the values at it
+    await page.focus('[data-chart="eta-profile"] .bn-plot-area');
+    await page.keyboard.press('Home');
+    await page.keyboard.press('ArrowRight');
+    const tip = page.locator('[data-chart="eta-profile"] .bn-tooltip');
+    assert.equal(await tip.locator('.bn-tooltip-head').textContent(), `η ${six(report.eta[1])} · step ${step}`);
+    const text = (await tip.textContent()) ?? '';
+    for (const [vi, v] of report.variants.entries()) assert.ok(text.includes(`${v.name}ℓ ${six(recs[vi].lossAtEta[1] as number)} · d ${six(recs[vi].gradChange[1] as number)}`), text);
+    await screenshot(page, 'report-eta-tooltip');
+    await cardShot(page, 'eta-profile', 'card-eta-1400');
+    await page.keyboard.press('Escape');
+    // back to following the newest step
+    await slider.focus();
+    await page.keyboard.press('End');
+    await nextFrame(page);
+    assert.match((await title()) ?? '', /— step 119$/);
+    assert.deepEqual(problems, []);
+  });
+
   test('a theme switch redraws with the theme colours (body class, then VS Code CSS variables)', async () => {
     const stroke = () => page.getAttribute('[data-chart="beta-smoothness"] path.line[data-variant="batchnorm"]', 'stroke');
     const light = await stroke();
@@ -282,6 +453,7 @@ describe('standalone report edge cases', () => {
     await page.focus('[data-chart="training"] .bn-legend-item');
     await page.keyboard.press('Enter');
     await screenshot(page, 'report-empty');
+    await cardShot(page, 'eta-profile', 'card-eta-empty');
     assert.deepEqual(problems, []);
     await page.context().close();
   });
@@ -293,7 +465,7 @@ describe('standalone report edge cases', () => {
     const { page, problems } = await openStandalone(browser, report, 'report-diverged', { colorScheme: 'dark', width: 820 });
     const { width } = await panelBox(page, 'loss-landscape');
     const x = stepX(report, ['standard', 'batchnorm'], width);
-    for (const chart of CHARTS) {
+    for (const chart of STEP_CHARTS) {
       const line = page.locator(`[data-chart="${chart}"] line.bn-diverged[data-variant="standard"]`).first();
       assert.equal(await line.count(), 1, chart);
       // the per-step charts share the x domain of the steps (the per-layer ones span the measured steps)
@@ -309,6 +481,23 @@ describe('standalone report edge cases', () => {
     assert.match(tip, /^step 70standard/);
     assert.match(tip, /standardloss — · band .* \(3 η non-finite\)/);
     await screenshot(page, 'report-diverged');
+    await cardShot(page, 'layer-histogram', 'card-histogram-diverged');
+    // histograms: standard's rows stop before 70 (its step-70 histogram has no finite range), later rows say why
+    const ridgeSteps = await page.$$eval('[data-chart="layer-histogram"] path.ridge[data-variant="standard"]', (ps) => ps.map((p) => Number(p.getAttribute('data-step'))));
+    assert.deepEqual(ridgeSteps, [0, 30, 60]);
+    assert.equal(await page.locator('[data-chart="layer-histogram"] .bn-note[data-variant="standard"]').count(), 2);
+    // η profile: at the last step only batchnorm has a probe; at step 70 standard's non-finite ℓ(η) leave gaps
+    assert.equal(await seriesCount(page, 'eta-profile', 'standard'), 0);
+    assert.match((await page.textContent('[data-chart="eta-profile"] .bn-note')) ?? '', /standard diverged @ 70/);
+    await page.focus('[data-chart="eta-profile"] input[type="range"]');
+    await page.keyboard.press('Home');
+    for (let i = 0; i < 70; i++) await page.keyboard.press('ArrowRight');
+    await nextFrame(page);
+    assert.match((await page.textContent('[data-chart="eta-profile"] .bn-title')) ?? '', /step 70$/);
+    const finite = std.steps[70].lossAtEta.filter((v) => v !== null).length;
+    assert.equal(pathPoints((await page.getAttribute('[data-chart="eta-profile"] path.line.eta-loss[data-variant="standard"]', 'd')) ?? '').length, finite);
+    await cardShot(page, 'eta-profile', 'card-eta-diverged-70');
+    await cardShot(page, 'eta-profile', 'card-eta-diverged');
     assert.deepEqual(problems, []);
     await page.context().close();
   });
@@ -433,6 +622,8 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
     assert.equal(await again.page.inputValue('[data-chart="layer-activations"] select'), 'dense_1');
     assert.equal(await again.page.locator('.bnlens-root.bn-compact').count(), 1, 'narrow side bar: compact layout');
     await screenshot(again.page, 'webview-sidebar-light');
+    await cardShot(again.page, 'layer-histogram', 'card-histogram-360');
+    await cardShot(again.page, 'eta-profile', 'card-eta-360');
     assert.deepEqual(again.problems, []);
     await again.page.context().close();
   });

@@ -38,6 +38,22 @@ function rng(seed: number): () => number {
   };
 }
 
+/**
+ * A 20-bin histogram of a batch's activations (the engine's format): about N(mean, std²) for a normalised
+ * output; for a raw one a right-skewed shape (skew 0…1, growing during training) over a wider range.
+ */
+function histogram(mean: number, std: number, skew: number, rand: () => number): { min: number; max: number; counts: number[] } {
+  const lo = mean - (3 - 1.5 * skew) * std;
+  const hi = mean + (3 + 2 * skew) * std;
+  const w = (hi - lo) / 20;
+  const counts = Array.from({ length: 20 }, (_, j) => {
+    const z = (lo + (j + 0.5) * w - mean) / std;
+    const pdf = z < 0 ? Math.exp(-0.5 * (z * (1 + skew)) ** 2) : Math.exp(-0.5 * (z / (1 + skew)) ** 2);
+    return Math.round(4096 * pdf * (0.9 + 0.2 * rand()) * (w / std) * 0.4);
+  });
+  return { min: lo, max: hi, counts };
+}
+
 const SOURCE_LAYERS = [
   { name: 'conv2d_1', className: 'Conv2D', outputShape: [null, 26, 26, 8], params: 80 },
   { name: 'max_pooling2d_1', className: 'MaxPooling2D', outputShape: [null, 13, 13, 8], params: 0 },
@@ -125,7 +141,7 @@ export function makeReport(opts: FixtureOptions = {}): Report {
             icsCos: kernel ? Math.min(1, (bn ? 0.55 : 0.75) + 0.2 * rand()) : null,
             actMean: mean,
             actStd: std,
-            hist: { min: mean - 3 * std, max: mean + 3 * std, counts: [1, 4, 12, 25, 30, 18, 7, 3] },
+            hist: t === stopAt ? { min: null, max: null, counts: new Array(20).fill(0) } : histogram(mean, std, afterNorm ? 0 : 1 - drift, rand),
             weightNorm: kernel ? 3 + vi + t / 100 : null,
             gradNorm: kernel ? gradNorm / 3 : null,
             ...(l.inserted ? { gamma: { mean: 1, std: 0.02, min: 0.95, max: 1.05 }, beta: { mean: 0, std: 0.01, min: -0.02, max: 0.02 } } : {}),

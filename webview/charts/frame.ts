@@ -18,6 +18,8 @@ export interface ChartState {
   hidden: ReadonlySet<string>;
   /** Source layer chosen in the layer picker (per-layer charts). */
   layer: string | null;
+  /** Step picked in the η-profile's step slider (null: the last probed step). */
+  etaStep: number | null;
   toggleVariant(name: string): void;
 }
 
@@ -25,7 +27,7 @@ export interface ChartState {
 export type ChartRender = (container: HTMLElement, report: Report | null, size: ChartSize, theme: Theme, state: ChartState) => void;
 
 export type YScale = d3.ScaleContinuousNumeric<number, number>;
-export type XScale = d3.ScaleLinear<number, number>;
+export type XScale = d3.ScaleContinuousNumeric<number, number>;
 export type G = d3.Selection<SVGGElement, unknown, null, undefined>;
 
 export interface PanelContext {
@@ -48,8 +50,10 @@ export interface Panel {
   /** Relative height among the chart's panels. */
   weight?: number;
   draw(g: G, ctx: PanelContext): void;
-  /** Points highlighted by the cursor at a step. */
-  points?(step: number): { variant: string; value: number }[];
+  /** Fixed y tick values (e.g. one per ridge of a ridgeline); otherwise d3's. */
+  ticks?: number[];
+  /** Points highlighted by the cursor at a step (at an x value, and in a lane when the chart has lanes). */
+  points?(step: number, lane: number): { variant: string; value: number }[];
 }
 
 export interface TooltipRow {
@@ -62,14 +66,25 @@ export interface ChartSpec {
   title: string;
   xLabel: string;
   panels: Panel[];
-  /** The steps the cursor can visit, ascending. */
+  /** The steps the cursor can visit, ascending (the x values, when `x` is given). */
   steps: number[];
-  describe(step: number): TooltipRow[];
+  describe(step: number, lane: number): TooltipRow[];
+  /**
+   * An x axis that is not the training step (η, an activation value): its domain, log or linear, the
+   * tooltip heading. No divergence markers are drawn on it (the legend still says ✕step).
+   */
+  x?: { domain: [number, number]; log?: boolean; cursorLabel(v: number, lane: number): string; what: string };
+  /**
+   * Horizontal lanes in the first panel (a ridgeline's rows): ↑/↓ or the pointer's height pick one, and
+   * `describe` / `points` get its index. `at` maps a y value of the first panel to a lane.
+   */
+  lanes?: { count: number; at(yValue: number): number; initial?: number };
   /** Shown over the plot when there is nothing to draw yet. */
   emptyText: string;
 }
 
 const cursorMemory = new WeakMap<HTMLElement, number>();
+const laneMemory = new WeakMap<HTMLElement, number>();
 
 /**
  * The y domain: the finite data range (positive values only for a log scale), widened by 5% of the span
@@ -122,6 +137,15 @@ export function fitSteps(steps: number[]): [number, number] {
 }
 
 const tickFmt = d3.format('~s');
+
+/** Ticks of a value axis (η, activations): d3's nice ticks; on a log axis only the decades (1, 2, 5 if few). */
+function xTickValues(x: XScale, count: number, log: boolean): number[] {
+  const t = x.ticks(count);
+  if (!log) return t;
+  const decades = t.filter((v) => Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9);
+  if (decades.length >= 2) return decades;
+  return t.filter((v) => /^[125]/.test(v.toExponential()));
+}
 
 /** Axis tick labels: short, no SI prefixes (0.5, not 500m), exponents only for very large or small values. */
 export function tickLabel(v: number): string {
@@ -239,13 +263,15 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
   const weightSum = d3.sum(spec.panels, (p) => p.weight ?? 1);
 
   const hiddenSet = state.hidden;
-  const divergences = variants.filter((v) => v.diverged && !hiddenSet.has(v.name)).map((v) => ({ name: v.name, step: v.diverged!.step }));
+  const divergences = spec.x ? [] : variants.filter((v) => v.diverged && !hiddenSet.has(v.name)).map((v) => ({ name: v.name, step: v.diverged!.step }));
   const xSteps = spec.steps.concat(divergences.map((d) => d.step));
   // Nothing yet: the axis spans the planned run, so live steps fill it from the left.
-  const x = d3
-    .scaleLinear()
-    .domain(xSteps.length ? fitSteps(xSteps) : [0, Math.max(1, report?.config?.steps ?? 1)])
-    .range([0, plotW]);
+  const x: XScale = spec.x
+    ? (spec.x.log ? d3.scaleLog() : d3.scaleLinear()).domain(spec.x.domain).range([0, plotW])
+    : d3
+        .scaleLinear()
+        .domain(xSteps.length ? fitSteps(xSteps) : [0, Math.max(1, report?.config?.steps ?? 1)])
+        .range([0, plotW]);
   const xTicks = Math.max(2, Math.floor(plotW / (compact ? 70 : 90)));
 
   interface Laid {
@@ -279,6 +305,7 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
     const empty = !panel.fixed && (fitted === null || panel.values.length === 0);
     const yAxis = d3.axisLeft(y).ticks(yTicks).tickSizeOuter(0).tickFormat((d) => yFormat(d as number));
     if (empty) yAxis.tickValues([]);
+    else if (panel.ticks) yAxis.tickValues(panel.ticks);
     const gy = g.append('g').attr('class', 'bn-axis bn-axis-y').call(yAxis);
     gy.selectAll<SVGGElement, number>('.tick')
       .filter((d) => yFormat(d) !== '')
@@ -295,9 +322,9 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
       .call(
         d3
           .axisBottom(x)
-          .tickValues(x.ticks(xTicks).filter((t) => Number.isInteger(t)))
+          .tickValues(spec.x ? xTickValues(x, xTicks, !!spec.x.log) : x.ticks(xTicks).filter((t) => Number.isInteger(t)))
           .tickSizeOuter(0)
-          .tickFormat(pi === spec.panels.length - 1 ? (d) => tickFmt(d as number) : () => ''),
+          .tickFormat(pi === spec.panels.length - 1 ? (d) => (spec.x ? tickLabel(d as number) : tickFmt(d as number)) : () => ''),
       );
     for (const ax of [gx, gy]) {
       ax.attr('font-size', null).attr('font-family', null);
@@ -374,7 +401,11 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
     .attr('data-key', 'plot')
     .attr('tabindex', spec.steps.length ? 0 : -1)
     .attr('role', 'application')
-    .attr('aria-label', `${spec.title}: use the left and right arrow keys to read the values at each step`)
+    .attr(
+      'aria-label',
+      `${spec.title}: use the left and right arrow keys to read the values at each ${spec.x?.what ?? 'step'}` +
+        (spec.lanes ? ', the up and down arrow keys to change the row' : ''),
+    )
     .attr('transform', `translate(${m.left},${plotTop})`);
   focusable
     .append('rect')
@@ -404,16 +435,23 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
 
   const steps = spec.steps;
   let index = -1;
+  const lanes = spec.lanes;
+  let lane = Math.max(0, Math.min((lanes?.count ?? 1) - 1, laneMemory.get(container) ?? lanes?.initial ?? 0));
   const show = (i: number, pointerY?: number) => {
     if (steps.length === 0) return;
     index = Math.max(0, Math.min(steps.length - 1, i));
+    if (lanes && pointerY !== undefined && laid[0]) {
+      const yv = laid[0].y.invert(pointerY - laid[0].top);
+      if (Number.isFinite(yv)) lane = Math.max(0, Math.min(lanes.count - 1, lanes.at(yv)));
+    }
+    if (lanes) laneMemory.set(container, lane);
     const step = steps[index];
     cursorMemory.set(container, step);
     const xx = x(step);
     cursor.attr('display', null).attr('transform', `translate(${xx},0)`);
     dots.selectAll('*').remove();
     for (const l of laid) {
-      for (const p of l.panel.points?.(step) ?? []) {
+      for (const p of l.panel.points?.(step, lane) ?? []) {
         if (!isNum(p.value) || (l.y.domain()[0] > 0 && p.value <= 0)) continue;
         dots
           .append('circle')
@@ -428,9 +466,9 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
     tip.replaceChildren();
     const head = document.createElement('div');
     head.className = 'bn-tooltip-head';
-    head.textContent = `step ${step}`;
+    head.textContent = spec.x ? spec.x.cursorLabel(step, lane) : `step ${step}`;
     tip.appendChild(head);
-    const rows = spec.describe(step);
+    const rows = spec.describe(step, lane);
     for (const r of rows) {
       const row = document.createElement('div');
       row.className = 'bn-tooltip-row';
@@ -491,6 +529,10 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
     else if (ev.key === 'ArrowLeft') next = (index < 0 ? steps.length - 1 : index) - big;
     else if (ev.key === 'Home') next = 0;
     else if (ev.key === 'End') next = steps.length - 1;
+    else if (lanes && (ev.key === 'ArrowUp' || ev.key === 'ArrowDown')) {
+      lane = Math.max(0, Math.min(lanes.count - 1, lane + (ev.key === 'ArrowDown' ? 1 : -1)));
+      next = index < 0 ? steps.length - 1 : index;
+    }
     else if (ev.key === 'Escape') {
       hide();
       return;
