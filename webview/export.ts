@@ -2,6 +2,8 @@
 // and a PNG made by drawing that SVG onto a canvas. Only CSSOM writes (style.setProperty), never a
 // `style` attribute string, so this works under the webview's strict Content-Security-Policy.
 
+import type { WebviewToHost } from '../src/protocol';
+
 const PROPS = [
   'fill',
   'fill-opacity',
@@ -74,4 +76,24 @@ export function download(filename: string, data: string, mime: string): void {
   a.click();
   a.remove();
   if (url.startsWith('blob:')) setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/**
+ * Exports the chart drawn in `host`: inside VS Code the host shows a save dialog; in the standalone report the
+ * browser downloads the file. Returns the data (svg text or PNG data URL).
+ */
+export async function exportChart(
+  host: HTMLElement | undefined,
+  id: string,
+  format: 'svg' | 'png',
+  background: string,
+  vscode: { postMessage(msg: WebviewToHost): void } | null,
+): Promise<string> {
+  const svg = host?.querySelector('svg');
+  if (!svg) throw new Error(`no chart '${id}'`);
+  const text = serializeSvg(svg, background);
+  const data = format === 'svg' ? text : await svgToPng(text, svg.width.baseVal.value, svg.height.baseVal.value);
+  if (vscode) vscode.postMessage({ type: 'export', chart: id, format, data });
+  else download(`bnlens-${id}.${format}`, data, format === 'svg' ? 'image/svg+xml' : 'image/png');
+  return data;
 }

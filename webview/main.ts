@@ -1,66 +1,20 @@
 // Webview entry: the same bundle runs in the VS Code webview (side bar view and report panel) and in the
 // self-contained HTML report written by `bnlens analyze --html`.
 //  - VS Code (acquireVsCodeApi exists): posts 'ready', takes the report and live engine events from the
-//    host, keeps UI state with setState/getState, sends exports to the host for a save dialog.
+//    host, keeps UI state with setState/getState (savedState.ts), sends exports to the host for a save dialog.
 //  - Standalone: reads the report from <script type="application/json" id="bnlens-report">, exports through
 //    a download link.
+// The page is built in dom.ts, the charts listed in chartList.ts, redraws scheduled by redraw.ts.
 import './style.css';
-import type { EngineToHost, HostToWebview, Progress, Report, WebviewToHost } from '../src/protocol';
-import * as betaSmoothness from './charts/betaSmoothness';
-import * as etaProfile from './charts/etaProfile';
-import type { ChartRender, ChartSize, ChartState } from './charts/frame';
-import * as gradPredictiveness from './charts/gradPredictiveness';
-import * as layerActivations from './charts/layerActivations';
-import * as layerHistogram from './charts/layerHistogram';
-import * as layerIcs from './charts/layerIcs';
-import * as lossLandscape from './charts/lossLandscape';
-import * as training from './charts/training';
-import { download, serializeSvg, svgToPng } from './export';
-import { applyEvent, defaultLayer, probedSteps, profileStep, SUMMARY_COLUMNS, sourceLayers, summaryRows } from './model';
+import type { EngineToHost, HostToWebview, Progress, Report } from '../src/protocol';
+import { CHARTS } from './chartList';
+import type { ChartSize, ChartState } from './charts/chartTypes';
+import { buildCard, type Card, el, statusText, summaryTable, syncOptions, syncRange } from './dom';
+import { exportChart } from './export';
+import { applyEvent, defaultLayer, probedSteps, sourceLayers } from './model';
+import { RedrawScheduler } from './redraw';
+import { readSavedState, type SavedState, StateSaver, type VsCodeApi, vscodeApi } from './savedState';
 import { observeTheme, readTheme, type Theme } from './theme';
-
-interface VsCodeApi {
-  postMessage(msg: WebviewToHost): void;
-  getState(): unknown;
-  setState(state: unknown): void;
-}
-declare const acquireVsCodeApi: undefined | (() => VsCodeApi);
-
-interface ChartModule {
-  title: string;
-  caption(report: Report | null): string;
-  render: ChartRender;
-}
-interface ChartDef {
-  id: string;
-  mod: ChartModule;
-  /** Panels stacked vertically: taller. */
-  panels: number;
-  layerPicker?: boolean;
-  /** A slider over the probed steps (the η profile). */
-  stepPicker?: boolean;
-}
-
-export const CHARTS: ChartDef[] = [
-  { id: 'loss-landscape', mod: lossLandscape, panels: 1 },
-  { id: 'grad-predictiveness', mod: gradPredictiveness, panels: 1 },
-  { id: 'beta-smoothness', mod: betaSmoothness, panels: 1 },
-  { id: 'training', mod: training, panels: 2 },
-  { id: 'layer-ics', mod: layerIcs, panels: 2, layerPicker: true },
-  { id: 'layer-activations', mod: layerActivations, panels: 1, layerPicker: true },
-  { id: 'layer-histogram', mod: layerHistogram, panels: 2, layerPicker: true },
-  { id: 'eta-profile', mod: etaProfile, panels: 2, stepPicker: true },
-];
-
-interface SavedState {
-  v: 1;
-  hidden: string[];
-  layer: string | null;
-  /** Step of the η profile (absent in states saved before it existed; null: the last probed step). */
-  etaStep?: number | null;
-  report: Report | null;
-  live: boolean;
-}
 
 const COMPACT_WIDTH = 520;
 
@@ -75,24 +29,21 @@ class App {
   progress: Progress | null = null;
   notice: string | null = null;
   theme: Theme;
-  private pending = 0;
-  private waiting = 0;
-  private lastDrawMs = 0;
-  private lastDrawEnd = 0;
-  private saveTimer = 0;
-  private lastSave = 0;
   /** Milliseconds the last draw of each chart took (for devtools and the perf check). */
   readonly timings: Record<string, number> = {};
-  private cards = new Map<
-    string,
-    { host: HTMLElement; caption: HTMLElement; select?: HTMLSelectElement; range?: HTMLInputElement; rangeOut?: HTMLOutputElement; width: number }
-  >();
+  private readonly redraw = new RedrawScheduler(
+    () => this.draw(),
+    () => this.save(),
+  );
+  private readonly saver: StateSaver | null;
+  private cards = new Map<string, Card & { width: number }>();
   private status: HTMLElement;
   private summary: HTMLElement;
   private grid: HTMLElement;
 
   constructor(readonly root: HTMLElement) {
-    this.vscode = typeof acquireVsCodeApi === 'function' ? acquireVsCodeApi() : null;
+    this.vscode = vscodeApi();
+    this.saver = this.vscode ? new StateSaver(this.vscode, () => this.savedState()) : null;
     this.theme = readTheme();
     root.classList.add('bnlens-root');
     root.replaceChildren();
@@ -101,86 +52,35 @@ class App {
     this.summary = el('div', 'bn-summary-live');
     this.grid = el('div', 'bn-grid');
     root.append(this.status, this.summary, this.grid);
-    for (const def of CHARTS) this.grid.appendChild(this.card(def));
+    for (const def of CHARTS) {
+      const card = buildCard(def, {
+        pickLayer: (layer) => {
+          this.layer = layer;
+          this.schedule();
+        },
+        pickStepIndex: (i) => {
+          const steps = this.report ? probedSteps(this.report) : [];
+          // the last step is 'follow the newest', so a live run keeps moving
+          this.etaStep = i >= steps.length - 1 ? null : (steps[i] ?? null);
+          this.schedule();
+        },
+        exportChart: (format) => {
+          this.exportChart(def.id, format).catch((e) => this.flash(`Export failed: ${String(e)}`));
+        },
+      });
+      const entry = { ...card, width: -1 };
+      this.cards.set(def.id, entry);
+      new ResizeObserver(() => {
+        if (entry.host.clientWidth !== entry.width) this.schedule();
+      }).observe(entry.host);
+      this.grid.appendChild(card.element);
+    }
     this.applyThemeVars();
     observeTheme(() => {
       this.theme = readTheme();
       this.applyThemeVars();
       this.schedule();
     });
-  }
-
-  private card(def: ChartDef): HTMLElement {
-    const card = el('section', def.layerPicker || def.stepPicker ? 'bn-card' : 'bn-card bn-card-overlay');
-    card.dataset.chart = def.id;
-    card.setAttribute('aria-label', def.mod.title);
-    const head = el('div', 'bn-card-head');
-    const name = el('h2', 'bn-card-title');
-    name.textContent = def.mod.title;
-    head.appendChild(name);
-    let select: HTMLSelectElement | undefined;
-    if (def.layerPicker) {
-      const label = el('label', 'bn-layer-picker');
-      label.textContent = 'layer ';
-      select = document.createElement('select');
-      select.className = 'bn-select';
-      select.dataset.role = 'layer';
-      select.setAttribute('aria-label', 'Layer (as written in the network file)');
-      select.addEventListener('change', () => {
-        this.layer = select!.value || null;
-        this.schedule();
-      });
-      label.appendChild(select);
-      head.appendChild(label);
-    }
-    let range: HTMLInputElement | undefined;
-    let rangeOut: HTMLOutputElement | undefined;
-    if (def.stepPicker) {
-      const label = el('label', 'bn-layer-picker bn-step-picker');
-      label.textContent = 'step ';
-      range = document.createElement('input');
-      range.type = 'range';
-      range.className = 'bn-range';
-      range.dataset.role = 'eta-step';
-      range.min = '0';
-      range.step = '1';
-      range.setAttribute('aria-label', 'Training step of the η profile (← → move one probed step)');
-      rangeOut = document.createElement('output');
-      rangeOut.className = 'bn-range-value';
-      range.addEventListener('input', () => {
-        const steps = this.report ? probedSteps(this.report) : [];
-        const i = Number(range!.value);
-        // the last step is 'follow the newest', so a live run keeps moving
-        this.etaStep = i >= steps.length - 1 ? null : (steps[i] ?? null);
-        this.schedule();
-      });
-      label.append(range, ' ', rangeOut);
-      head.appendChild(label);
-    }
-    const tools = el('div', 'bn-tools');
-    for (const format of ['svg', 'png'] as const) {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.className = 'bn-btn';
-      b.dataset.export = format;
-      b.textContent = format.toUpperCase();
-      b.title = `Export this chart as ${format.toUpperCase()}`;
-      b.setAttribute('aria-label', `Export ${def.mod.title} as ${format.toUpperCase()}`);
-      b.addEventListener('click', () => {
-        this.exportChart(def.id, format).catch((e) => this.flash(`Export failed: ${String(e)}`));
-      });
-      tools.appendChild(b);
-    }
-    head.appendChild(tools);
-    const host = el('div', 'bn-chart-host');
-    const caption = el('p', 'bn-caption');
-    card.append(head, host, caption);
-    const entry = { host, caption, select, range, rangeOut, width: -1 };
-    this.cards.set(def.id, entry);
-    new ResizeObserver(() => {
-      if (host.clientWidth !== entry.width) this.schedule();
-    }).observe(host);
-    return card;
   }
 
   private applyThemeVars(): void {
@@ -239,34 +139,8 @@ class App {
 
   // ------------------------------------------------------------ drawing
 
-  /**
-   * Redraw at most once per animation frame, however many events arrive; for a big report whose draw is
-   * slow, leave the page at least 3× the draw time between draws so a live run stays responsive.
-   */
   schedule(throttle = false): void {
-    if (this.pending) return;
-    if (this.waiting && !throttle) {
-      clearTimeout(this.waiting);
-      this.waiting = 0;
-    }
-    if (this.waiting) return;
-    const gap = throttle ? Math.min(3 * this.lastDrawMs, 1000) - (performance.now() - this.lastDrawEnd) : 0;
-    const frame = () => {
-      this.pending = requestAnimationFrame(() => {
-        this.pending = 0;
-        const t0 = performance.now();
-        this.draw();
-        this.lastDrawEnd = performance.now();
-        this.lastDrawMs = this.lastDrawEnd - t0;
-        this.save();
-      });
-    };
-    if (gap > 16) {
-      this.waiting = window.setTimeout(() => {
-        this.waiting = 0;
-        frame();
-      }, gap);
-    } else frame();
+    this.redraw.schedule(throttle);
   }
 
   draw(): void {
@@ -310,25 +184,9 @@ class App {
   }
 
   private drawStatus(): void {
-    const r = this.report;
-    const parts: string[] = [];
-    if (!r) {
-      parts.push(this.vscode ? 'No report yet. Run “BatchNorm Lens: Analyze BatchNorm” on a network file, or open a report.' : 'No report.');
-    } else {
-      const done = Math.max(0, ...r.variants.map((v) => v.steps[v.steps.length - 1]?.step ?? 0));
-      parts.push(`${r.model.name || r.model.path} · ${r.dataset.name} · lr ${r.config.lr} · batch ${r.config.batch}`);
-      if (this.live) {
-        const p = this.progress;
-        const pct = p && p.total ? ` (${Math.floor((100 * p.done) / p.total)}%)` : '';
-        const eta = p?.etaMs != null ? ` · about ${formatDuration(p.etaMs)} left` : '';
-        parts.push(`running: step ${done} of ${r.config.steps}${pct}${eta}`);
-      } else if (r.complete) parts.push(`${r.config.steps} steps, complete`);
-      else parts.push(r.stopReason ? `stopped at step ${done}: ${r.stopReason}` : `partial: ${done} of ${r.config.steps} steps`);
-    }
-    if (this.notice) parts.push(this.notice);
     this.status.replaceChildren();
-    this.status.textContent = parts.join(' — ');
-    if (!r && this.vscode) {
+    this.status.textContent = statusText(this.report, { inVsCode: !!this.vscode, live: this.live, progress: this.progress, notice: this.notice });
+    if (!this.report && this.vscode) {
       const b = document.createElement('button');
       b.type = 'button';
       b.className = 'bn-btn';
@@ -344,32 +202,7 @@ class App {
       this.summary.replaceChildren();
       return;
     }
-    const table = document.createElement('table');
-    table.className = 'bn-summary';
-    const head = table.createTHead().insertRow();
-    for (const c of SUMMARY_COLUMNS) {
-      const th = document.createElement('th');
-      th.textContent = c.header;
-      th.title = c.title;
-      head.appendChild(th);
-    }
-    const body = table.createTBody();
-    for (const row of summaryRows(this.report)) {
-      const tr = body.insertRow();
-      if (this.hidden.has(row.variant)) tr.classList.add('is-hidden');
-      SUMMARY_COLUMNS.forEach((c, i) => {
-        const td = tr.insertCell();
-        td.textContent = c.cell(row);
-        if (i === 0) {
-          const sw = el('span', 'bn-swatch');
-          sw.style.background = this.theme.variantColor(row.variant);
-          td.prepend(sw);
-        }
-      });
-    }
-    const wrap = el('div', 'bn-table-wrap');
-    wrap.appendChild(table);
-    this.summary.replaceChildren(wrap);
+    this.summary.replaceChildren(summaryTable(this.report, this.hidden, this.theme));
   }
 
   private flash(text: string): void {
@@ -377,40 +210,24 @@ class App {
     this.drawStatus();
   }
 
-  // ------------------------------------------------------------ export
-
-  async exportChart(id: string, format: 'svg' | 'png'): Promise<string> {
-    const card = this.cards.get(id);
-    const svg = card?.host.querySelector('svg');
-    if (!svg) throw new Error(`no chart '${id}'`);
-    const text = serializeSvg(svg, this.theme.bg);
-    const data = format === 'svg' ? text : await svgToPng(text, svg.width.baseVal.value, svg.height.baseVal.value);
-    if (this.vscode) this.vscode.postMessage({ type: 'export', chart: id, format, data });
-    else download(`bnlens-${id}.${format}`, data, format === 'svg' ? 'image/svg+xml' : 'image/png');
-    return data;
+  exportChart(id: string, format: 'svg' | 'png'): Promise<string> {
+    return exportChart(this.cards.get(id)?.host, id, format, this.theme.bg, this.vscode);
   }
 
   // ------------------------------------------------------------ state
 
+  private savedState(): SavedState {
+    return { v: 1, hidden: [...this.hidden], layer: this.layer, etaStep: this.etaStep, report: this.report, live: this.live };
+  }
+
   /** Keeps the UI state (and the report) across hide/show and reload; at most once a second while live. */
   save(): void {
-    if (!this.vscode) return;
-    if (this.saveTimer && !this.live) clearTimeout(this.saveTimer), (this.saveTimer = 0);
-    if (this.saveTimer) return;
-    const write = () => {
-      this.saveTimer = 0;
-      this.lastSave = performance.now();
-      const s: SavedState = { v: 1, hidden: [...this.hidden], layer: this.layer, etaStep: this.etaStep, report: this.report, live: this.live };
-      this.vscode!.setState(s);
-    };
-    const wait = this.live ? 1000 - (performance.now() - this.lastSave) : 0;
-    if (wait > 0) this.saveTimer = window.setTimeout(write, wait);
-    else write();
+    this.saver?.save(this.live);
   }
 
   restore(): boolean {
-    const s = this.vscode?.getState() as SavedState | undefined;
-    if (!s || s.v !== 1) return false;
+    const s = readSavedState(this.vscode);
+    if (!s) return false;
     this.hidden = new Set(s.hidden);
     this.layer = s.layer;
     this.etaStep = typeof s.etaStep === 'number' ? s.etaStep : null;
@@ -418,46 +235,6 @@ class App {
     this.live = s.live;
     return true;
   }
-}
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls: string): HTMLElementTagNameMap[K] {
-  const e = document.createElement(tag);
-  e.className = cls;
-  return e;
-}
-
-function syncOptions(select: HTMLSelectElement, layers: string[], chosen: string | null): void {
-  const current = Array.from(select.options).map((o) => o.value);
-  if (current.join('\n') !== layers.join('\n')) {
-    select.replaceChildren(
-      ...layers.map((n) => {
-        const o = document.createElement('option');
-        o.value = n;
-        o.textContent = n;
-        return o;
-      }),
-    );
-  }
-  select.disabled = layers.length === 0;
-  if (chosen !== null && select.value !== chosen) select.value = chosen;
-}
-
-function syncRange(range: HTMLInputElement, out: HTMLOutputElement, report: Report | null, chosen: number | null): void {
-  const steps = report ? probedSteps(report) : [];
-  const step = report ? profileStep(report, chosen) : null;
-  range.max = String(Math.max(0, steps.length - 1));
-  range.disabled = steps.length < 2;
-  const i = step === null ? 0 : steps.indexOf(step);
-  if (range.value !== String(i)) range.value = String(i);
-  out.textContent = step === null ? '—' : String(step);
-  range.setAttribute('aria-valuetext', step === null ? 'no probed step' : `step ${step}`);
-}
-
-function formatDuration(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m ${s % 60}s` : `${Math.floor(m / 60)}h ${m % 60}m`;
 }
 
 function readEmbeddedReport(): Report | null {

@@ -35,7 +35,7 @@ import { loadNetwork, type LoadedNetwork } from '../engine/network/load';
 import type { ShapeInfo } from '../engine/network/shapes';
 import type { LayerNode } from '../engine/network/ir';
 import { Rng } from '../engine/rng';
-import { loadData } from '../engine/session';
+import { loadData } from '../engine/data/forNetwork';
 import { VariantRun } from '../engine/train';
 import { deriveVariants } from '../engine/variants';
 import { helpText, numberFlag, parseArgs, type FlagSpec } from './args';

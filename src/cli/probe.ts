@@ -1,7 +1,10 @@
+// `bnlens probe` on the command line: flags, then the engine's runProbe (src/engine/probeCommand.ts) and the
+// result as JSON on stdout.
+
 import type { BackendChoice, LossName } from '../protocol';
 import { UserError } from '../engine/errors';
 import { runProbe } from '../engine/probeCommand';
-import { precisionWarning } from '../engine/probes';
+import { precisionWarning } from '../engine/probes/precision';
 import { helpText, listFlag, numberFlag, parseArgs, type FlagSpec } from './args';
 import { reportFailure } from './failure';
 

@@ -1,15 +1,8 @@
 // Progress on stderr: one live line on a terminal (step, variant, loss, ETA), plain lines every ~5% otherwise
 // so logs of CI runs stay short.
 
+import { formatDuration } from '../formatDuration';
 import type { EvalRecord, Progress, Report, StepRecord } from '../protocol';
-
-export function formatDuration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '?';
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  return m < 60 ? `${m}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
-}
 
 export class ProgressLine {
   private readonly tty: boolean;

@@ -1,9 +1,15 @@
-// `bnlens probe`: the paper's measurements at the weights in the file, on the whole data file as one batch.
+// The engine side of `bnlens probe`: the paper's measurements at the weights in the file, on the whole data
+// file as one batch. The math is in probes/, the command line in src/cli/probe.ts.
 
 import type { BackendChoice, LossName, ProbeResult } from '../protocol';
 import { UserError } from './errors';
-import { internalCovariateShift, lossAndGrads, probeAlongGradient, type ProbeSetup } from './probes';
-import { batchTensors, forwardModel, initialWeights, loadData, mergeSplits, paramTensors, startSession } from './session';
+import { loadData, mergeSplits } from './data/forNetwork';
+import { initialWeights } from './network/load';
+import { probeAlongGradient } from './probes/gradientProbe';
+import { internalCovariateShift } from './probes/ics';
+import { lossAndGrads, type ProbeSetup } from './probes/lossAndGrads';
+import { forwardModel, startSession } from './startup';
+import { batchTensors, paramTensors } from './tensors';
 
 export interface ProbeOptions {
   model: string;

@@ -4,6 +4,7 @@
 import * as vscode from 'vscode';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { formatDuration } from '../formatDuration';
 import type { AnalyzeRequest, EngineToHost, Progress, Report } from '../protocol';
 import { EngineRun, type LogLevel, type RunOutcome } from './engineClient';
 import { analyzeNetworkText } from './networkDoc';
@@ -22,15 +23,6 @@ export interface ReportSource {
 interface ActiveRun {
   run: EngineRun;
   file: string;
-}
-
-export function formatDuration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms)) return '';
-  const s = Math.max(0, Math.round(ms / 1000));
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m ${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, '0')}m`;
 }
 
 export function progressMessage(p: Progress): string {

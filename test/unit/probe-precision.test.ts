@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { precisionWarning } from '../../src/engine/probes';
+import { precisionWarning } from '../../src/engine/probes/precision';
 
 test('names exactly the η whose gradient change is below 1e-4 of the gradient norm', () => {
   const gradNorm = 2;

@@ -13,7 +13,7 @@ import type { TF } from '../../src/engine/network/forward';
 import { loadNetwork } from '../../src/engine/network/load';
 import { drawNoise, NOISE } from '../../src/engine/noise';
 import { Rng } from '../../src/engine/rng';
-import { loadData } from '../../src/engine/session';
+import { loadData } from '../../src/engine/data/forNetwork';
 import { VariantRun } from '../../src/engine/train';
 import { deriveVariants } from '../../src/engine/variants';
 import { tempDir, tfjsModel, writeNpzData } from './analyze-fixtures';

@@ -2,7 +2,9 @@
 // β_t = max_η ‖∇L(x − η·g) − g‖₂ / ‖η·g‖₂.
 import type { Report } from '../../src/protocol';
 import { fmt, isNum } from '../model';
-import { byStep, type ChartRender, drawLine, renderChart } from './frame';
+import type { ChartRender } from './chartTypes';
+import { renderChart } from './frame';
+import { byStep, drawLine } from './draw';
 
 export const title = 'Effective β-smoothness';
 

@@ -3,7 +3,10 @@
 // card's step slider (default: the last probed step).
 import type { Report, StepRecord } from '../../src/protocol';
 import { fmt, isNum, profileStep } from '../model';
-import { type ChartRender, drawLine, fitSteps, renderChart } from './frame';
+import type { ChartRender } from './chartTypes';
+import { renderChart } from './frame';
+import { drawLine } from './draw';
+import { fitSteps } from './scales';
 
 export const title = 'Loss and gradient change against η';
 

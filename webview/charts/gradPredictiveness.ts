@@ -2,7 +2,9 @@
 // ‖∇L(x − η·g) − g‖₂ at each probed step.
 import type { Report } from '../../src/protocol';
 import { band, fmt } from '../model';
-import { type ChartRender, drawBand, probeBands, renderChart, unionSteps } from './frame';
+import type { ChartRender } from './chartTypes';
+import { renderChart } from './frame';
+import { drawBand, probeBands, unionSteps } from './draw';
 
 export const title = 'Gradient predictiveness';
 

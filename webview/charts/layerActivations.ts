@@ -2,7 +2,9 @@
 // over training (batch, height and width pooled).
 import type { Report } from '../../src/protocol';
 import { fmt, isNum, layerRecords } from '../model';
-import { type BandPt, byStep, type ChartRender, drawBand, drawLine, renderChart, unionSteps } from './frame';
+import type { ChartRender } from './chartTypes';
+import { renderChart } from './frame';
+import { type BandPt, byStep, drawBand, drawLine, unionSteps } from './draw';
 
 export const title = 'Activations';
 

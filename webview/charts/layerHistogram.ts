@@ -4,7 +4,9 @@
 import * as d3 from 'd3';
 import type { LayerStatRecord, Report, VariantReport } from '../../src/protocol';
 import { type Density, evenlySpaced, fmt, histDensity, layerRecords } from '../model';
-import { type ChartRender, fitDomain, renderChart } from './frame';
+import type { ChartRender } from './chartTypes';
+import { renderChart } from './frame';
+import { fitDomain } from './scales';
 
 export const title = 'Activation histograms';
 

@@ -2,7 +2,9 @@
 // where G′ is the layer's gradient after the earlier layers took their update.
 import type { Report } from '../../src/protocol';
 import { fmt, isNum, layerRecords } from '../model';
-import { byStep, type ChartRender, drawLine, renderChart, unionSteps } from './frame';
+import type { ChartRender } from './chartTypes';
+import { renderChart } from './frame';
+import { byStep, drawLine, unionSteps } from './draw';
 
 export const title = 'Internal covariate shift';
 

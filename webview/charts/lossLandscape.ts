@@ -2,7 +2,9 @@
 // [min_η, max_η] of L(x − η·g) at each probed step, log-scale loss, with the training loss line on top.
 import type { Report } from '../../src/protocol';
 import { band, fmt, isNum } from '../model';
-import { type ChartRender, drawBand, drawLine, probeBands, renderChart, unionSteps } from './frame';
+import type { ChartRender } from './chartTypes';
+import { renderChart } from './frame';
+import { drawBand, drawLine, probeBands, unionSteps } from './draw';
 
 export const title = 'Loss landscape along the gradient';
 

@@ -1,7 +1,9 @@
 // (d) Training loss and batch accuracy per step, with the held-out evaluations as markers.
 import type { Report } from '../../src/protocol';
 import { fmt, fmtPercent, isNum } from '../model';
-import { byStep, type ChartRender, drawLine, drawMarkers, type Panel, renderChart, unionSteps } from './frame';
+import type { ChartRender, Panel } from './chartTypes';
+import { renderChart } from './frame';
+import { byStep, drawLine, drawMarkers, unionSteps } from './draw';
 
 export const title = 'Training loss and accuracy';
 
