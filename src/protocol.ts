@@ -85,7 +85,7 @@ export interface Report {
 
 export interface ModelInfo {
   path: string;
-  format: 'tfjs-layers' | 'keras2' | 'keras3';
+  format: 'tfjs-layers' | 'keras2' | 'keras3' | 'onnx';
   name: string;
   /** The layers as written in the file, in file order. */
   layers: SourceLayerInfo[];

@@ -44,6 +44,7 @@ export async function probeMain(argv: string[]): Promise<number> {
       icsLr: numberFlag(args, 'ics-lr', 'probe', { positive: true }) ?? 0.1,
       backend: backend as BackendChoice,
       seed: numberFlag(args, 'seed', 'probe', { integer: true }) ?? 0,
+      onNote: (note) => process.stderr.write(`bnlens: note: ${args.positional[0]}: ${note}\n`),
     });
     process.stderr.write(`bnlens: backend ${result.backend} — ${result.backendReason}\n`);
     const warning = precisionWarning(result.eta, result.gradChange, result.gradNorm);

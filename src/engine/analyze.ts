@@ -53,6 +53,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   const wallMs: Record<string, number> = {};
   let t0 = performance.now();
   const net = loadNetwork(req.model);
+  for (const note of net.notes ?? []) onEvent({ type: 'log', level: 'warn', message: note });
   const config = resolveConfig(req, net);
   const names = config.variants.filter((v) => v !== 'as-written' || asWrittenIsDistinct(net.spec));
   if (names.length < config.variants.length)

@@ -19,6 +19,8 @@ export interface ProbeOptions {
   icsLr: number;
   backend: BackendChoice;
   seed: number;
+  /** Remarks about the file the user should see (one line each). */
+  onNote?: (note: string) => void;
 }
 
 export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
@@ -26,6 +28,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   const bad = o.eta.find((e) => !(e > 0));
   if (bad !== undefined) throw new UserError(`bnlens probe: every --eta must be greater than 0, got ${bad}`);
   const { backend, tf, net } = await startSession(o.model, o.backend);
+  for (const note of net.notes ?? []) o.onNote?.(note);
   const ds = loadData(net, o.data, o.loss, o.seed);
   // The whole file is one batch: the held-out part the loader sets aside belongs to it too.
   const all = mergeSplits(ds.train, ds.test);

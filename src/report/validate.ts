@@ -29,7 +29,7 @@ type Obj = Record<string, unknown>;
 
 const LOSSES = ['softmax-ce', 'mse'] as const;
 const BACKENDS = ['node', 'wasm', 'cpu'] as const;
-const FORMATS = ['tfjs-layers', 'keras2', 'keras3'] as const;
+const FORMATS = ['tfjs-layers', 'keras2', 'keras3', 'onnx'] as const;
 
 const KEYS = {
   report: ['schema', 'version', 'createdAt', 'complete', 'stopReason', 'config', 'model', 'dataset', 'run', 'eta', 'variants', 'summary'],

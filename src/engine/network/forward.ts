@@ -148,7 +148,7 @@ export class ForwardModel {
       case 'globalpool':
         return l.op === 'max' ? tf.max(x, [1, 2]) : tf.mean(x, [1, 2]);
       case 'flatten':
-        return tf.reshape(x, [x.shape[0], -1]);
+        return tf.reshape(l.channelsFirst && x.rank === 4 ? tf.transpose(x, [0, 3, 1, 2]) : x, [x.shape[0], -1]);
       case 'reshape':
         return tf.reshape(x, [x.shape[0], ...l.targetShape]);
       case 'dropout':

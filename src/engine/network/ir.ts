@@ -64,7 +64,11 @@ export type LayerNode =
   | (LayerBase & { kind: 'relu'; maxValue: number | null; negativeSlope: number; threshold: number })
   | (LayerBase & { kind: 'pool'; op: 'max' | 'avg'; poolSize: [number, number]; strides: [number, number]; padding: Padding })
   | (LayerBase & { kind: 'globalpool'; op: 'max' | 'avg' })
-  | (LayerBase & { kind: 'flatten' })
+  | (LayerBase & {
+      kind: 'flatten';
+      /** Flatten an image in channel-first order (as PyTorch's NCHW view does), not the IR's NHWC order. */
+      channelsFirst?: boolean;
+    })
   | (LayerBase & { kind: 'reshape'; targetShape: number[] })
   | (LayerBase & { kind: 'dropout'; rate: number })
   | (LayerBase & { kind: 'add' })
@@ -82,7 +86,7 @@ export interface WeightSpec {
 export interface NetworkSpec {
   /** The file it was read from. */
   file: string;
-  format: 'tfjs-layers' | 'keras2' | 'keras3';
+  format: 'tfjs-layers' | 'keras2' | 'keras3' | 'onnx';
   name: string;
   /** Layers in model order (topologically sorted; file order for Sequential). */
   layers: LayerNode[];

@@ -8,6 +8,7 @@ import { initialValues } from './initializers';
 import type { LayerNode, NetworkSpec, WeightSpec } from './ir';
 import { locate, parseNetworkText } from './parse';
 import { inferShapes, type ShapeInfo } from './shapes';
+import { isOnnxFile, readOnnxNetwork } from './onnx/load';
 
 export interface LoadedNetwork {
   spec: NetworkSpec;
@@ -17,6 +18,8 @@ export interface LoadedNetwork {
   info: ShapeInfo;
   /** Whether the weights came from the file (else from initializers). */
   weightsFromFile: boolean;
+  /** One-line remarks about the file the user should see (e.g. BatchNorm folded away by an ONNX export). */
+  notes?: string[];
 }
 
 export function readNetworkFile(file: string): {
@@ -35,6 +38,10 @@ export function readNetworkFile(file: string): {
 
 /** Parse, infer shapes and read the weight shards (if any). */
 export function loadNetwork(file: string): LoadedNetwork {
+  if (isOnnxFile(file)) {
+    const onnx = readOnnxNetwork(file);
+    return { spec: onnx.spec, text: '', defaults: null, info: onnx.info, weightsFromFile: true, notes: onnx.notes };
+  }
   const { spec, text, manifest, defaults } = readNetworkFile(file);
   const info = inferShapes(spec.layers, file, text);
   if (manifest && manifest.some((g) => g.weights.length > 0)) {

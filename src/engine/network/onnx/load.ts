@@ -1,0 +1,47 @@
+// An .onnx file as a network the engine trains: decode, map the graph onto the IR, infer its shapes; the
+// initializers are the weights (already in the engine's layout, named `layer/role`).
+
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { UserError } from '../../errors';
+import type { NetworkSpec } from '../ir';
+import { inferShapes, type ShapeInfo } from '../shapes';
+import { decodeModel, defaultOpset } from './decode';
+import { mapGraph } from './graph';
+
+export const MIN_OPSET = 7;
+export const MAX_OPSET = 21;
+
+export interface OnnxNetwork {
+  spec: NetworkSpec;
+  info: ShapeInfo;
+  notes: string[];
+  /** Per IR layer, the ONNX node it came from. */
+  origin: Map<string, string>;
+  opset: number;
+  producer: string;
+}
+
+export function isOnnxFile(file: string): boolean {
+  return /\.onnx$/i.test(file);
+}
+
+/** Reads and maps an .onnx file. Every problem is a UserError naming the file (and the node). */
+export function readOnnxNetwork(file: string): OnnxNetwork {
+  if (!existsSync(file)) throw new UserError('network file not found; check the path', file);
+  if (statSync(file).isDirectory()) throw new UserError('this is a folder; give the .onnx file inside it', file);
+  const model = decodeModel(readFileSync(file), file);
+  const opset = defaultOpset(model);
+  if (opset < MIN_OPSET || opset > MAX_OPSET)
+    throw new UserError(
+      `the model uses ONNX opset ${opset || '(none)'}; BatchNorm Lens reads opsets ${MIN_OPSET}–${MAX_OPSET} — export with opset_version between them`,
+      file,
+    );
+  const mapped = mapGraph(model, file, opset);
+  const layers = mapped.layers;
+  const info = inferShapes(layers, file);
+  const name = model.graph?.name || basename(file).replace(/\.onnx$/i, '');
+  const spec: NetworkSpec = { file, format: 'onnx', name, layers, outputs: [mapped.output], weights: mapped.weights };
+  const producer = [model.producerName, model.producerVersion].filter(Boolean).join(' ');
+  return { spec, info, notes: mapped.notes, origin: mapped.origin, opset, producer };
+}
