@@ -29,7 +29,8 @@ export function decodeModel(bytes: Buffer, file: string): onnx.ModelProto {
     throw new UserError(`not an ONNX model: byte 0 (0x${bytes[0].toString(16).padStart(2, '0')}) does not start a protobuf message; ${EXPORT_HINT}`, file);
   let model: onnx.ModelProto;
   try {
-    model = onnx.ModelProto.decode(bytes);
+    // A plain Uint8Array view: protobufjs 6 allocates empty bytes fields of a Buffer with the deprecated new Buffer(0).
+    model = onnx.ModelProto.decode(new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength));
   } catch (e) {
     const msg = String((e as Error).message ?? e);
     const range = /index out of range: (\d+) \+ (\d+) > (\d+)/.exec(msg);

@@ -9,7 +9,7 @@ import { inferShapes, type ShapeInfo } from '../shapes';
 import { decodeModel, defaultOpset } from './decode';
 import { mapGraph } from './graph';
 
-export const MIN_OPSET = 7;
+export const MIN_OPSET = 9;
 export const MAX_OPSET = 21;
 
 export interface OnnxNetwork {
