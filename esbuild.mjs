@@ -53,7 +53,16 @@ function copyWasm() {
   for (const f of readdirSync(src)) if (f.endsWith('.wasm')) copyFileSync(join(src, f), join(root, 'dist', f));
 }
 
+// The example networks, for the extension's "Open an Example" (the .vsix carries dist/, not examples/).
+function copyExamples() {
+  const src = join(root, 'examples');
+  if (!existsSync(src)) return;
+  mkdirSync(join(root, 'dist', 'examples'), { recursive: true });
+  for (const f of readdirSync(src)) if (f.endsWith('.json')) copyFileSync(join(src, f), join(root, 'dist', 'examples', f));
+}
+
 copyWasm();
+copyExamples();
 // The 10,000 MNIST digits of the `mnist` package, converted once into the compact file the engine reads.
 buildMnist(join(root, 'dist', 'mnist.bin.gz'));
 if (watch) {

@@ -37,6 +37,8 @@ for (const f of ['publisher', 'engines']) if (!pkg[f]) console.error(`package: p
 const vsce = join(repo, 'node_modules', '@vscode', 'vsce', 'vsce');
 // Relative links in README.md stay as written (there is no public repository URL to rewrite them to).
 const args = [vsce, 'package', '--no-dependencies', '--no-rewrite-relative-links', '--out', out];
+// The Extensions view shows the users' README (media/README.md), not the developers' one at the root.
+if (existsSync(join(root, 'media', 'README.md'))) args.push('--readme-path', 'media/README.md');
 if (!pkg.repository) args.push('--allow-missing-repository');
 if (!['LICENSE', 'LICENSE.md', 'LICENSE.txt'].some((f) => existsSync(join(root, f)))) {
   console.error('package: warning: no LICENSE file at the root; packaging without one');

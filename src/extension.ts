@@ -2,18 +2,32 @@
 // for network files. The training itself runs in a separate engine process (src/host/engineClient.ts).
 import * as vscode from 'vscode';
 import * as path from 'node:path';
-import type { Report } from './protocol';
+import type { Report, ViewContext } from './protocol';
 import { ChartsViewProvider } from './host/chartsView';
 import { LayerCodeLensProvider, LayerHoverProvider, NETWORK_SELECTOR, NetworkDiagnostics, NetworkDocs } from './host/editorFeatures';
 import { ReportPanels } from './host/reportPanel';
-import { ReportStore } from './host/reportStore';
+import { NetworkFileIndex } from './host/networkFileIndex';
+import { ReportStore, type RunEntry } from './host/reportStore';
 import { validateReport } from './report/validate';
 import { RunManager } from './host/runManager';
 
+/** The example networks shipped in dist/examples (copied there from examples/ by esbuild.mjs). */
+const EXAMPLES = [
+  { file: 'mlp-mnist.json', detail: 'MLP 784-256-128-10 on MNIST digits: about 15 seconds for 200 steps' },
+  { file: 'vgg-mnist.json', detail: 'A small VGG-like CNN on MNIST: about a minute' },
+  { file: 'deep-linear.json', detail: "The paper's 25-layer deep linear network on regression data: seconds" },
+];
+
 /** What activate() returns; the integration tests use it. */
 export interface BnLensApi {
-  /** The last report of `file` (fsPath), or the current one. */
+  /** The newest report of `file` (fsPath; a live run's too), or the one the charts show. */
   lastReport(file?: string): Report | null;
+  /** The report `file` has (hover, code lens, the charts by default): the picked run, else its newest complete, else newest partial. */
+  shownReport(file: string): Report | null;
+  /** The run history of `file`, newest first. */
+  runs(file: string): RunEntry[];
+  /** What the charts view says around the charts (file, phase, runs). */
+  viewContext(): ViewContext;
   isRunning(): boolean;
   /** Report panels currently open. */
   panelCount(): number;
@@ -37,21 +51,48 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
   const charts = new ChartsViewProvider(context.extensionUri, runs, log);
   const panels = new ReportPanels(context.extensionUri, runs, log);
   const codeLens = new LayerCodeLensProvider(docs, store, runs);
+  const networkFiles = new NetworkFileIndex();
 
   const syncActiveEditor = () => {
     const doc = vscode.window.activeTextEditor?.document;
     const isNet = !!doc && doc.uri.scheme === 'file' && (doc.languageId === 'json' || doc.languageId === 'jsonc') && docs.get(doc).isNetwork;
     void vscode.commands.executeCommand('setContext', 'bnlens.isNetworkFile', isNet);
-    if (isNet && doc) {
-      const r = store.get(doc.uri.fsPath);
-      if (r) runs.showReport(doc.uri.fsPath, r);
-    }
+    if (doc && (doc.languageId === 'json' || doc.languageId === 'jsonc')) networkFiles.note(doc.uri, isNet);
+    // Only a real editor change moves the charts: focus in the Output panel or a webview keeps them.
+    if (doc && doc.uri.scheme !== 'output') runs.setActiveNetwork(isNet ? doc.uri.fsPath : null);
   };
+  runs.revealCharts = () => charts.reveal();
 
   const reportOf = (arg: unknown): { file: string; report: Report | null } | null => {
     const uri = toUri(arg);
     if (uri?.scheme === 'file') return { file: uri.fsPath, report: store.get(uri.fsPath) };
     return null;
+  };
+  const newest = (file: string): Report | null => {
+    const first = store.runs(file)[0];
+    return first ? store.getRun(file, first.id) : null;
+  };
+
+  /** "Open an Example": a copy in the extension's global storage (never in the user's repository), opened in an editor. */
+  const openExample = async (name?: string) => {
+    const dir = vscode.Uri.joinPath(context.extensionUri, 'dist', 'examples');
+    const picked =
+      name ??
+      (
+        await vscode.window.showQuickPick(EXAMPLES.map((e) => ({ label: e.file, detail: e.detail })), {
+          title: 'BatchNorm Lens: open an example network',
+          placeHolder: 'A copy opens in an editor; then run "Analyze BatchNorm" (the editor title\'s pulse button).',
+        })
+      )?.label;
+    if (!picked) return;
+    const target = vscode.Uri.joinPath(context.globalStorageUri, 'examples', picked);
+    try {
+      await vscode.workspace.fs.stat(target);
+    } catch {
+      await vscode.workspace.fs.createDirectory(vscode.Uri.joinPath(context.globalStorageUri, 'examples'));
+      await vscode.workspace.fs.copy(vscode.Uri.joinPath(dir, picked), target, { overwrite: false });
+    }
+    await vscode.window.showTextDocument(target, { preview: false });
   };
 
   context.subscriptions.push(
@@ -60,6 +101,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     charts,
     panels,
     codeLens,
+    networkFiles,
     new NetworkDiagnostics(docs),
     vscode.window.registerWebviewViewProvider(ChartsViewProvider.viewType, charts),
     vscode.languages.registerHoverProvider(NETWORK_SELECTOR, new LayerHoverProvider(docs, store, runs)),
@@ -71,9 +113,15 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
 
     vscode.commands.registerCommand('bnlens.analyze', (arg?: unknown) => runs.analyze(toUri(arg))),
     vscode.commands.registerCommand('bnlens.stop', () => runs.stop()),
+    vscode.commands.registerCommand('bnlens.showCharts', () => charts.reveal(false)),
+    // The extension's README (shipped in the .vsix) at its list of supported layers.
+    vscode.commands.registerCommand('bnlens.showSupportedLayers', () =>
+      vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(context.extensionUri, 'README.md').with({ fragment: 'network-files' })),
+    ),
+    vscode.commands.registerCommand('bnlens.openExample', (name?: unknown) => openExample(typeof name === 'string' ? name : undefined)),
     vscode.commands.registerCommand('bnlens.openReportPanel', (arg?: unknown) => {
       const of = reportOf(arg);
-      if (of?.report) runs.showReport(of.file, of.report);
+      if (of?.report) runs.follow(of.file);
       if (!runs.current().report) {
         void vscode.window.showInformationMessage('BatchNorm Lens: no report yet. Run "Analyze BatchNorm" on a network file, or open a saved report.', 'Open Saved Report…').then((c) => {
           if (c) void vscode.commands.executeCommand('bnlens.openReport');
@@ -128,15 +176,18 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     }),
     vscode.commands.registerCommand('bnlens.showLog', () => log.show(true)),
     vscode.commands.registerCommand('bnlens._test.lastReport', (arg?: unknown) => {
-      const of = reportOf(arg);
-      return of ? of.report : runs.current().report;
+      const uri = toUri(arg);
+      return uri?.scheme === 'file' ? newest(uri.fsPath) : runs.current().report;
     }),
   );
   syncActiveEditor();
   log.info(`BatchNorm Lens activated (VS Code ${vscode.version}, ${process.platform}/${process.arch}, node ${process.version})`);
 
   return {
-    lastReport: (file) => (file ? store.get(file) : runs.current().report),
+    lastReport: (file) => (file ? newest(file) : runs.current().report),
+    shownReport: (file) => store.get(file),
+    runs: (file) => store.runs(file),
+    viewContext: () => runs.viewContext(),
     isRunning: () => runs.isRunning(),
     panelCount: () => panels.count,
     enginePid: () => runs.enginePid(),

@@ -247,11 +247,40 @@ export interface SourceLocation {
 export type HostToWebview =
   | { type: 'report'; report: Report | null; live: boolean }
   | { type: 'event'; event: EngineToHost }
-  | { type: 'exported'; path: string };
+  | { type: 'exported'; path: string }
+  | { type: 'context'; context: ViewContext };
+
+/** One run of a network file's history, as the charts view's run picker lists it. */
+export interface RunChoice {
+  /** 'live' for the run going now, else the stored run's id. */
+  id: string;
+  /** "Dec 1, 23:10 · 40 steps" / "… · stopped at step 8 of 40" / "running". */
+  label: string;
+  /** The settings that differ between runs: variants, lr, batch, data. */
+  detail: string;
+  complete: boolean;
+}
+
+/** What the charts view says around the charts: which file, which run, what is going on. */
+export interface ViewContext {
+  /** The network file the view follows (absolute path), and its base name. */
+  file: string | null;
+  fileName: string | null;
+  phase: 'idle' | 'starting' | 'running' | 'stopping';
+  /** The file's runs, newest first (the live one included), and the id of the one shown. */
+  runs: RunChoice[];
+  shown: string | null;
+  /** Base name of the network file in the active editor, when there is one (the empty state offers to analyze it). */
+  activeNetwork: string | null;
+}
 
 // ---------------------------------------------------------------- webview → host
 
 export type WebviewToHost =
   | { type: 'ready' }
   | { type: 'export'; chart: string; format: 'svg' | 'png'; data: string }
-  | { type: 'openReport' };
+  | { type: 'openReport' }
+  /** The user picked a run of the file's history in the view. */
+  | { type: 'selectRun'; id: string }
+  /** Buttons of the view's empty and running states. */
+  | { type: 'action'; action: 'analyze' | 'openExample' | 'stop' };

@@ -1,6 +1,7 @@
 // The `bnlens.charts` webview view in the BatchNorm Lens side bar: shows the current report and, while a
-// run goes, its live events. Not retained when hidden (the webview keeps its UI state with setState and
-// asks for the report again with 'ready' when it comes back).
+// run goes, its live events, with the context around them (which file, which run, what is going on).
+// Not retained when hidden (the webview keeps its UI state with setState and asks for the report again
+// with 'ready' when it comes back).
 import * as vscode from 'vscode';
 import type { EngineToHost, WebviewToHost } from '../protocol';
 import type { ReportSource } from './runManager';
@@ -13,7 +14,7 @@ export class ChartsViewProvider implements vscode.WebviewViewProvider, vscode.Di
 
   constructor(
     private readonly extensionUri: vscode.Uri,
-    private readonly source: ReportSource,
+    private readonly source: ReportSource & { selectRun(id: string): void },
     private readonly log: vscode.LogOutputChannel,
   ) {
     this.subs.push(
@@ -21,7 +22,12 @@ export class ChartsViewProvider implements vscode.WebviewViewProvider, vscode.Di
         if (this.view) void post(this.view.webview, { type: 'event', event: ev });
       }),
       source.onReplace(() => {
-        if (this.view) void post(this.view.webview, { type: 'report', ...this.source.current() });
+        if (!this.view) return;
+        void post(this.view.webview, { type: 'context', context: this.source.viewContext() });
+        void post(this.view.webview, { type: 'report', ...this.source.current() });
+      }),
+      source.onContext(() => {
+        if (this.view) void post(this.view.webview, { type: 'context', context: this.source.viewContext() });
       }),
     );
   }
@@ -30,17 +36,28 @@ export class ChartsViewProvider implements vscode.WebviewViewProvider, vscode.Di
     this.view = view;
     view.webview.options = webviewOptions(this.extensionUri);
     view.webview.html = webviewHtml(view.webview, this.extensionUri, 'BatchNorm Lens charts');
-    const sub = view.webview.onDidReceiveMessage((m: WebviewToHost) =>
-      handleWebviewMessage(view.webview, m, {
+    const sub = view.webview.onDidReceiveMessage((m: WebviewToHost) => {
+      if (m?.type === 'ready') void post(view.webview, { type: 'context', context: this.source.viewContext() });
+      return handleWebviewMessage(view.webview, m, {
         current: () => this.source.current(),
         defaultDir: () => this.source.defaultDir(),
         log: this.log,
-      }),
-    );
+        selectRun: (id) => this.source.selectRun(id),
+      });
+    });
     view.onDidDispose(() => {
       sub.dispose();
       if (this.view === view) this.view = undefined;
     });
+  }
+
+  /**
+   * Brings the view up without taking the focus from the editor (a run started from the palette shows
+   * its charts at once), or with it (`preserveFocus` false: "Show Charts").
+   */
+  reveal(preserveFocus = true): void {
+    if (this.view && preserveFocus) this.view.show(true);
+    else void vscode.commands.executeCommand(`${ChartsViewProvider.viewType}.focus`, { preserveFocus });
   }
 
   get visible(): boolean {

@@ -2,7 +2,7 @@
 // `bnlens.isNetworkFile` context key, diagnostics in the Problems panel (debounced while typing), the
 // layer hover and the code lenses above layers.
 import * as vscode from 'vscode';
-import { codeLensTitle, hoverMarkdown } from './hoverContent';
+import { codeLensTitle, hoverMarkdown, modelLensTitle } from './hoverContent';
 import { layerAt } from './layerRanges';
 import { analyzeNetworkText, type NetworkDocInfo } from './networkDoc';
 import type { ReportStore } from './reportStore';
@@ -85,16 +85,28 @@ export class LayerCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
     if (!report) return [];
     const running = this.runs.isRunning(doc.uri.fsPath);
     const lenses: vscode.CodeLens[] = [];
+    const open = { command: 'bnlens.openReportPanel', arguments: [doc.uri.toString()] };
+    const model = modelLensTitle(report, running);
+    if (model) {
+      // At the top: the first line of the file (the model-level result), not above any one layer.
+      const top = new vscode.Range(0, 0, 0, 0);
+      lenses.push(
+        new vscode.CodeLens(top, {
+          ...open,
+          title: model,
+          tooltip: 'β̄: mean effective β-smoothness of the loss along the gradient per variant, over the run (lower is smoother; Santurkar et al. Fig. 4c). Click to open the report.',
+        }),
+      );
+    }
     for (const l of info.layers) {
       const title = codeLensTitle(l.name, report, running);
       if (!title) continue;
       const at = doc.positionAt(l.start);
       lenses.push(
         new vscode.CodeLens(new vscode.Range(at, at), {
+          ...open,
           title,
-          tooltip: 'β̄: mean β-smoothness of the loss along the gradient per variant (lower is smoother); ICS cos: cosine between the layer\'s gradient before and after the earlier layers\' update (1 = no internal covariate shift). Click to open the report.',
-          command: 'bnlens.openReportPanel',
-          arguments: [doc.uri.toString()],
+          tooltip: `${l.name}, last measurement per variant. ICS ℓ2: how much this layer's gradient changes when the earlier layers take their step (internal covariate shift, Santurkar et al. Def. 2.1; 0 = none). act std: standard deviation of its output activations. Click to open the report.`,
         }),
       );
     }
@@ -146,7 +158,7 @@ export class NetworkDiagnostics implements vscode.Disposable {
   update(doc: vscode.TextDocument): void {
     if (!isJson(doc) || doc.isClosed) return;
     const info = this.docs.get(doc);
-    if (!info.isNetwork || !info.problem) {
+    if (!info.isNetwork || !info.problem || info.problem.syntax) {
       this.collection.delete(doc.uri);
       return;
     }

@@ -2,6 +2,7 @@
 // unit-tested without VS Code. The hover provider (hover.ts) and lens provider (codeLens.ts) only find
 // the layer under the cursor and wrap the Markdown.
 import type { LayerStatRecord, Moments, Report, VariantLayerInfo, VariantReport } from '../protocol';
+import { extentText, progressText, runProgress } from '../report/progress';
 
 /** What the file itself says about a layer (name, class; shape and parameters when they could be inferred). */
 export interface LayerFacts {
@@ -87,17 +88,9 @@ export function layerFacts(fromFile: LayerFacts, report: Report | null): LayerFa
   return { name: m.name, className: m.className || fromFile.className, outputShape: m.outputShape ?? fromFile.outputShape, params: m.params ?? fromFile.params };
 }
 
-function lastStep(report: Report): number {
-  let s = 0;
-  for (const v of report.variants) for (const r of v.steps) s = Math.max(s, r.step);
-  return s;
-}
-
 function runState(report: Report, running: boolean): string {
-  const done = lastStep(report);
-  if (running) return `running, step ${done} of ${report.config.steps}`;
-  if (report.complete) return `${report.config.steps} steps`;
-  return `stopped at step ${done} of ${report.config.steps}${report.stopReason ? ` (${report.stopReason})` : ''}`;
+  if (running) return `running, ${progressText(runProgress(report))}`;
+  return `${extentText(report)}${!report.complete && report.stopReason && report.stopReason !== 'cancelled' ? ` (${report.stopReason})` : ''}`;
 }
 
 /** The hover's Markdown for one layer. `running` says whether `report` is still being written. */
@@ -157,19 +150,51 @@ function lensOrder(variants: readonly VariantReport[]): VariantReport[] {
   return [...variants.filter((v) => !BASELINES.has(v.name)), ...variants.filter((v) => BASELINES.has(v.name))];
 }
 
-/** One line above the layer, e.g. "batchnorm β̄ 4.1 vs standard 9.8 · ICS cos 0.93 vs 0.71". */
-export function codeLensTitle(layerName: string, report: Report, running = false): string | null {
+/**
+ * The model-level lens at the top of the file, e.g. "BatchNorm Lens: batchnorm β̄ 4.1 vs standard 9.8 —
+ * 2.4× smoother · 200 steps": the landscape result of the run.
+ */
+export function modelLensTitle(report: Report, running = false): string | null {
   const vs = lensOrder(report.variants);
   if (!vs.length) return null;
-  const betas = vs.map((v, i) => `${i === 0 ? `${v.name} β̄ ` : `${v.name} `}${fmt(meanBeta(report, v))}`);
-  const parts = [betas.join(' vs ')];
-  const cos = vs.map((v) => {
-    const vl = variantLayerFor(v, layerName);
-    const recs = vl ? statsOf(v, vl.name).filter((r) => r.icsCos !== null) : [];
-    return recs.length ? recs[recs.length - 1].icsCos : null;
-  });
-  if (cos.some((c) => c !== null)) parts.push(`ICS cos ${cos.map(fmt).join(' vs ')}`);
+  const betas = vs.map((v) => ({ name: v.name, beta: meanBeta(report, v) }));
+  const parts = [`BatchNorm Lens: ${betas.map((b, i) => `${b.name}${i === 0 ? ' β̄' : ''} ${fmt(b.beta)}`).join(' vs ')}`];
+  const norm = betas[0];
+  const base = betas.find((b) => BASELINES.has(b.name));
+  if (base && norm !== base && norm.beta !== null && base.beta !== null && norm.beta > 0 && base.beta > 0) {
+    const ratio = base.beta / norm.beta;
+    parts[0] += ratio >= 1 ? ` — ${fmt(ratio)}× smoother` : ` — ${fmt(1 / ratio)}× less smooth`;
+  }
+  parts.push(running ? `running, ${progressText(runProgress(report))}` : extentText(report));
+  return parts.join(' · ');
+}
+
+/** The last finite value of a layer statistic in a variant, null when it has none. */
+function lastOf(v: VariantReport, layerName: string, pick: (r: LayerStatRecord) => number | null | undefined): number | null {
+  const vl = variantLayerFor(v, layerName);
+  if (!vl) return null;
+  const recs = statsOf(v, vl.name);
+  for (let i = recs.length - 1; i >= 0; i--) {
+    const x = pick(recs[i]);
+    if (typeof x === 'number' && Number.isFinite(x)) return x;
+  }
+  return null;
+}
+
+/**
+ * One line above a layer with that layer's own facts per variant, e.g. "ICS ℓ2 batchnorm 0.012 vs standard
+ * 0.054 · act std 0.98 vs 1.3". ICS is left out where it is zero in every variant (the first kernel layer:
+ * no earlier layer moves before it), and the line is omitted when the layer has no statistics.
+ */
+export function codeLensTitle(layerName: string, report: Report, running = false): string | null {
+  const vs = lensOrder(report.variants).filter((v) => variantLayerFor(v, layerName));
+  if (!vs.length) return null;
+  const parts: string[] = [];
+  const ics = vs.map((v) => lastOf(v, layerName, (r) => r.icsL2));
+  if (ics.some((x) => x !== null && x !== 0)) parts.push(`ICS ℓ2 ${vs.map((v, i) => `${v.name} ${fmt(ics[i])}`).join(' vs ')}`);
+  const spread = vs.map((v) => lastOf(v, layerName, (r) => r.actStd));
+  if (spread.some((x) => x !== null)) parts.push(`act std ${parts.length ? spread.map(fmt).join(' vs ') : vs.map((v, i) => `${v.name} ${fmt(spread[i])}`).join(' vs ')}`);
+  if (!parts.length) return null;
   if (running) parts.push('running…');
-  else if (!report.complete) parts.push('partial');
   return parts.join(' · ');
 }

@@ -26,6 +26,9 @@ export interface LayerRange {
   /** The "name" string (quotes included) or, if absent, the "class_name" string. */
   nameStart: number;
   nameEnd: number;
+  /** The "class_name" (or "className") string, quotes included. */
+  classStart: number;
+  classEnd: number;
   /** Nesting depth: a layer inside a nested model has depth 1, and so on. */
   depth: number;
 }
@@ -52,7 +55,7 @@ export function findLayerRanges(root: JsonNode): LayerRange[] {
         const nameNode = [prop(config, 'name'), prop(node, 'name')].find((x) => x?.kind === 'string');
         const name = strValue(nameNode) ?? '';
         const at = nameNode ?? clsNode;
-        out.push({ name, className: cls, start: node.start, end: node.end, nameStart: at.start, nameEnd: at.end, depth });
+        out.push({ name, className: cls, start: node.start, end: node.end, nameStart: at.start, nameEnd: at.end, classStart: clsNode.start, classEnd: clsNode.end, depth });
         childDepth = depth + 1;
       }
     }

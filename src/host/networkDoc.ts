@@ -12,6 +12,34 @@ export interface NetworkProblem {
   /** Offsets in the text of the range to underline. */
   start: number;
   end: number;
+  /**
+   * The text is not valid JSON. VS Code's own JSON support already underlines that place ("Expected
+   * comma"), so it is not repeated in the Problems panel; Analyze still refuses with this message.
+   */
+  syntax?: boolean;
+  /** The short form for a notification (no list of every supported layer type). */
+  short?: string;
+}
+
+const UNSUPPORTED_LAYER = /^layer "((?:[^"\\]|\\.)*)" has type (\S+), which BatchNorm Lens does not support/;
+
+/** Where the README lists what is supported, for messages that would otherwise list it inline. */
+export const SUPPORTED_LAYERS_HELP = 'see "Network files" in the README for the supported layers';
+
+/**
+ * The problem as the editor shows it: an unsupported layer is underlined at its class name (the engine
+ * locates the layer by its name), and gets a short form without the list of supported types.
+ */
+export function placeProblem(message: string, offset: number, text: string, layers: readonly LayerRange[]): NetworkProblem {
+  if (/^malformed JSON/i.test(message)) return { message, ...problemRange(text, offset), syntax: true };
+  const m = UNSUPPORTED_LAYER.exec(message);
+  if (m) {
+    const layer = layers.find((l) => l.name === m[1] && l.className === m[2]) ?? layers.find((l) => l.className === m[2]);
+    const short = `${m[0]}; ${SUPPORTED_LAYERS_HELP}.`;
+    if (layer) return { message, start: layer.classStart, end: layer.classEnd, short };
+    return { message, ...problemRange(text, offset), short };
+  }
+  return { message, ...problemRange(text, offset) };
 }
 
 export interface NetworkDocInfo {
@@ -93,7 +121,7 @@ export function analyzeNetworkText(text: string, file: string): NetworkDocInfo {
   } catch (e) {
     if (isUserError(e)) {
       const at = e.line !== undefined ? lineColumnToOffset(text, e.line, e.column ?? 1) : 0;
-      info.problem = { message: e.message, ...problemRange(text, at) };
+      info.problem = placeProblem(e.message, at, text, layers);
     } else {
       info.problem = { message: `BatchNorm Lens could not read this network: ${(e as Error)?.message ?? e}`, start: 0, end: Math.min(1, text.length) };
     }

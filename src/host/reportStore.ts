@@ -1,11 +1,17 @@
-// The last report of every network file: kept in memory, and written to the extension's workspace storage
-// (context.storageUri) so hovers and code lenses still have it after a reload. Reports are not written
-// next to the user's files unasked (that would dirty their repository); "Save Report As…" does that.
+// The run history of every network file: the last few complete and partial reports, kept in memory and
+// written to the extension's workspace storage (context.storageUri) so hovers, code lenses and the charts
+// still have them after a reload. Reports are not written next to the user's files unasked (that would
+// dirty their repository); "Save Report As…" does that.
+//
+// Which report a file "has" (hover, code lens, the charts by default): the one the user picked in the
+// charts view, else the newest complete one, else the newest partial one. A stopped re-run therefore never
+// replaces a complete report silently; it is kept beside it in the history.
 // No `vscode` here: the storage directory is a plain path.
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Report } from '../protocol';
+import { runProgress } from '../report/progress';
 import { validateReport } from '../report/validate';
 
 export function reportKey(file: string): string {
@@ -19,8 +25,64 @@ export function asReport(x: unknown): Report | null {
   return v.ok ? v.report : null;
 }
 
+/** One run in a file's history, without its (possibly large) report. */
+export interface RunEntry {
+  /** The report's createdAt plus a counter if two runs started in the same millisecond. */
+  id: string;
+  createdAt: string;
+  complete: boolean;
+  stopReason: string | null;
+  /** Steps of the run every variant finished, and the run's planned steps. */
+  step: number;
+  steps: number;
+  variants: string[];
+  lr: number;
+  batch: number;
+  dataset: string;
+}
+
+/** How many runs a file keeps: the newest complete one is always among them. */
+export const HISTORY_LIMIT = 5;
+
+interface FileHistory {
+  entries: RunEntry[];
+  /** Loaded reports by id (the others are read from storage when asked for). */
+  reports: Map<string, Report>;
+  /** The run the user picked in the charts view (not persisted: a reload shows the newest complete). */
+  selected: string | null;
+}
+
+export function entryOf(id: string, r: Report): RunEntry {
+  return {
+    id,
+    createdAt: r.createdAt,
+    complete: r.complete,
+    stopReason: r.stopReason,
+    step: runProgress(r).step,
+    steps: r.config.steps,
+    variants: r.variants.map((v) => v.name),
+    lr: r.config.lr,
+    batch: r.config.batch,
+    dataset: r.dataset?.name ?? r.config.dataset,
+  };
+}
+
+/** The entries to keep: the newest first, at most `limit`, always including the newest complete one. */
+export function prune(entries: RunEntry[], limit = HISTORY_LIMIT): RunEntry[] {
+  const sorted = [...entries].sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  const keep = sorted.slice(0, limit);
+  const newestComplete = sorted.find((e) => e.complete);
+  if (newestComplete && !keep.includes(newestComplete)) keep.splice(limit - 1, 1, newestComplete);
+  return keep;
+}
+
+/** The default run of a history: the newest complete one, else the newest. */
+export function defaultEntry(entries: readonly RunEntry[]): RunEntry | null {
+  return entries.find((e) => e.complete) ?? entries[0] ?? null;
+}
+
 export class ReportStore {
-  private readonly mem = new Map<string, Report | null>();
+  private readonly files = new Map<string, FileHistory>();
   private readonly listeners = new Set<(file: string) => void>();
   private writes: Promise<void> = Promise.resolve();
 
@@ -30,47 +92,128 @@ export class ReportStore {
     private readonly log: (msg: string) => void = () => undefined,
   ) {}
 
-  private fileFor(file: string): string | null {
-    return this.dir ? path.join(this.dir, 'reports', `${reportKey(file)}.json`) : null;
+  private dirFor(file: string): string | null {
+    return this.dir ? path.join(this.dir, 'reports', reportKey(file)) : null;
   }
 
-  /** The last report for `file` (loaded from storage the first time it is asked for). */
-  get(file: string): Report | null {
+  private history(file: string): FileHistory {
     const k = reportKey(file);
-    if (this.mem.has(k)) return this.mem.get(k) ?? null;
-    let r: Report | null = null;
-    const f = this.fileFor(file);
-    if (f && fs.existsSync(f)) {
+    let h = this.files.get(k);
+    if (h) return h;
+    h = { entries: [], reports: new Map(), selected: null };
+    this.files.set(k, h);
+    const d = this.dirFor(file);
+    if (d && fs.existsSync(path.join(d, 'index.json'))) {
       try {
-        r = asReport(JSON.parse(fs.readFileSync(f, 'utf8')));
+        const index = JSON.parse(fs.readFileSync(path.join(d, 'index.json'), 'utf8')) as { entries?: RunEntry[] };
+        h.entries = (index.entries ?? []).filter((e) => e && typeof e.id === 'string' && fs.existsSync(this.reportPath(d, e.id)));
       } catch (e) {
-        this.log(`ignoring an unreadable stored report ${f}: ${(e as Error).message}`);
+        this.log(`ignoring an unreadable run history ${d}: ${(e as Error).message}`);
       }
     }
-    this.mem.set(k, r);
+    // The single report stored by earlier versions becomes the first entry of the history.
+    const legacy = this.dir ? path.join(this.dir, 'reports', `${k}.json`) : null;
+    if (legacy && h.entries.length === 0 && fs.existsSync(legacy)) {
+      const r = this.readReport(legacy);
+      if (r) this.put(file, h, r, true);
+    }
+    return h;
+  }
+
+  private reportPath(d: string, id: string): string {
+    return path.join(d, `${id.replace(/[^\w.-]+/g, '-')}.json`);
+  }
+
+  private readReport(f: string): Report | null {
+    try {
+      return asReport(JSON.parse(fs.readFileSync(f, 'utf8')));
+    } catch (e) {
+      this.log(`ignoring an unreadable stored report ${f}: ${(e as Error).message}`);
+      return null;
+    }
+  }
+
+  private load(file: string, h: FileHistory, id: string): Report | null {
+    const hit = h.reports.get(id);
+    if (hit) return hit;
+    const d = this.dirFor(file);
+    const r = d ? this.readReport(this.reportPath(d, id)) : null;
+    if (r) h.reports.set(id, r);
     return r;
   }
 
-  /** Keeps `report` as the last one for `file`; `persist` writes it to storage (done for finished or stopped runs). */
-  set(file: string, report: Report, persist = true): void {
-    this.mem.set(reportKey(file), report);
-    if (persist) {
-      const f = this.fileFor(file);
-      if (f) {
-        const text = JSON.stringify(report);
-        this.writes = this.writes.then(async () => {
-          try {
-            await fs.promises.mkdir(path.dirname(f), { recursive: true });
-            const tmp = `${f}.${process.pid}.tmp`;
-            await fs.promises.writeFile(tmp, text);
-            await fs.promises.rename(tmp, f);
-          } catch (e) {
-            this.log(`could not store the report for ${file}: ${(e as Error).message}`);
-          }
-        });
-      }
-    }
+  /** The run history of `file`, newest first. */
+  runs(file: string): RunEntry[] {
+    return this.history(file).entries.slice();
+  }
+
+  /** The id of the run `get(file)` returns, if any. */
+  shownId(file: string): string | null {
+    const h = this.history(file);
+    if (h.selected && h.entries.some((e) => e.id === h.selected)) return h.selected;
+    return defaultEntry(h.entries)?.id ?? null;
+  }
+
+  /** The report `file` has: the picked run, else the newest complete, else the newest partial. */
+  get(file: string): Report | null {
+    const id = this.shownId(file);
+    return id ? this.load(file, this.history(file), id) : null;
+  }
+
+  /** A run of the history by id. */
+  getRun(file: string, id: string): Report | null {
+    const h = this.history(file);
+    return h.entries.some((e) => e.id === id) ? this.load(file, h, id) : null;
+  }
+
+  /** Makes `id` the run `file` shows (null: back to the default). */
+  select(file: string, id: string | null): void {
+    const h = this.history(file);
+    h.selected = id && h.entries.some((e) => e.id === id) ? id : null;
     this.fire(file);
+  }
+
+  /**
+   * Adds `report` to `file`'s history, or updates its entry (the same createdAt: a live run growing).
+   * `persist` writes it to storage (done for finished, stopped and failed runs, not for every live event).
+   * Returns the run's id.
+   */
+  set(file: string, report: Report, persist = true): string {
+    const h = this.history(file);
+    const id = this.put(file, h, report, persist);
+    this.fire(file);
+    return id;
+  }
+
+  private put(file: string, h: FileHistory, report: Report, persist: boolean): string {
+    const existing = h.entries.find((e) => e.createdAt === report.createdAt);
+    const id = existing?.id ?? report.createdAt;
+    const entry = entryOf(id, report);
+    const dropped = h.entries.filter((e) => e.id !== id);
+    const kept = prune([entry, ...dropped.filter((e) => e.id !== id)]);
+    const gone = dropped.filter((e) => !kept.includes(e));
+    h.entries = kept;
+    h.reports.set(id, report);
+    for (const g of gone) h.reports.delete(g.id);
+    if (h.selected && !kept.some((e) => e.id === h.selected)) h.selected = null;
+    const d = this.dirFor(file);
+    if (d && persist) {
+      const text = JSON.stringify(report);
+      const index = JSON.stringify({ file, entries: kept }, null, 1);
+      this.writes = this.writes.then(async () => {
+        try {
+          await fs.promises.mkdir(d, { recursive: true });
+          await atomicWrite(this.reportPath(d, id), text);
+          await atomicWrite(path.join(d, 'index.json'), index);
+          for (const g of gone) await fs.promises.rm(this.reportPath(d, g.id), { force: true });
+          const legacy = `${d}.json`;
+          if (fs.existsSync(legacy)) await fs.promises.rm(legacy, { force: true });
+        } catch (e) {
+          this.log(`could not store the report for ${file}: ${(e as Error).message}`);
+        }
+      });
+    }
+    return id;
   }
 
   /** Tells listeners that `file`'s report changed in place (live events). */
@@ -91,4 +234,10 @@ export class ReportStore {
   private fire(file: string): void {
     for (const l of this.listeners) l(file);
   }
+}
+
+async function atomicWrite(f: string, text: string): Promise<void> {
+  const tmp = `${f}.${process.pid}.tmp`;
+  await fs.promises.writeFile(tmp, text);
+  await fs.promises.rename(tmp, f);
 }

@@ -36,7 +36,11 @@ export interface WebviewContext {
   /** Directory offered by the save dialog (the network file's). */
   defaultDir(): vscode.Uri | undefined;
   log: vscode.LogOutputChannel;
+  /** The run picker (the charts view only). */
+  selectRun?(id: string): void;
 }
+
+const ACTIONS = { analyze: 'bnlens.analyze', openExample: 'bnlens.openExample', stop: 'bnlens.stop' } as const;
 
 export async function handleWebviewMessage(webview: vscode.Webview, msg: WebviewToHost, ctx: WebviewContext): Promise<void> {
   switch (msg?.type) {
@@ -47,6 +51,12 @@ export async function handleWebviewMessage(webview: vscode.Webview, msg: Webview
     }
     case 'openReport':
       await vscode.commands.executeCommand('bnlens.openReport');
+      return;
+    case 'selectRun':
+      ctx.selectRun?.(String(msg.id));
+      return;
+    case 'action':
+      if (Object.hasOwn(ACTIONS, msg.action)) await vscode.commands.executeCommand(ACTIONS[msg.action]);
       return;
     case 'export': {
       const safe = String(msg.chart).replace(/[^\w.-]+/g, '-') || 'chart';

@@ -1,7 +1,7 @@
 // Hover and code-lens text as pure functions of (layer, report).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { codeLensTitle, fmt, hoverMarkdown, meanBeta, trend } from '../../src/host/hoverContent';
+import { codeLensTitle, fmt, hoverMarkdown, meanBeta, modelLensTitle, trend } from '../../src/host/hoverContent';
 import { report, stat, step, variant } from './host-helpers';
 
 const links = { analyze: 'command:bnlens.analyze?x', openReport: 'command:bnlens.openReportPanel' };
@@ -57,25 +57,32 @@ test('after a run: one row per variant with last value and trend; inserted Batch
   assert.equal(rows[2], '| batchnorm | 0.1 | 3 | 0.5 | 0.93 | 0.1 | 1 |');
   assert.match(md, /\*batchnorm\* inserts `BatchNormalization` dense\\_1\\_bn after this layer: γ mean 1\.02, std 0\.05, range 0\.9 … 1\.1 · β mean 0\.01/);
   assert.doesNotMatch(md, /dense\\_1\\_act/, 'the moved activation is not listed');
-  assert.match(md, /stopped at step 2 of 4/);
+  assert.match(md, /stopped at step 3 of 4/);
   assert.match(md, /\[Open report\]\(command:bnlens\.openReportPanel\)/);
 });
 
 test('report numbers win over the file-inferred ones; unknown layer says so', () => {
   const md = hoverMarkdown({ name: 'dense_2', className: 'Dense', outputShape: null, params: null }, sample(), links, true);
   assert.match(md, /output `\[null, 10\]` · 170 params/);
-  assert.match(md, /running, step 2 of 4/);
+  assert.match(md, /running, step 3 of 4/);
   const md2 = hoverMarkdown({ name: 'new_layer', className: 'Dense', outputShape: null, params: null }, sample(), links);
   assert.match(md2, /output `\?` · — params/);
   assert.match(md2, /not in the last run/);
 });
 
-test('code lens: normalized variant first, β̄ from the summary when present, else the steps', () => {
+test('code lens: the model-level result at the top, per-layer facts above each layer', () => {
   const r = sample();
   assert.equal(meanBeta(r, r.variants[1]), 4.1);
-  assert.equal(codeLensTitle('dense_1', r), 'batchnorm β̄ 4.1 vs standard 9.8 · ICS cos 0.93 vs 0.71 · partial');
+  // mean β of the steps (10, 9.6) and (4, 4.2): 9.8 and 4.1, ratio 2.39
+  assert.equal(modelLensTitle(r), 'BatchNorm Lens: batchnorm β̄ 4.1 vs standard 9.8 — 2.39× smoother · stopped at step 3 of 4');
+  // dense_1: the last ICS ℓ2 per variant (0.5 for batchnorm, 0.25 for standard) and activation std
+  assert.equal(codeLensTitle('dense_1', r), 'ICS ℓ2 batchnorm 0.5 vs standard 0.25 · act std 1 vs 1');
+  assert.equal(codeLensTitle('dense_2', r), null, 'no statistics for the layer: no lens');
+  assert.equal(codeLensTitle('dense_1', r, true), 'ICS ℓ2 batchnorm 0.5 vs standard 0.25 · act std 1 vs 1 · running…');
+  // the first kernel layer has ICS 0 by definition: not shown as if it said something
+  for (const v of r.variants) for (const x of v.layerStats) x.icsL2 = 0;
+  assert.equal(codeLensTitle('dense_1', r), 'act std batchnorm 1 vs standard 1');
   r.complete = true;
   r.summary = [{ variant: 'standard', finalLoss: 1, finalAccuracy: null, testLoss: null, testAccuracy: null, meanBandWidth: null, meanGradChange: null, meanBeta: 9, maxBeta: 10, diverged: null }];
-  assert.equal(codeLensTitle('dense_1', r), 'batchnorm β̄ 4.1 vs standard 9 · ICS cos 0.93 vs 0.71');
-  assert.equal(codeLensTitle('dense_2', r), 'batchnorm β̄ 4.1 vs standard 9');
+  assert.equal(modelLensTitle(r), 'BatchNorm Lens: batchnorm β̄ 4.1 vs standard 9 — 2.2× smoother · 4 steps');
 });

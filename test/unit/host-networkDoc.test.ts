@@ -92,3 +92,19 @@ test('explicitValue: the most specific level wins; nothing set → undefined', (
   assert.equal(explicitValue({}), undefined);
   assert.equal(explicitValue(undefined), undefined);
 });
+
+test('problems: an unknown layer type is underlined at its class name and has a short form; a syntax error is marked as such', () => {
+  const text = JSON.stringify(
+    { class_name: 'Sequential', config: { name: 'm', layers: [{ class_name: 'Dense', config: { name: 'd1', units: 2, batch_input_shape: [null, 3] } }, { class_name: 'Frobnicate', config: { name: 'odd' } }] } },
+    null,
+    2,
+  );
+  const info = analyzeNetworkText(text, '/w/net.json');
+  assert.ok(info.problem, 'a problem');
+  assert.equal(text.slice(info.problem.start, info.problem.end), '"Frobnicate"');
+  assert.match(info.problem.message, /supported: .*Dense/, 'the Problems panel keeps the full list');
+  assert.equal(info.problem.short, 'layer "odd" has type Frobnicate, which BatchNorm Lens does not support; see "Network files" in the README for the supported layers.');
+  assert.ok(!info.problem.short!.includes('\n'));
+  const broken = analyzeNetworkText(text.replace('"units": 2,', '"units": 2'), '/w/net.json');
+  assert.equal(broken.problem?.syntax, true);
+});

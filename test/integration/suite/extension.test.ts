@@ -95,6 +95,20 @@ function firstLayerName(text: string): string {
   return m[1];
 }
 
+let restoreErrors: () => void = () => undefined;
+/** Records vscode.window.showErrorMessage calls (restored by restoreErrors). */
+function stubErrors(): unknown[][] {
+  const win = vscode.window as unknown as Record<string, unknown>;
+  const original = win.showErrorMessage;
+  const calls: unknown[][] = [];
+  win.showErrorMessage = (...args: unknown[]) => {
+    calls.push(args);
+    return Promise.resolve(undefined);
+  };
+  restoreErrors = () => (win.showErrorMessage = original);
+  return calls;
+}
+
 describe('BatchNorm Lens extension', function () {
   let api: BnLensApi;
   let dir: string;
@@ -143,12 +157,22 @@ describe('BatchNorm Lens extension', function () {
     const dense2Line = bdoc.getText().split('\n').findIndex((l) => l.includes('"dense_2"'));
     assert.ok([badLine, dense2Line].includes(diags[0].range.start.line), `diagnostic on line ${diags[0].range.start.line + 1}`);
 
-    // A syntax error while typing moves the diagnostic to the place of the syntax error.
+    // An unknown layer type is underlined at its class name, not at the layer's name below it.
+    const cls = new vscode.WorkspaceEdit();
+    const clsAt = bdoc.getText().indexOf('"Dense"');
+    cls.replace(bdoc.uri, new vscode.Range(bdoc.positionAt(clsAt), bdoc.positionAt(clsAt + '"Dense"'.length)), '"Densse"');
+    await vscode.workspace.applyEdit(cls);
+    const unknown = await until('the unknown-layer diagnostic', () =>
+      vscode.languages.getDiagnostics(bdoc.uri).find((x) => x.source === 'BatchNorm Lens' && /Densse/.test(x.message)),
+    );
+    assert.equal(bdoc.getText(unknown.range), '"Densse"', 'the squiggle covers the class name');
+
+    // A syntax error is VS Code's own JSON diagnostic ("Expected comma"): BatchNorm Lens does not repeat it.
     const edit = new vscode.WorkspaceEdit();
     const at = bdoc.getText().indexOf('"units": 3,');
     edit.replace(bdoc.uri, new vscode.Range(bdoc.positionAt(at), bdoc.positionAt(at + '"units": 3,'.length)), '"units": 3');
     await vscode.workspace.applyEdit(edit);
-    await until('the syntax error diagnostic', () => vscode.languages.getDiagnostics(bdoc.uri).some((x) => x.source === 'BatchNorm Lens' && /JSON|syntax|expected/i.test(x.message)));
+    await until('no BatchNorm Lens diagnostic for a syntax error', () => vscode.languages.getDiagnostics(bdoc.uri).filter((x) => x.source === 'BatchNorm Lens').length === 0);
 
     // Fixing everything clears the diagnostics.
     const fix = new vscode.WorkspaceEdit();
@@ -212,7 +236,11 @@ describe('BatchNorm Lens extension', function () {
       const ours = (l ?? []).filter((x) => x.command?.command === 'bnlens.openReportPanel');
       return ours.length ? ours : null;
     });
-    assert.match(lenses[0].command!.title, /^batchnorm β̄ \S+ vs standard \S+/);
+    // One model-level lens at the top with the landscape result, then the layers' own facts.
+    assert.equal(lenses[0].range.start.line, 0);
+    assert.match(lenses[0].command!.title, /^BatchNorm Lens: batchnorm β̄ \S+ vs standard \S+/);
+    assert.equal(lenses.filter((l) => /β̄/.test(l.command!.title)).length, 1, 'β̄ only on the model-level lens');
+    assert.ok(lenses.slice(1).some((l) => /act std/.test(l.command!.title)), lenses.map((l) => l.command!.title).join(' | '));
   });
 
   it('opens the report in an editor panel', async function () {
@@ -248,9 +276,38 @@ describe('BatchNorm Lens extension', function () {
       assert.notEqual(partial.createdAt, previous, 'the new run\'s report');
       for (const v of partial.variants) assert.ok(v.steps.length >= 2 && v.steps.length < 2000, `${v.name}: ${v.steps.length} steps kept`);
       assert.equal(api.lastReport(file)?.createdAt, partial.createdAt, 'the partial report is the file\'s last report');
+      assert.equal(api.shownReport(file)?.createdAt, previous, 'the earlier complete report is still the one the file shows');
+      assert.deepEqual(api.runs(file).slice(0, 2).map((e) => [e.createdAt, e.complete]), [[partial.createdAt, false], [previous, true]]);
+      assert.equal(api.viewContext().phase, 'idle');
       assert.equal(api.isRunning(), false);
     } finally {
       await setRunSettings({ steps: 6 });
+    }
+  });
+
+  it('refuses to analyze a broken buffer without writing it to disk', async function () {
+    const f = path.join(dir, 'edited-net.json');
+    const good = JSON.stringify(TINY_MLP, null, 2);
+    fs.writeFileSync(f, good);
+    const d = await vscode.workspace.openTextDocument(vscode.Uri.file(f));
+    await vscode.window.showTextDocument(d);
+    const errors = stubErrors();
+    try {
+      for (const broken of [good.replace('}', ''), good.replace('"Dense"', '"Densse"')]) {
+        const edit = new vscode.WorkspaceEdit();
+        edit.replace(d.uri, new vscode.Range(d.positionAt(0), d.positionAt(d.getText().length)), broken);
+        await vscode.workspace.applyEdit(edit);
+        assert.equal(d.isDirty, true);
+        const r = await vscode.commands.executeCommand('bnlens.analyze', d.uri);
+        assert.equal(r, null, 'refused');
+        assert.equal(fs.readFileSync(f, 'utf8'), good, 'the file on disk is unchanged');
+        assert.equal(d.isDirty, true, 'the edit is still only in the editor');
+      }
+      assert.equal(errors.length, 2);
+      for (const e of errors) assert.match(String(e[0]), /edited-net\.json: .*Nothing was saved\./);
+    } finally {
+      restoreErrors();
+      await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
     }
   });
 

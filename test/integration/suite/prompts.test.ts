@@ -48,11 +48,11 @@ function networkFiles(): [string, string] {
   return [a, b];
 }
 
-type WindowFn = 'showWarningMessage' | 'showErrorMessage';
+type WindowFn = 'showWarningMessage' | 'showErrorMessage' | 'showQuickPick' | 'showInformationMessage';
 const stubs: (() => void)[] = [];
 
 /** Replaces vscode.window[name] (restored by restoreStubs); records each call's arguments, answers with `answer`. */
-function stubWindow(name: WindowFn, answer: (...args: unknown[]) => string | undefined): unknown[][] {
+function stubWindow(name: WindowFn, answer: (...args: unknown[]) => unknown): unknown[][] {
   const win = vscode.window as unknown as Record<string, unknown>;
   const original = win[name];
   const calls: unknown[][] = [];
@@ -109,14 +109,13 @@ describe('BatchNorm Lens prompts and failures', function () {
     await setRunSettings({ steps: 12 });
     const bBefore = api.lastReport(fileB)?.createdAt;
     const { done } = await startRun(fileA);
-    const prompts = stubWindow('showWarningMessage', () => undefined); // Cancel / Escape on the modal
+    const prompts = stubWindow('showQuickPick', (items) => (items as vscode.QuickPickItem[])[1]); // "Keep first-net.json running"
     const second = await vscode.commands.executeCommand<Report | null>('bnlens.analyze', vscode.Uri.file(fileB));
     assert.equal(second, null, 'no second run');
     assert.equal(prompts.length, 1, 'one prompt');
-    const [message, options, ...buttons] = prompts[0] as [string, vscode.MessageOptions, ...string[]];
-    assert.match(message, /first-net\.json is running\. Stop it and analyze second-net\.json\?/);
-    assert.equal(options.modal, true);
-    assert.deepEqual(buttons, ['Stop and Analyze']);
+    const [items, options] = prompts[0] as [vscode.QuickPickItem[], vscode.QuickPickOptions];
+    assert.match(options.title ?? '', /an analysis of first-net\.json is running/);
+    assert.deepEqual(items.map((i) => i.label), ['$(debug-stop) Stop first-net.json and analyze second-net.json', '$(close) Keep first-net.json running']);
     assert.equal(api.isRunning(), true, 'the first analysis still runs');
     const first = await done;
     assert.equal(first?.complete, true, `the first analysis finished (stopReason: ${first?.stopReason})`);
@@ -129,7 +128,7 @@ describe('BatchNorm Lens prompts and failures', function () {
     await setRunSettings({ steps: 2000 });
     const { done } = await startRun(fileA);
     await setRunSettings({ steps: SHORT.steps }); // the second run reads the settings when it is asked for
-    const prompts = stubWindow('showWarningMessage', () => 'Stop and Analyze');
+    const prompts = stubWindow('showQuickPick', (items) => (items as vscode.QuickPickItem[])[0]);
     const second = await vscode.commands.executeCommand<Report | null>('bnlens.analyze', vscode.Uri.file(fileB));
     assert.equal(prompts.length, 1, 'one prompt');
     const first = await done;
@@ -138,11 +137,36 @@ describe('BatchNorm Lens prompts and failures', function () {
     assert.match(first.stopReason ?? '', /cancel/);
     for (const v of first.variants) assert.ok(v.steps.length >= 2 && v.steps.length < 2000, `${v.name}: ${v.steps.length} steps kept`);
     assert.equal(api.lastReport(fileA)?.createdAt, first.createdAt, 'first-net.json keeps its partial report');
+    assert.ok(api.runs(fileA).some((e) => e.createdAt === first.createdAt && !e.complete), 'in its run history');
     assert.ok(second, 'the second run\'s report');
     assert.equal(second.complete, true, `the second analysis finished (stopReason: ${second.stopReason})`);
     assert.equal(second.config.model, fileB);
     for (const v of second.variants) assert.equal(v.steps.length, SHORT.steps, `${v.name}: all steps`);
     assert.equal(api.isRunning(), false);
+  });
+
+  it('closes the prompt by itself when the running analysis ends before the user answers, and then analyzes', async function () {
+    this.timeout(240_000);
+    await setRunSettings({ steps: 10 });
+    const { done } = await startRun(fileA);
+    await setRunSettings({ steps: SHORT.steps });
+    let closedByRunEnd = false;
+    const prompts = stubWindow('showQuickPick', (_items, _options, token) =>
+      new Promise((resolve) => {
+        // The user never answers: only the end of the running analysis may close the prompt.
+        (token as vscode.CancellationToken).onCancellationRequested(() => {
+          closedByRunEnd = !api.isRunning();
+          resolve(undefined);
+        });
+      }),
+    );
+    const second = await vscode.commands.executeCommand<Report | null>('bnlens.analyze', vscode.Uri.file(fileB));
+    assert.equal(prompts.length, 1, 'one prompt');
+    assert.equal(closedByRunEnd, true, 'the prompt was closed because the first analysis had ended');
+    const first = await done;
+    assert.equal(first?.complete, true);
+    assert.ok(second, 'second-net.json was analyzed after the first one ended');
+    assert.equal(second.config.model, fileB);
   });
 
   describe('bnlens.openReport with a path', function () {
