@@ -1,7 +1,7 @@
-// The page around the charts: one card per chart (title, layer picker or step slider, export buttons,
-// caption), the status line and the live summary table.
-import { formatDuration } from '../src/formatDuration';
-import type { Progress, Report } from '../src/protocol';
+// The page around the charts: one card per chart (a title that folds it, layer picker or step slider, an
+// info toggle for the caption, export buttons) and the live summary table. The status line above them is
+// viewHeader.ts.
+import type { Report } from '../src/protocol';
 import type { ChartDef } from './chartList';
 import { probedSteps, profileStep, SUMMARY_COLUMNS, summaryRows } from './model';
 import type { Theme } from './theme';
@@ -16,6 +16,8 @@ export interface Card {
   element: HTMLElement;
   host: HTMLElement;
   caption: HTMLElement;
+  toggle: HTMLButtonElement;
+  info: HTMLButtonElement;
   select?: HTMLSelectElement;
   range?: HTMLInputElement;
   rangeOut?: HTMLOutputElement;
@@ -27,15 +29,26 @@ export interface CardActions {
   /** The step slider moved to index `i` of the probed steps. */
   pickStepIndex(i: number): void;
   exportChart(format: 'svg' | 'png'): void;
+  /** The title was clicked: fold or unfold the card. */
+  toggleFold(): void;
+  /** The info button was clicked: show or hide the caption. */
+  toggleCaption(): void;
 }
 
 export function buildCard(def: ChartDef, on: CardActions): Card {
-  const card = el('section', def.layerPicker || def.stepPicker ? 'bn-card' : 'bn-card bn-card-overlay');
+  const card = el('section', 'bn-card');
   card.dataset.chart = def.id;
   card.setAttribute('aria-label', def.mod.title);
   const head = el('div', 'bn-card-head');
   const name = el('h2', 'bn-card-title');
-  name.textContent = def.mod.title;
+  // The title folds the card (a disclosure button inside the heading).
+  const toggle = document.createElement('button');
+  toggle.type = 'button';
+  toggle.className = 'bn-card-toggle';
+  toggle.setAttribute('aria-expanded', 'true');
+  toggle.textContent = def.mod.title;
+  toggle.addEventListener('click', () => on.toggleFold());
+  name.appendChild(toggle);
   head.appendChild(name);
   let select: HTMLSelectElement | undefined;
   if (def.layerPicker) {
@@ -70,6 +83,15 @@ export function buildCard(def: ChartDef, on: CardActions): Card {
     range = r;
   }
   const tools = el('div', 'bn-tools');
+  const info = document.createElement('button');
+  info.type = 'button';
+  info.className = 'bn-btn bn-info';
+  info.textContent = 'i';
+  info.title = 'What this chart shows';
+  info.setAttribute('aria-label', `What ${def.mod.title} shows`);
+  info.setAttribute('aria-expanded', 'false');
+  info.addEventListener('click', () => on.toggleCaption());
+  tools.appendChild(info);
   for (const format of ['svg', 'png'] as const) {
     const b = document.createElement('button');
     b.type = 'button';
@@ -84,8 +106,20 @@ export function buildCard(def: ChartDef, on: CardActions): Card {
   head.appendChild(tools);
   const host = el('div', 'bn-chart-host');
   const caption = el('p', 'bn-caption');
-  card.append(head, host, caption);
-  return { element: card, host, caption, select, range, rangeOut };
+  caption.id = `bn-caption-${def.id}`;
+  info.setAttribute('aria-controls', caption.id);
+  card.append(head, caption, host);
+  return { element: card, host, caption, toggle, info, select, range, rangeOut };
+}
+
+/** Shows a card folded or not, and its caption open or not. */
+export function syncCard(card: Card, folded: boolean, captionOpen: boolean): void {
+  card.element.classList.toggle('is-collapsed', folded);
+  card.toggle.setAttribute('aria-expanded', String(!folded));
+  const open = captionOpen && !folded;
+  card.caption.hidden = !open;
+  card.info.setAttribute('aria-expanded', String(open));
+  card.info.classList.toggle('is-on', open);
 }
 
 export function syncOptions(select: HTMLSelectElement, layers: string[], chosen: string | null): void {
@@ -115,26 +149,6 @@ export function syncRange(range: HTMLInputElement, out: HTMLOutputElement, repor
   range.setAttribute('aria-valuetext', step === null ? 'no probed step' : `step ${step}`);
 }
 
-/** The status line: what the report is and how far its run got, then any notice. */
-export function statusText(r: Report | null, o: { inVsCode: boolean; live: boolean; progress: Progress | null; notice: string | null }): string {
-  const parts: string[] = [];
-  if (!r) {
-    parts.push(o.inVsCode ? 'No report yet. Run “BatchNorm Lens: Analyze BatchNorm” on a network file, or open a report.' : 'No report.');
-  } else {
-    const done = Math.max(0, ...r.variants.map((v) => v.steps[v.steps.length - 1]?.step ?? 0));
-    parts.push(`${r.model.name || r.model.path} · ${r.dataset.name} · lr ${r.config.lr} · batch ${r.config.batch}`);
-    if (o.live) {
-      const p = o.progress;
-      const pct = p && p.total ? ` (${Math.floor((100 * p.done) / p.total)}%)` : '';
-      const eta = p?.etaMs != null ? ` · about ${formatDuration(p.etaMs)} left` : '';
-      parts.push(`running: step ${done} of ${r.config.steps}${pct}${eta}`);
-    } else if (r.complete) parts.push(`${r.config.steps} steps, complete`);
-    else parts.push(r.stopReason ? `stopped at step ${done}: ${r.stopReason}` : `partial: ${done} of ${r.config.steps} steps`);
-  }
-  if (o.notice) parts.push(o.notice);
-  return parts.join(' — ');
-}
-
 /** The summary table of a report, hidden variants greyed. */
 export function summaryTable(report: Report, hidden: ReadonlySet<string>, theme: Theme): HTMLElement {
   const table = document.createElement('table');
@@ -153,6 +167,7 @@ export function summaryTable(report: Report, hidden: ReadonlySet<string>, theme:
     SUMMARY_COLUMNS.forEach((c, i) => {
       const td = tr.insertCell();
       td.textContent = c.cell(row);
+      td.dataset.label = c.header;
       if (i === 0) {
         const sw = el('span', 'bn-swatch');
         sw.style.background = theme.variantColor(row.variant);

@@ -38,6 +38,21 @@ export function serializeSvg(svg: SVGSVGElement, background: string): string {
     }
   }
   for (const el of Array.from(clone.querySelectorAll('.bn-no-export, .bn-focus-ring'))) el.remove();
+  // On screen the card's header carries the title; the image gets it back in a row of its own.
+  const title = clone.querySelector<SVGTextElement>('.bn-title');
+  const extra = titleSpace(svg);
+  if (title && extra > 0) {
+    title.style.setProperty('display', 'inline');
+    title.removeAttribute('display');
+    const body = document.createElementNS('http://www.w3.org/2000/svg', 'g');
+    body.setAttribute('transform', `translate(0,${extra})`);
+    for (const child of Array.from(clone.childNodes)) if (child !== title && child.nodeName !== 'title') body.appendChild(child);
+    clone.appendChild(body);
+    const w = svg.width.baseVal.value;
+    const h = svg.height.baseVal.value + extra;
+    clone.setAttribute('height', String(h));
+    clone.setAttribute('viewBox', `0 0 ${w} ${h}`);
+  }
   for (const el of Array.from(clone.querySelectorAll('[tabindex]'))) el.removeAttribute('tabindex');
   clone.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
   clone.setAttribute('version', '1.1');
@@ -47,6 +62,13 @@ export function serializeSvg(svg: SVGSVGElement, background: string): string {
   bg.setAttribute('fill', background);
   clone.insertBefore(bg, clone.firstChild);
   return '<?xml version="1.0" encoding="UTF-8"?>\n' + new XMLSerializer().serializeToString(clone);
+}
+
+/** Height of the title row an exported image adds above the chart (0 for a chart without a title). */
+export function titleSpace(svg: SVGSVGElement): number {
+  const title = svg.querySelector<SVGTextElement>('.bn-title');
+  if (!title?.textContent) return 0;
+  return Math.ceil(Number(title.getAttribute('font-size')) || 13) + 10;
 }
 
 /** PNG data URL of an SVG document, at `scale` device pixels per CSS pixel. */
@@ -92,7 +114,7 @@ export async function exportChart(
   const svg = host?.querySelector('svg');
   if (!svg) throw new Error(`no chart '${id}'`);
   const text = serializeSvg(svg, background);
-  const data = format === 'svg' ? text : await svgToPng(text, svg.width.baseVal.value, svg.height.baseVal.value);
+  const data = format === 'svg' ? text : await svgToPng(text, svg.width.baseVal.value, svg.height.baseVal.value + titleSpace(svg));
   if (vscode) vscode.postMessage({ type: 'export', chart: id, format, data });
   else download(`bnlens-${id}.${format}`, data, format === 'svg' ? 'image/svg+xml' : 'image/png');
   return data;

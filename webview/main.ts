@@ -9,20 +9,26 @@ import './style.css';
 import type { EngineToHost, HostToWebview, Progress, Report } from '../src/protocol';
 import { CHARTS } from './chartList';
 import type { ChartSize, ChartState } from './charts/chartTypes';
-import { buildCard, type Card, el, statusText, summaryTable, syncOptions, syncRange } from './dom';
+import { buildCard, type Card, el, summaryTable, syncCard, syncOptions, syncRange } from './dom';
 import { exportChart } from './export';
 import { applyEvent, defaultLayer, probedSteps, sourceLayers } from './model';
 import { RedrawScheduler } from './redraw';
 import { readSavedState, type SavedState, StateSaver, type VsCodeApi, vscodeApi } from './savedState';
 import { observeTheme, readTheme, type Theme } from './theme';
+import { ViewHeader } from './viewHeader';
 
 const COMPACT_WIDTH = 520;
+/** In a narrow side bar the per-layer cards start folded, so the view opens on the landscape charts. */
+const FOLDED_WHEN_NARROW = ['layer-ics', 'layer-activations', 'layer-histogram', 'eta-profile'];
 
 class App {
   readonly vscode: VsCodeApi | null;
   report: Report | null = null;
   live = false;
   hidden = new Set<string>();
+  /** Folded cards (null until the first draw picks the default for the width) and cards whose caption is open. */
+  collapsed: Set<string> | null = null;
+  captions = new Set<string>();
   layer: string | null = null;
   /** The η profile's step; null follows the last probed step (a live run keeps showing the newest). */
   etaStep: number | null = null;
@@ -37,7 +43,7 @@ class App {
   );
   private readonly saver: StateSaver | null;
   private cards = new Map<string, Card & { width: number }>();
-  private status: HTMLElement;
+  private header: ViewHeader;
   private summary: HTMLElement;
   private grid: HTMLElement;
 
@@ -47,11 +53,10 @@ class App {
     this.theme = readTheme();
     root.classList.add('bnlens-root');
     root.replaceChildren();
-    this.status = el('div', 'bn-status');
-    this.status.setAttribute('role', 'status');
+    this.header = new ViewHeader(this.vscode ? (m) => this.vscode!.postMessage(m) : null);
     this.summary = el('div', 'bn-summary-live');
     this.grid = el('div', 'bn-grid');
-    root.append(this.status, this.summary, this.grid);
+    root.append(this.header.el, this.summary, this.grid);
     for (const def of CHARTS) {
       const card = buildCard(def, {
         pickLayer: (layer) => {
@@ -67,6 +72,18 @@ class App {
         exportChart: (format) => {
           this.exportChart(def.id, format).catch((e) => this.flash(`Export failed: ${String(e)}`));
         },
+        toggleFold: () => {
+          const c = (this.collapsed ??= new Set());
+          if (c.has(def.id)) c.delete(def.id);
+          else c.add(def.id);
+          this.schedule();
+        },
+        toggleCaption: () => {
+          if (this.captions.has(def.id)) this.captions.delete(def.id);
+          else this.captions.add(def.id);
+          this.syncCard(def.id);
+          this.save();
+        },
       });
       const entry = { ...card, width: -1 };
       this.cards.set(def.id, entry);
@@ -81,6 +98,13 @@ class App {
       this.applyThemeVars();
       this.schedule();
     });
+  }
+
+  /** Folds the card and opens its caption as the App's sets say; true when it is folded. */
+  private syncCard(id: string): boolean {
+    const folded = this.collapsed?.has(id) ?? false;
+    syncCard(this.cards.get(id)!, folded, this.captions.has(id));
+    return folded;
   }
 
   private applyThemeVars(): void {
@@ -117,6 +141,10 @@ class App {
         break;
       case 'exported':
         this.flash(`Saved ${msg.path}`);
+        break;
+      case 'context':
+        this.header.ctx = msg.context;
+        this.drawStatus();
         break;
     }
   }
@@ -161,10 +189,15 @@ class App {
     };
     const compact = this.root.clientWidth < COMPACT_WIDTH;
     this.root.classList.toggle('bn-compact', compact);
+    // The standalone report is a document: every card open, every explanation shown.
+    if (!this.vscode && this.collapsed === null) for (const def of CHARTS) this.captions.add(def.id);
+    this.collapsed ??= new Set(this.vscode && compact ? FOLDED_WHEN_NARROW : []);
     this.drawStatus();
     this.drawSummary();
     for (const def of CHARTS) {
       const card = this.cards.get(def.id)!;
+      card.caption.textContent = def.mod.caption(report);
+      if (this.syncCard(def.id)) continue; // folded: not drawn
       if (card.select) syncOptions(card.select, layers, this.layer);
       if (card.range && card.rangeOut) syncRange(card.range, card.rangeOut, report, this.etaStep);
       const width = Math.max(card.host.clientWidth, 200);
@@ -179,21 +212,12 @@ class App {
         card.host.textContent = `Could not draw this chart: ${String(e)}`;
         console.error(e);
       }
-      card.caption.textContent = def.mod.caption(report);
     }
   }
 
   private drawStatus(): void {
-    this.status.replaceChildren();
-    this.status.textContent = statusText(this.report, { inVsCode: !!this.vscode, live: this.live, progress: this.progress, notice: this.notice });
-    if (!this.report && this.vscode) {
-      const b = document.createElement('button');
-      b.type = 'button';
-      b.className = 'bn-btn';
-      b.textContent = 'Open report…';
-      b.addEventListener('click', () => this.vscode!.postMessage({ type: 'openReport' }));
-      this.status.append(' ', b);
-    }
+    this.root.classList.toggle('bn-empty-report', !this.report);
+    this.header.render({ report: this.report, live: this.live, progress: this.progress, notice: this.notice });
   }
 
   private drawSummary(): void {
@@ -217,7 +241,16 @@ class App {
   // ------------------------------------------------------------ state
 
   private savedState(): SavedState {
-    return { v: 1, hidden: [...this.hidden], layer: this.layer, etaStep: this.etaStep, report: this.report, live: this.live };
+    return {
+      v: 1,
+      hidden: [...this.hidden],
+      collapsed: this.collapsed ? [...this.collapsed] : undefined,
+      captions: [...this.captions],
+      layer: this.layer,
+      etaStep: this.etaStep,
+      report: this.report,
+      live: this.live,
+    };
   }
 
   /** Keeps the UI state (and the report) across hide/show and reload; at most once a second while live. */
@@ -229,6 +262,8 @@ class App {
     const s = readSavedState(this.vscode);
     if (!s) return false;
     this.hidden = new Set(s.hidden);
+    if (Array.isArray(s.collapsed)) this.collapsed = new Set(s.collapsed);
+    if (Array.isArray(s.captions)) this.captions = new Set(s.captions);
     this.layer = s.layer;
     this.etaStep = typeof s.etaStep === 'number' ? s.etaStep : null;
     this.report = s.report;

@@ -17,6 +17,10 @@ export function vscodeApi(): VsCodeApi | null {
 export interface SavedState {
   v: 1;
   hidden: string[];
+  /** Cards folded by the user (absent in states saved before cards folded). */
+  collapsed?: string[];
+  /** Cards whose explanation is open. */
+  captions?: string[];
   layer: string | null;
   /** Step of the η profile (absent in states saved before it existed; null: the last probed step). */
   etaStep?: number | null;

@@ -95,7 +95,7 @@ export function renderSummaryTable(report: Report): string {
     .map((r) => {
       const cells = SUMMARY_COLUMNS.map((c, i) => {
         const cls = i === SUMMARY_COLUMNS.length - 1 && r.diverged ? ' class="bn-diverged-cell"' : '';
-        return `<td${cls}>${escapeHtml(c.cell(r))}</td>`;
+        return `<td${cls} data-label="${escapeHtml(c.header)}">${escapeHtml(c.cell(r))}</td>`;
       }).join('');
       return `<tr data-variant="${escapeHtml(r.variant)}">${cells}</tr>`;
     })

@@ -569,7 +569,7 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
         await page.waitForFunction(() => (document.querySelector('[data-chart="loss-landscape"] path.line[data-variant="batchnorm"]')?.getAttribute('d')?.match(/L/g)?.length ?? 0) >= 14);
         const pts = pathPoints((await page.getAttribute('[data-chart="loss-landscape"] path.line[data-variant="batchnorm"]', 'd')) ?? '');
         assert.equal(pts.length, 15, 'half-way: 15 steps drawn');
-        assert.match((await page.textContent('.bn-status')) ?? '', /running: step 14 of 30 \(50%\)/);
+        assert.match((await page.textContent('.bn-status')) ?? '', /running: step 15 of 30 \(50%\) · standard 15, batchnorm 15/);
         await screenshot(page, 'webview-live');
       }
     }
@@ -583,7 +583,7 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
     assert.equal(pts.length, 60);
     assert.equal(await page.locator('[data-chart="beta-smoothness"] line.bn-diverged[data-variant="standard"]').count(), 1);
     await post(page, { type: 'event', event: { type: 'finished', report: full } });
-    assert.match((await page.textContent('.bn-status')) ?? '', /30 steps, complete/);
+    assert.match((await page.textContent('.bn-status')) ?? '', /complete: 30 steps/);
     assert.equal(await page.locator('.bn-summary-live table tbody tr').count(), 2);
 
     // UI state goes to vscode.setState
@@ -631,9 +631,10 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
   test('no report: an empty state with an Open report button that asks the host', async () => {
     const { page, problems } = await openWebview(browser, { width: 340 });
     await post(page, { type: 'report', report: null, live: false });
-    await page.click('.bn-status button');
-    const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string }[] }).__posted.map((m) => m.type));
-    assert.deepEqual(posted, ['ready', 'openReport']);
+    assert.equal(await page.locator('.bn-grid').isVisible(), false, 'no empty axes under the empty state');
+    for (const action of ['analyze', 'openExample', 'openReport']) await page.click(`.bn-status button[data-action="${action}"]`);
+    const posted = await page.evaluate(() => (window as unknown as { __posted: { type: string; action?: string }[] }).__posted.map((m) => m.action ?? m.type));
+    assert.deepEqual(posted, ['ready', 'analyze', 'openExample', 'openReport']);
     await screenshot(page, 'webview-sidebar-empty');
     assert.deepEqual(problems, []);
     await page.context().close();

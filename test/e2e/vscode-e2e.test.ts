@@ -12,7 +12,8 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Browser, FrameLocator, Page } from 'playwright-core';
+import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
+import { describeProblems, TEXT_OVERLAPS_SOURCE, type TextProblems } from '../harness/textOverlaps';
 import { launchChromium } from '../harness/browser';
 import {
   CodeServer, ensureCodeServer, extensionId, installExtension, makeWorkspace, mkTemp, repoRoot, startCodeServer,
@@ -115,6 +116,31 @@ async function runCommand(title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/** The charts webview's inner document as a Frame (for evaluate). */
+function chartsFrameHandle(): Frame | undefined {
+  const outer = page.frames().find((f) => f.url().includes(`extensionId=${extensionId()}`) && f.url().includes('purpose=webviewView'));
+  return outer?.childFrames()[0] ?? page.frames().find((f) => f.url().includes(`extensionId=${extensionId()}`))?.childFrames()[0];
+}
+
+/** Drags the side bar's edge so that the side bar is `width` px wide. */
+async function setSideBarWidth(width: number): Promise<void> {
+  const bar = (await page.locator('.part.sidebar').boundingBox())!;
+  // The sash between the side bar and the editor sits on the side bar's right edge.
+  const x0 = bar.x + bar.width;
+  const y = bar.y + bar.height / 2;
+  await page.mouse.move(x0, y);
+  await page.mouse.down();
+  await page.mouse.move(x0 + 10, y, { steps: 2 });
+  await page.mouse.move(bar.x + width, y, { steps: 8 });
+  await page.mouse.up();
+  await new Promise((r) => setTimeout(r, 500));
+}
+
+/** Writes the workspace's .vscode/settings.json (VS Code picks the change up by itself). */
+function writeSettings(values: Record<string, unknown>): void {
+  fs.writeFileSync(path.join(workspace, '.vscode', 'settings.json'), JSON.stringify({ ...SETTINGS, ...values }, null, 2));
+}
+
 /** The charts webview of this extension (the side bar view), inner document. */
 function chartsFrame(): FrameLocator {
   return page
@@ -213,22 +239,32 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
     });
   });
 
-  it('runs Analyze BatchNorm and draws both default variants in the side bar charts', async () => {
+  it('runs Analyze BatchNorm from the palette alone: the charts come up (editor keeps the focus) and draw both variants', async () => {
     await stage('analyze', async () => {
-      // Show the side bar view first (as a person would, from the activity bar) to watch the run live,
-      // then give the focus back to the network's editor and start the analysis from the palette.
-      await runCommand('View: Show BatchNorm Lens');
-      // (Webview iframes live in an overlay layer of the workbench, not inside the side bar's DOM.)
-      await chartsFrame().locator('section.bn-card[data-chart="loss-landscape"]').waitFor({ timeout: 30_000 });
+      // A fresh profile: the BatchNorm Lens view was never opened. Only the palette command is used.
+      assert.equal(await page.locator('.part.sidebar .composite.title', { hasText: /BatchNorm Lens/i }).count(), 0, 'the view is not open before the run');
       await page.locator('.editor-instance .monaco-editor .view-lines').first().click({ position: { x: 300, y: 10 } });
+      const t0 = Date.now();
       await runCommand('Analyze BatchNorm');
       const frame = chartsFrame();
       const card = frame.locator('section.bn-card[data-chart="loss-landscape"]');
       await card.waitFor({ timeout: 60_000 });
+      // The editor kept the focus while the view came up.
+      const focusInEditor = await page.evaluate(() => !!document.activeElement?.closest('.editor-instance, .monaco-editor'));
+      assert.ok(focusInEditor, `focus after the view came up: ${await page.evaluate(() => document.activeElement?.className)}`);
       await screenshot('analyze-started');
+      // Time from the palette to the first drawn data point of the loss landscape.
+      await card.locator('path.series.line[data-variant], path.series.band[data-variant], .series.dots circle').first().waitFor({ state: 'attached', timeout: ANALYZE_TIMEOUT_MS });
+      const firstPointMs = Date.now() - t0;
+      const load = fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+      console.log(`# palette → first drawn data point: ${firstPointMs} ms (load average ${load}, ${(await import('node:os')).cpus().length} cores)`);
+      fs.writeFileSync(path.join(artifacts, 'time-to-first-point.txt'), `${firstPointMs} ms; load average ${load}\n`);
       for (const variant of ['standard', 'batchnorm']) {
         await card.locator(`.bn-legend-item[data-variant="${variant}"]`).first().waitFor({ timeout: ANALYZE_TIMEOUT_MS });
       }
+      // The view's header names the file and the run.
+      const status = frame.locator('.bn-status');
+      assert.match((await status.textContent()) ?? '', new RegExp(example.file.replace('.', '\\.')));
       // Wait for the run to finish: every variant's line in the training chart has a drawn path.
       const training = frame.locator('section.bn-card[data-chart="training"]');
       const deadline = Date.now() + ANALYZE_TIMEOUT_MS;
@@ -243,12 +279,13 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
           }
           return out;
         });
-        const status = await frame.locator('.bn-status').textContent().catch(() => '');
-        if ((drawn.standard ?? 0) >= 2 && (drawn.batchnorm ?? 0) >= 2 && !/running|step \d+ of/i.test(status ?? '')) break;
+        const text = await status.textContent().catch(() => '');
+        if ((drawn.standard ?? 0) >= 2 && (drawn.batchnorm ?? 0) >= 2 && /complete/.test(text ?? '')) break;
         await new Promise((r) => setTimeout(r, 1000));
       }
       assert.ok((drawn.standard ?? 0) >= 2, `no drawn line for "standard": ${JSON.stringify(drawn)}`);
       assert.ok((drawn.batchnorm ?? 0) >= 2, `no drawn line for "batchnorm": ${JSON.stringify(drawn)}`);
+      assert.match((await status.textContent()) ?? '', /complete: 8 steps/);
       // The loss landscape draws a band and a line per variant.
       for (const variant of ['standard', 'batchnorm']) {
         const d = await card.locator(`path.series.line[data-variant="${variant}"]`).first().getAttribute('d');
@@ -317,4 +354,92 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       });
     });
   }
+
+  it('keeps the charts legible at 260, 400 and 1000 px side bar widths (no overlapping or clipped text)', async () => {
+    await stage('legibility', async () => {
+      const frame = chartsFrame();
+      const results: string[] = [];
+      for (const width of [260, 400, 1000]) {
+        await setSideBarWidth(width);
+        // Unfold every card and open every explanation.
+        const folded = frame.locator('.bn-card.is-collapsed .bn-card-toggle');
+        while (await folded.count()) await folded.first().click();
+        const closed = frame.locator('.bn-card .bn-info[aria-expanded="false"]');
+        while (await closed.count()) await closed.first().click();
+        await new Promise((r) => setTimeout(r, 800));
+        const bar = (await page.locator('.part.sidebar').boundingBox())!;
+        const inner = chartsFrameHandle();
+        assert.ok(inner, 'the charts webview frame');
+        const r = (await inner.evaluate(`(${TEXT_OVERLAPS_SOURCE})(1)`)) as TextProblems;
+        await screenshot(`sidebar-${width}px`);
+        results.push(`${width} px (side bar ${Math.round(bar.width)} px): ${r.boxes} text boxes, ${r.overlaps.length} overlaps, ${r.clipped.length} clipped`);
+        assert.ok(Math.abs(bar.width - width) < 30, `side bar resized to ${bar.width}`);
+        assert.ok(r.boxes > 50, `${r.boxes} text boxes measured`);
+        assert.equal(r.overlaps.length + r.clipped.length, 0, `${width} px:\n${describeProblems(r)}`);
+      }
+      fs.writeFileSync(path.join(artifacts, 'legibility.txt'), results.join('\n') + '\n');
+      await setSideBarWidth(400);
+    });
+  });
+
+  it('follows the active network file: another file shows its empty state, the first one its report again', async () => {
+    await stage('view-states', async () => {
+      const frame = chartsFrame();
+      const other = fs.readdirSync(workspace).find((f) => f.endsWith('.json') && f !== example.file && f.includes('deep'))
+        ?? fs.readdirSync(workspace).find((f) => f.endsWith('.json') && f !== example.file)!;
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').fill(other);
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: other }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      const status = frame.locator('.bn-status');
+      await status.filter({ hasText: `No analysis of ${other} yet` }).waitFor({ timeout: 15_000 });
+      for (const action of ['analyze', 'openExample', 'openReport']) {
+        assert.equal(await status.locator(`button[data-action="${action}"]`).count(), 1, `empty state offers ${action}`);
+      }
+      assert.equal(await frame.locator('.bn-grid').isVisible(), false, 'no empty axes');
+      await screenshot('view-empty-state');
+      await page.locator(`.tabs-container .tab[aria-label*="${example.file}"]`).first().click();
+      await status.filter({ hasText: example.file }).filter({ hasText: /complete: 8 steps/ }).waitFor({ timeout: 15_000 });
+    });
+  });
+
+  it('a re-run stopped early: "Stopping…" at once, the counts agree, and the complete report is kept', async () => {
+    await stage('stopped-rerun', async () => {
+      writeSettings({ 'bnlens.steps': 400 });
+      await new Promise((r) => setTimeout(r, 1500)); // the settings file is picked up
+      await page.locator('.editor-instance .monaco-editor .view-lines').first().click({ position: { x: 300, y: 10 } });
+      await runCommand('Analyze BatchNorm');
+      const frame = chartsFrame();
+      const status = frame.locator('.bn-status');
+      await status.filter({ hasText: /running: step [1-9]\d* of 400/ }).waitFor({ timeout: ANALYZE_TIMEOUT_MS });
+      // The same step count in the status bar and in the view (steps of the run, not both variants summed).
+      const bar = page.locator('.statusbar-item', { hasText: /BN Lens/ }).first();
+      let agree = '';
+      for (let i = 0; i < 20 && !agree; i++) {
+        const a = /step (\d+)\/(\d+)/.exec((await bar.textContent()) ?? '');
+        const b = /running: step (\d+) of (\d+)/.exec((await status.textContent()) ?? '');
+        if (a && b && a[2] === '400' && b[2] === '400' && Math.abs(Number(a[1]) - Number(b[1])) <= 1) agree = `status bar ${a[0]}, view ${b[0]}`;
+        else await new Promise((r) => setTimeout(r, 300));
+      }
+      assert.ok(agree, `the status bar (${await bar.textContent()}) and the view (${await status.textContent()}) agree`);
+      fs.writeFileSync(path.join(artifacts, 'counts.txt'), agree + '\n');
+      await screenshot('rerun-running');
+      const tStop = Date.now();
+      await status.locator('button[data-action="stop"]').click();
+      await status.filter({ hasText: /stopping/i }).waitFor({ timeout: 3000 });
+      const stoppingMs = Date.now() - tStop;
+      await page.locator('.statusbar-item', { hasText: /stopping/i }).first().waitFor({ timeout: 3000 });
+      await screenshot('rerun-stopping');
+      // After the stop: the view shows the complete report again, the stopped run is in the history.
+      await status.filter({ hasText: /complete: 8 steps/ }).waitFor({ timeout: 60_000 });
+      const endedMs = Date.now() - tStop;
+      const options = await status.locator('select[data-role="run"] option').allTextContents();
+      assert.equal(options.length, 2, options.join(' | '));
+      assert.ok(options.some((o) => /stopped at step \d+ of 400 \(partial\)/.test(o)), options.join(' | '));
+      fs.writeFileSync(path.join(artifacts, 'stop.txt'), `"Stopping…" shown after ${stoppingMs} ms; run ended ${endedMs} ms after Stop\n`);
+      console.log(`# stop: "Stopping…" after ${stoppingMs} ms, ended after ${endedMs} ms`);
+      await screenshot('rerun-stopped');
+      writeSettings({});
+    });
+  });
 });

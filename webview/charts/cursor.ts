@@ -135,9 +135,12 @@ export function attachCursor(
       tip.appendChild(row);
     }
     tip.hidden = false;
+    // Inside the chart: flipped to the cursor's left at the right edge, wrapped when wider than the chart.
+    tip.style.maxWidth = `${Math.max(120, width - 4)}px`;
     const tw = tip.offsetWidth;
     let tipLeft = left + xx + 14;
-    if (tipLeft + tw > width - 2) tipLeft = Math.max(2, left + xx - 14 - tw);
+    if (tipLeft + tw > width - 2) tipLeft = left + xx - 14 - tw;
+    tipLeft = Math.max(2, Math.min(tipLeft, width - tw - 2));
     const topPx = Math.min(Math.max((pointerY ?? plotTop) - 10, 0), Math.max(0, height - tip.offsetHeight));
     tip.style.left = `${tipLeft}px`;
     tip.style.top = `${topPx}px`;

@@ -7,7 +7,8 @@ import type { Theme } from '../theme';
 import type { ChartSize, ChartSpec, ChartState, XScale } from './chartTypes';
 import { attachCursor } from './cursor';
 import { drawLegend } from './legend';
-import { layPanels } from './panels';
+import { fitText } from './axisText';
+import { layPanels, leftMargin } from './panels';
 import { fitSteps } from './scales';
 
 export function renderChart(container: HTMLElement, report: Report | null, size: ChartSize, theme: Theme, state: ChartState, spec: ChartSpec): void {
@@ -35,10 +36,13 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
   svg.append('title').text(spec.title);
 
   const m = { left: compact ? 48 : 62, right: compact ? 10 : 16 };
+  const pad = 4;
+  // The card's header shows the title on screen; an exported image gets it back (webview/export.ts).
   svg
     .append('text')
     .attr('class', 'bn-title')
-    .attr('x', m.left - (compact ? 40 : 50))
+    .attr('display', 'none')
+    .attr('x', pad)
     .attr('y', fs + 4)
     .attr('font-weight', 600)
     .attr('font-size', fs + 1)
@@ -46,18 +50,19 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
 
   const variants = report?.variants ?? [];
   const legendBottom = drawLegend(svg, variants, state, theme, {
-    left: m.left - (compact ? 40 : 50),
+    left: pad,
     maxX: width - m.right,
-    wrapAfter: m.left - 50,
-    top: 2 * fs + 14,
+    wrapAfter: pad,
+    top: fs + 4,
     fontSize: fs,
   });
 
   const xLabelH = compact ? 36 : 40;
   const top = legendBottom + 8;
-  const plotW = Math.max(width - m.left - m.right, 20);
   const gap = compact ? 14 : 18;
   const totalH = Math.max(height - top - xLabelH - gap * (spec.panels.length - 1), 40);
+  m.left = leftMargin(svg, spec, { totalH, gap, compact, fontSize: fs, min: m.left });
+  const plotW = Math.max(width - m.left - m.right, 20);
 
   const divergences = spec.x ? [] : variants.filter((v) => v.diverged && !state.hidden.has(v.name)).map((v) => ({ name: v.name, step: v.diverged!.step }));
   const xSteps = spec.steps.concat(divergences.map((d) => d.step));
@@ -88,7 +93,8 @@ export function renderChart(container: HTMLElement, report: Report | null, size:
       .attr('y', laid.length ? laid[0].top + laid[0].h / 2 : top + totalH / 2)
       .attr('text-anchor', 'middle')
       .attr('fill', theme.muted)
-      .text(spec.emptyText);
+      .text(spec.emptyText)
+      .call((t) => fitText(t.node() as SVGTextElement, width - 8));
   }
 
   const restoreCursor = attachCursor(container, svg, spec, x, laid, theme, { left: m.left, top, totalH, plotW, width, height });

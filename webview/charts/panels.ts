@@ -3,7 +3,8 @@
 import * as d3 from 'd3';
 import type { Theme } from '../theme';
 import type { ChartSpec, G, Panel, XScale, YScale } from './chartTypes';
-import { fitDomain, tickLabel, useLog, xTickValues } from './scales';
+import { fitText, thinTickLabels } from './axisText';
+import { fitDomain, logTickValues, stepTickValues, tickLabel, useLog, xTickValues } from './scales';
 
 /** A panel as laid out: its group, y scale and vertical place in the svg. */
 export interface LaidPanel {
@@ -29,6 +30,41 @@ export interface PanelsPlace {
 
 const tickFmt = d3.format('~s');
 
+/** How many y ticks a panel `h` px tall gets. */
+function yTickCount(h: number, compact: boolean): number {
+  return Math.max(2, Math.floor(h / (compact ? 32 : 40)));
+}
+
+/**
+ * The left margin the panels need: the widest y tick label, the tick, a gap and the rotated axis title, so
+ * that the title never runs over the tick labels (measured with the chart's own font).
+ */
+export function leftMargin(
+  svg: d3.Selection<SVGSVGElement, unknown, null, undefined>,
+  spec: ChartSpec,
+  o: { totalH: number; gap: number; compact: boolean; fontSize: number; min: number },
+): number {
+  const weightSum = d3.sum(spec.panels, (p) => p.weight ?? 1);
+  const measure = svg.append('text').attr('visibility', 'hidden');
+  const width = (t: string) => {
+    measure.text(t);
+    return (measure.node() as SVGTextElement).getComputedTextLength?.() || t.length * o.fontSize * 0.62;
+  };
+  let widest = 0;
+  for (const panel of spec.panels) {
+    const h = (o.totalH * (panel.weight ?? 1)) / weightSum;
+    const log = useLog(panel.scale, panel.values);
+    const fitted = panel.fixed ?? fitDomain(panel.values, log);
+    if (!panel.fixed && (fitted === null || panel.values.length === 0)) continue;
+    const y: YScale = (log ? d3.scaleLog() : d3.scaleLinear()).domain(fitted ?? [0, 1]);
+    const n = yTickCount(h, o.compact);
+    const f = panel.tickFormat ?? (log ? (y as d3.ScaleLogarithmic<number, number>).tickFormat(n, tickLabel as unknown as string) : tickLabel);
+    for (const v of panel.ticks ?? (log ? logTickValues(y, n) : y.ticks(n))) widest = Math.max(widest, width(f(v)));
+  }
+  measure.remove();
+  return Math.max(o.min, Math.ceil(widest + 6 + 3 + o.fontSize + 6));
+}
+
 export function layPanels(
   svg: d3.Selection<SVGSVGElement, unknown, null, undefined>,
   spec: ChartSpec,
@@ -40,7 +76,8 @@ export function layPanels(
   const { plotW, compact, gap, totalH } = place;
   const fs = place.fontSize;
   const weightSum = d3.sum(spec.panels, (p) => p.weight ?? 1);
-  const xTicks = Math.max(2, Math.floor(plotW / (compact ? 70 : 90)));
+  // As many x ticks as fit; labels that would still collide are thinned once drawn.
+  const xTicks = Math.max(2, Math.floor(plotW / (compact ? 48 : 64)));
   const laid: LaidPanel[] = [];
   let py = place.top;
   spec.panels.forEach((panel, pi) => {
@@ -59,12 +96,13 @@ export function layPanels(
       .attr('data-x-domain', x.domain().join(','))
       .attr('transform', `translate(${place.left},${py})`);
     // grid + axes
-    const yTicks = Math.max(2, Math.floor(h / (compact ? 32 : 40)));
+    const yTicks = yTickCount(h, compact);
     const yFormat = panel.tickFormat ?? (log ? (y as d3.ScaleLogarithmic<number, number>).tickFormat(yTicks, tickLabel as unknown as string) : tickLabel);
     const empty = !panel.fixed && (fitted === null || panel.values.length === 0);
     const yAxis = d3.axisLeft(y).ticks(yTicks).tickSizeOuter(0).tickFormat((d) => yFormat(d as number));
     if (empty) yAxis.tickValues([]);
     else if (panel.ticks) yAxis.tickValues(panel.ticks);
+    else if (log) yAxis.tickValues(logTickValues(y, yTicks));
     const gy = g.append('g').attr('class', 'bn-axis bn-axis-y').call(yAxis);
     gy.selectAll<SVGGElement, number>('.tick')
       .filter((d) => yFormat(d) !== '')
@@ -81,7 +119,7 @@ export function layPanels(
       .call(
         d3
           .axisBottom(x)
-          .tickValues(spec.x ? xTickValues(x, xTicks, !!spec.x.log) : x.ticks(xTicks).filter((t) => Number.isInteger(t)))
+          .tickValues(spec.x ? xTickValues(x, xTicks, !!spec.x.log) : stepTickValues(x, xTicks))
           .tickSizeOuter(0)
           .tickFormat(pi === spec.panels.length - 1 ? (d) => (spec.x ? tickLabel(d as number) : tickFmt(d as number)) : () => ''),
       );
@@ -91,13 +129,17 @@ export function layPanels(
       ax.selectAll('.tick line:not(.bn-grid)').attr('stroke', theme.muted);
       ax.selectAll('.tick text').attr('fill', theme.muted);
     }
-    // y label
-    g.append('text')
+    thinTickLabels(gx, 'x');
+    thinTickLabels(gy, 'y');
+    // y label, shortened to the panel's height
+    const yLabel = g
+      .append('text')
       .attr('class', 'bn-axis-label')
       .attr('transform', `translate(${-place.left + fs},${h / 2}) rotate(-90)`)
       .attr('text-anchor', 'middle')
       .attr('fill', theme.muted)
       .text(panel.label + (log && !/log/.test(panel.label) ? ' (log)' : ''));
+    fitText(yLabel.node() as SVGTextElement, h);
     const data = g.append('g').attr('class', 'bn-data');
     data.append('clipPath').attr('id', `clip-${spec.key}-${pi}`).append('rect').attr('width', plotW).attr('height', h);
     data.attr('clip-path', `url(#clip-${spec.key}-${pi})`);

@@ -62,6 +62,24 @@ export function xTickValues(x: XScale, count: number, log: boolean): number[] {
   return t.filter((v) => /^[125]/.test(v.toExponential()));
 }
 
+/** Step ticks: whole steps, and the axis' last step when there is room after the last tick. */
+export function stepTickValues(x: XScale, count: number): number[] {
+  const t = x.ticks(count).filter((v) => Number.isInteger(v));
+  const end = Math.floor(x.domain()[1]);
+  const spacing = t.length > 1 ? t[1] - t[0] : Infinity;
+  if (t.length && end > t[t.length - 1] && end - t[t.length - 1] >= spacing / 2) t.push(end);
+  return t;
+}
+
+/** Log y ticks: the decades when there are two or more (every k-th when too many), else d3's 1-2-5 ticks. */
+export function logTickValues(y: d3.ScaleContinuousNumeric<number, number>, count: number): number[] {
+  const t = y.ticks(count);
+  const decades = t.filter((v) => v > 0 && Math.abs(Math.log10(v) - Math.round(Math.log10(v))) < 1e-9);
+  if (decades.length >= 2) return decades.length > count ? decades.filter((_, i) => i % Math.ceil(decades.length / count) === 0) : decades;
+  const few = t.filter((v) => /^[125]/.test(v.toExponential()));
+  return few.length >= 2 ? few : t;
+}
+
 /** Axis tick labels: short, no SI prefixes (0.5, not 500m), exponents only for very large or small values. */
 export function tickLabel(v: number): string {
   if (v === 0) return '0';
