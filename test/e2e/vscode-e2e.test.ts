@@ -400,6 +400,18 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       await screenshot('view-empty-state');
       await page.locator(`.tabs-container .tab[aria-label*="${example.file}"]`).first().click();
       await status.filter({ hasText: example.file }).filter({ hasText: /complete: 8 steps/ }).waitFor({ timeout: 15_000 });
+      // A reload with a JSON file that is not a network active: the view shows the stored report of the
+      // network file it followed last (not "no report").
+      await page.keyboard.press('Control+P');
+      await page.locator('.quick-input-widget input').fill('settings.json');
+      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'settings.json' }).first().waitFor({ timeout: 15_000 });
+      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab[aria-label*="settings.json"]').first().waitFor({ timeout: 15_000 });
+      await status.filter({ hasText: example.file }).waitFor({ timeout: 15_000 });
+      await page.reload();
+      await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+      await chartsFrame().locator('.bn-status').filter({ hasText: example.file }).filter({ hasText: /complete: 8 steps/ }).waitFor({ timeout: 60_000 });
+      await screenshot('view-after-reload');
     });
   });
 
