@@ -234,7 +234,9 @@ export type EngineToHost =
   | { type: 'diverged'; variant: VariantName; info: DivergenceInfo }
   | { type: 'finished'; report: Report }
   | { type: 'failed'; message: string; location?: SourceLocation }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
+  /** The engine's last message: it exits with `code` as soon as this has left the channel. */
+  | { type: 'exiting'; code: number };
 
 export interface SourceLocation {
   file: string;

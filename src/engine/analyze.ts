@@ -3,7 +3,6 @@
 // extension's engine process and the tests are thin callers that pass onEvent and an AbortSignal.
 
 import { REPORT_SCHEMA, REPORT_VERSION, type AnalyzeConfig, type AnalyzeRequest, type EngineToHost, type Report } from '../protocol';
-import { initBackend } from './backend';
 import { DEFAULT_CONFIG, etaGrid, readConfigValues } from './config';
 import { batchIterator, BATCH_STREAM } from './data';
 import { UserError } from './errors';
@@ -15,6 +14,8 @@ import { Rng } from './rng';
 import { loadData } from './data/forNetwork';
 import { inputShape } from './network/modelIO';
 import { summarize } from '../report/summary';
+import { startRun } from './startup';
+import { batchTensors } from './tensors';
 import { VariantRun } from './train';
 import { asWrittenIsDistinct, deriveVariants } from './variants';
 import { BNLENS_VERSION } from './version';
@@ -51,7 +52,7 @@ export interface AnalyzeOptions {
 export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}, signal?: AbortSignal, opts: AnalyzeOptions = {}): Promise<Report> {
   const tStart = performance.now();
   const wallMs: Record<string, number> = {};
-  let t0 = performance.now();
+  const t0 = performance.now();
   const net = loadNetwork(req.model);
   for (const note of net.notes ?? []) onEvent({ type: 'log', level: 'warn', message: note });
   const config = resolveConfig(req, net);
@@ -66,14 +67,11 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
     loadData(net, config.dataset, config.loss, config.seed);
     return analyzeInProcesses(config, groupVariants(names, parallel), worker, onEvent, signal);
   }
-  const ds = loadData(net, config.dataset, config.loss, config.seed);
-  if (ds.train.n === 0) throw new UserError(`data set '${config.dataset}' has no training examples`);
   wallMs.load = performance.now() - t0;
-
-  t0 = performance.now();
-  const backend = await initBackend(config.backend);
-  const tf = backend.tf as unknown as import('./network/forward').TF;
-  wallMs.backend = performance.now() - t0;
+  const { ds, backend, tf, ms } = await startRun(net, config);
+  wallMs.load += ms.load;
+  wallMs.backend = ms.backend;
+  if (ds.train.n === 0) throw new UserError(`data set '${config.dataset}' has no training examples`);
 
   const variants = deriveVariants(net.spec, names);
   const etas = etaGrid(config);
@@ -133,10 +131,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
         break;
       }
       const b = batches.next().value!;
-      const batch = tf.tidy(() => ({
-        x: tf.tensor(b.x, [b.n, ...ds.inputShape], 'float32'),
-        y: ds.loss === 'softmax-ce' ? tf.tensor1d(b.labels!, 'int32') : tf.tensor(b.targets!, [b.n, ds.outputs], 'float32'),
-      }));
+      const batch = batchTensors(tf, ds, b);
       try {
         for (const run of runs) {
           if (run.diverged) {

@@ -2,12 +2,12 @@
 // trains in its own engine process (the embedded backend runs one thread per process). This module forks
 // them, merges their event streams into one report, and passes cancellation on.
 
-import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import type { AnalyzeConfig, EngineToHost, Report, VariantName } from '../protocol';
+import type { AnalyzeConfig, EngineToHost, HostToEngine, Report, VariantName } from '../protocol';
 import { applyEvent } from '../report/applyEvent';
+import { ChildLink, describeExit } from './childProcess';
 import { UserError } from './errors';
 import { summarize } from '../report/summary';
 
@@ -35,7 +35,7 @@ export function groupVariants(names: VariantName[], n: number): VariantName[][] 
 }
 
 interface Child {
-  proc: ChildProcess;
+  proc: ChildLink<HostToEngine, EngineToHost>;
   variants: VariantName[];
   started: Report | null;
   finished: Report | null;
@@ -56,36 +56,26 @@ export async function analyzeInProcesses(
   let merged: Report | null = null;
   let failure: Error | null = null;
   const children: Child[] = groups.map((variants) => {
-    const proc = fork(worker, [], {
-      env: { ...process.env, [IN_PROCESS_ENV]: '1' },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      execArgv: [],
-    });
+    // In this process's group, so that killing an engine's group (the extension's stop) ends them too; a
+    // terminal's Ctrl-C reaches them as well, and the worker ignores it and stops on our 'cancel'.
+    const proc = new ChildLink<HostToEngine, EngineToHost>({ script: worker, env: { [IN_PROCESS_ENV]: '1' }, output: 'inherit' });
     const child: Child = { proc, variants, started: null, finished: null, done: 0, total: 0, etaMs: null, buffered: [], exit: Promise.resolve() };
-    child.exit = new Promise((resolve) => {
-      // 'close', not 'exit': under load 'exit' can come before the last IPC messages are delivered.
-      proc.on('close', (code, sig) => {
-        if (!child.finished && !failure)
-          fail(new Error(`the engine process for ${variants.join(', ')} stopped unexpectedly (${sig ? `signal ${sig}` : `exit code ${code}`})`));
-        resolve();
-      });
-      proc.on('error', (e) => {
-        fail(e);
-        resolve();
-      });
+    child.exit = proc.closed.then((e) => {
+      if (e.spawnError) fail(e.spawnError);
+      else if (!child.finished && !failure) fail(new Error(`the engine process for ${variants.join(', ')} stopped unexpectedly (${describeExit(e)})`));
     });
-    proc.on('message', (m: EngineToHost) => handle(child, m));
+    proc.onMessage((m) => handle(child, m));
     proc.send({ type: 'start', config: { ...config, variants } });
     return child;
   });
 
-  const cancel = () => children.forEach((c) => c.proc.connected && c.proc.send({ type: 'cancel' }));
+  const cancel = () => children.forEach((c) => c.proc.send({ type: 'cancel' }));
   signal?.addEventListener('abort', cancel, { once: true });
 
   function fail(e: Error) {
     if (failure) return;
     failure = e;
-    for (const c of children) if (c.proc.exitCode === null) c.proc.kill();
+    for (const c of children) c.proc.kill();
   }
 
   function emitProgressed(child: Child, m: EngineToHost & { type: 'step' }) {
@@ -109,8 +99,9 @@ export async function analyzeInProcesses(
       fail(m.location ? new UserError(m.message, m.location.file, m.location.line, m.location.column) : new Error(m.message));
       return;
     }
+    if (m.type === 'exiting') return;
     if (m.type === 'log') {
-      if (m.message !== 'engine done') onEvent(m);
+      onEvent(m);
       return;
     }
     if (m.type === 'started') {

@@ -3,12 +3,12 @@
 
 import type { BackendChoice, LossName, ProbeResult } from '../protocol';
 import { UserError } from './errors';
-import { loadData, mergeSplits } from './data/forNetwork';
-import { initialWeights } from './network/load';
+import { mergeSplits } from './data/forNetwork';
+import { initialWeights, loadNetwork } from './network/load';
 import { probeAlongGradient } from './probes/gradientProbe';
 import { internalCovariateShift } from './probes/ics';
 import { lossAndGrads, type ProbeSetup } from './probes/lossAndGrads';
-import { forwardModel, startSession } from './startup';
+import { forwardModel, startRun } from './startup';
 import { batchTensors, paramTensors } from './tensors';
 
 export interface ProbeOptions {
@@ -27,9 +27,9 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   if (o.eta.length === 0) throw new UserError('bnlens probe: --eta needs at least one step length, e.g. --eta 0.05,0.1,0.2');
   const bad = o.eta.find((e) => !(e > 0));
   if (bad !== undefined) throw new UserError(`bnlens probe: every --eta must be greater than 0, got ${bad}`);
-  const { backend, tf, net } = await startSession(o.model, o.backend);
+  const net = loadNetwork(o.model);
   for (const note of net.notes ?? []) o.onNote?.(note);
-  const ds = loadData(net, o.data, o.loss, o.seed);
+  const { ds, backend, tf } = await startRun(net, { dataset: o.data, loss: o.loss, seed: o.seed, backend: o.backend });
   // The whole file is one batch: the held-out part the loader sets aside belongs to it too.
   const all = mergeSplits(ds.train, ds.test);
   const setup: ProbeSetup = { tf, model: forwardModel(net, ds.loss), loss: ds.loss, forward: { training: true } };

@@ -11,9 +11,10 @@ export function paramTensors(tf: TF, info: ShapeInfo, values: Map<string, Float3
   return info.params.map((p) => tf.tensor(values.get(paramKey(p.layer, p.role))!, p.shape, 'float32'));
 }
 
-export function batchTensors(tf: TF, ds: Dataset, split: DataSplit, rows?: { x: Float32Array; labels?: Int32Array; targets?: Float32Array; n: number }): Batch {
-  const s = rows ?? split;
-  const x = tf.tensor(s.x, [s.n, ...ds.inputShape], 'float32');
-  const y = ds.loss === 'softmax-ce' ? tf.tensor1d(s.labels!, 'int32') : tf.tensor(s.targets!, [s.n, ds.outputs], 'float32');
-  return { x, y };
+/** A batch as tensors: inputs [n, ...inputShape], and class ids (softmax-ce) or targets [n, outputs] (mse). */
+export function batchTensors(tf: TF, ds: Dataset, rows: DataSplit): Batch {
+  return tf.tidy(() => ({
+    x: tf.tensor(rows.x, [rows.n, ...ds.inputShape], 'float32'),
+    y: ds.loss === 'softmax-ce' ? tf.tensor1d(rows.labels!, 'int32') : tf.tensor(rows.targets!, [rows.n, ds.outputs], 'float32'),
+  }));
 }

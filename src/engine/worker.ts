@@ -33,11 +33,16 @@ process.on('message', (raw: unknown) => {
   );
 });
 
+// Ctrl-C at a terminal signals every process of the foreground group, this one too when `bnlens analyze`
+// forked it for a parallel run. Dying of it would lose the run's partial report: the engine stops on its
+// parent's 'cancel' instead, at the end of the step (src/engine/childProcess.ts).
+process.on('SIGINT', () => undefined);
+
 // The host going away (window closed, extension host restarted) must not leave a training orphan behind.
 process.on('disconnect', () => process.exit(0));
 
 function finish(code: number) {
   // Exit only after the last message has left the IPC channel.
-  if (process.send) process.send({ type: 'log', level: 'info', message: 'engine done' } satisfies EngineToHost, () => process.exit(code));
+  if (process.send) process.send({ type: 'exiting', code } satisfies EngineToHost, () => process.exit(code));
   else process.exit(code);
 }

@@ -1,8 +1,8 @@
 // Runs one analysis in a child process (dist/worker.js) so that training never blocks the extension host:
-// forks it, sends `start`, streams its EngineToHost events, cancels (politely, then by force), and turns
-// every way it can end — finished, failed, cancelled, crashed, killed, out of memory — into one outcome.
+// forks it (through the one child-process helper, src/engine/childProcess.ts), sends `start`, streams its
+// EngineToHost events, cancels (politely, then by force), and turns every way it can end — finished, failed, cancelled, crashed, killed, out of memory — into one outcome.
 // No `vscode` here: the unit tests drive it against a fake worker.
-import { fork, type ChildProcess } from 'node:child_process';
+import { ChildLink, describeExit, GRACE_MS, type ChildExit } from '../engine/childProcess';
 import { applyEvent, markStopped } from '../report/applyEvent';
 import type { AnalyzeRequest, EngineToHost, HostToEngine, Report, SourceLocation } from '../protocol';
 
@@ -37,16 +37,13 @@ export interface RunOutcome {
 }
 
 export class EngineRun {
-  private readonly child: ChildProcess;
+  private readonly child: ChildLink<HostToEngine, EngineToHost>;
   private readonly listeners = new Set<(ev: EngineToHost) => void>();
   private readonly log: (level: LogLevel, message: string) => void;
   private reportState: Report | null = null;
   private terminal: Extract<EngineToHost, { type: 'finished' } | { type: 'failed' }> | null = null;
   private cancelRequested = false;
-  private killTimer: NodeJS.Timeout | undefined;
-  private spawnError: Error | null = null;
   private readonly stderrTail: string[] = [];
-  private exited = false;
   readonly done: Promise<RunOutcome>;
   readonly startedAt = Date.now();
 
@@ -55,41 +52,28 @@ export class EngineRun {
     private readonly opts: EngineClientOptions,
   ) {
     this.log = opts.log ?? (() => undefined);
-    this.child = fork(opts.workerPath, [], {
-      execArgv: [],
+    this.child = new ChildLink<HostToEngine, EngineToHost>({
+      script: opts.workerPath,
       cwd: opts.cwd,
-      env: { ...process.env, ...opts.env, ELECTRON_RUN_AS_NODE: '1' },
-      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-      serialization: 'json',
-      // Its own process group on POSIX, so that a kill also ends the variant processes the engine forks.
-      detached: process.platform !== 'win32',
-    });
-    this.pipeLines(this.child.stderr, (line) => {
-      this.stderrTail.push(line);
-      if (this.stderrTail.length > 40) this.stderrTail.shift();
-      this.log('warn', `[engine] ${line}`);
-    });
-    this.pipeLines(this.child.stdout, (line) => this.log('info', `[engine] ${line}`));
-    this.child.on('message', (m) => this.onMessage(m as EngineToHost));
-    this.done = new Promise<RunOutcome>((resolve) => {
-      this.child.once('error', (err) => {
-        // fork failed (e.g. the worker file is missing) or a send failed after exit.
-        this.spawnError ??= err;
-        this.log('error', `engine process error: ${err.message}`);
-        if (this.child.pid === undefined) {
-          this.exited = true;
-          resolve(this.outcome(null, null));
+      env: { ...opts.env, ELECTRON_RUN_AS_NODE: '1' },
+      // Its own process group, so that a kill also ends the variant processes the engine forks.
+      ownProcessGroup: true,
+      output: 'pipe',
+      onOutput: (stream, line) => {
+        if (stream === 'stderr') {
+          this.stderrTail.push(line);
+          if (this.stderrTail.length > 40) this.stderrTail.shift();
         }
-      });
-      // 'close', not 'exit': under load 'exit' can come before the last IPC messages are delivered.
-      this.child.once('close', (code, signal) => {
-        this.exited = true;
-        clearTimeout(this.killTimer);
-        this.log(code === 0 ? 'info' : 'warn', `engine process exited (${signal ? `signal ${signal}` : `code ${code}`})`);
-        resolve(this.outcome(code, signal));
-      });
+        this.log(stream === 'stderr' ? 'warn' : 'info', `[engine] ${line}`);
+      },
+      log: (level, message) => this.log(level, message.replace('child process', 'engine')),
     });
-    this.send({ type: 'start', config });
+    this.child.onMessage((m) => this.onMessage(m));
+    this.done = this.child.closed.then((e) => {
+      if (!e.spawnError) this.log(e.code === 0 ? 'info' : 'warn', `engine process exited (${describeExit(e)})`);
+      return this.outcome(e);
+    });
+    this.child.send({ type: 'start', config });
   }
 
   get pid(): number | undefined {
@@ -101,10 +85,6 @@ export class EngineRun {
     return this.reportState;
   }
 
-  get cancelled(): boolean {
-    return this.cancelRequested;
-  }
-
   onEvent(listener: (ev: EngineToHost) => void): { dispose(): void } {
     this.listeners.add(listener);
     return { dispose: () => this.listeners.delete(listener) };
@@ -112,64 +92,30 @@ export class EngineRun {
 
   /** Asks the engine to stop (it answers with a partial report); kills it if it has not exited in time. */
   cancel(): void {
-    if (this.exited || this.cancelRequested) return;
+    if (this.child.exited || this.cancelRequested) return;
     this.cancelRequested = true;
     this.log('info', 'cancelling the analysis');
-    if (!this.send({ type: 'cancel' })) {
+    if (!this.child.send({ type: 'cancel' })) {
       this.kill();
       return;
     }
-    this.armKill(this.opts.cancelGraceMs ?? 15_000, 'did not stop after cancel');
+    this.child.killAfter(this.opts.cancelGraceMs ?? GRACE_MS.afterCancel, 'did not stop after cancel');
   }
 
   /** Ends the process (and, on POSIX, the processes it forked) now. */
   kill(): void {
-    if (this.exited) return;
-    if (process.platform !== 'win32' && this.child.pid !== undefined) {
-      try {
-        process.kill(-this.child.pid, 'SIGKILL');
-        return;
-      } catch {
-        // no such group (already gone): fall back to the process itself
-      }
-    }
-    this.child.kill('SIGKILL');
-  }
-
-  private armKill(ms: number, why: string): void {
-    clearTimeout(this.killTimer);
-    this.killTimer = setTimeout(() => {
-      if (this.exited) return;
-      this.log('warn', `engine ${why} within ${ms} ms; killing it`);
-      this.kill();
-    }, ms);
-    this.killTimer.unref?.();
-  }
-
-  private send(msg: HostToEngine): boolean {
-    if (!this.child.connected) return false;
-    try {
-      this.child.send(msg, (err) => {
-        if (err) this.log('warn', `could not send '${msg.type}' to the engine: ${err.message}`);
-      });
-      return true;
-    } catch (e) {
-      this.log('warn', `could not send '${msg.type}' to the engine: ${(e as Error).message}`);
-      return false;
-    }
+    this.child.kill();
   }
 
   private onMessage(ev: EngineToHost): void {
-    if (!ev || typeof ev !== 'object' || typeof (ev as { type?: unknown }).type !== 'string') {
-      this.log('warn', `ignoring a malformed engine message: ${JSON.stringify(ev)?.slice(0, 200)}`);
-      return;
-    }
+    // The engine's last word before it exits: nothing for the report or the listeners.
+    if (ev.type === 'exiting') return;
     if (ev.type === 'log') this.log(ev.level, ev.message);
     this.reportState = applyEvent(this.reportState, ev);
     if (ev.type === 'finished' || ev.type === 'failed') {
       this.terminal = ev;
       // The worker should exit by itself now; make sure it does.
-      this.armKill(this.opts.exitGraceMs ?? 5000, 'did not exit after its final message');
+      this.child.killAfter(this.opts.exitGraceMs ?? GRACE_MS.afterFinal, 'did not exit after its final message');
     }
     for (const l of this.listeners) {
       try {
@@ -180,7 +126,7 @@ export class EngineRun {
     }
   }
 
-  private outcome(code: number | null, signal: NodeJS.Signals | null): RunOutcome {
+  private outcome({ code, signal, spawnError }: ChildExit): RunOutcome {
     const base = { report: this.reportState, exitCode: code, signal };
     const t = this.terminal;
     if (t?.type === 'finished') {
@@ -195,33 +141,14 @@ export class EngineRun {
       if (this.reportState) markStopped(this.reportState, 'cancelled');
       return { ...base, status: 'cancelled' };
     }
-    const message = this.spawnError
-      ? `could not start the engine (${this.spawnError.message})`
+    const message = spawnError
+      ? `could not start the engine (${spawnError.message})`
       : describeCrash(code, signal, this.stderrTail);
     if (this.reportState) {
       this.reportState.complete = false;
       this.reportState.stopReason = `failed: ${message}`;
     }
     return { ...base, status: 'failed', message };
-  }
-
-  private pipeLines(stream: NodeJS.ReadableStream | null, onLine: (line: string) => void): void {
-    if (!stream) return;
-    let buf = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      buf += chunk;
-      let nl: number;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).replace(/\r$/, '');
-        buf = buf.slice(nl + 1);
-        if (line.trim()) onLine(line);
-      }
-    });
-    stream.on('end', () => {
-      if (buf.trim()) onLine(buf);
-      buf = '';
-    });
   }
 }
 
@@ -234,8 +161,4 @@ export function describeCrash(code: number | null, signal: NodeJS.Signals | stri
     ? ' — it probably ran out of memory; try a smaller bnlens.batch or a smaller network'
     : '';
   return `The analysis engine ${how}${hint}.`;
-}
-
-export function startAnalysis(config: AnalyzeRequest, opts: EngineClientOptions): EngineRun {
-  return new EngineRun(config, opts);
 }

@@ -25,6 +25,7 @@ export function applyEvent(report: Report | null, ev: EngineToHost): Report | nu
       }
       return report;
     case 'log':
+    case 'exiting':
       return report;
   }
   if (!report) return report;

@@ -101,7 +101,8 @@ test('cancel: the engine answers with a partial report, which is kept', async ()
   assert.equal(events.at(-1)?.type, 'finished');
 });
 
-test('cancel: an engine that ignores cancel is killed after the grace period, partial report kept', async () => {
+// The timeout turns the one way this test could fail — the kill never comes and it waits forever — into a failure.
+test('cancel: an engine that ignores cancel is killed after the grace period, partial report kept', { timeout: 30_000 }, async () => {
   const { r, logs } = run('cancel-ignore', { cancelGraceMs: 150 });
   await new Promise<void>((res) => r.onEvent((e) => e.type === 'step' && e.progress.done === 2 && res()));
   const t0 = Date.now();
