@@ -1,6 +1,7 @@
 // BatchNorm Lens in VS Code: commands, the charts view, report panels, hover, code lens and diagnostics
 // for network files. The training itself runs in a separate engine process (src/host/engineClient.ts).
 import * as vscode from 'vscode';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Report, ViewContext } from './protocol';
 import { ChartsViewProvider } from './host/chartsView';
@@ -115,9 +116,11 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     vscode.commands.registerCommand('bnlens.stop', () => runs.stop()),
     vscode.commands.registerCommand('bnlens.showCharts', () => charts.reveal(false)),
     // The extension's README (shipped in the .vsix) at its list of supported layers.
-    vscode.commands.registerCommand('bnlens.showSupportedLayers', () =>
-      vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.joinPath(context.extensionUri, 'README.md').with({ fragment: 'network-files' })),
-    ),
+    vscode.commands.registerCommand('bnlens.showSupportedLayers', () => {
+      // In the .vsix the users' README is readme.md (vsce --readme-path); in a development checkout, media/README.md.
+      const readme = ['readme.md', 'media/README.md', 'README.md'].map((f) => path.join(context.extensionPath, f)).find((f) => fs.existsSync(f));
+      if (readme) return vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(readme).with({ fragment: 'network-files' }));
+    }),
     vscode.commands.registerCommand('bnlens.openExample', (name?: unknown) => openExample(typeof name === 'string' ? name : undefined)),
     vscode.commands.registerCommand('bnlens.openReportPanel', (arg?: unknown) => {
       const of = reportOf(arg);

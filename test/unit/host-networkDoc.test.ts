@@ -65,7 +65,11 @@ test('lineColumnToOffset and problemRange', () => {
 
 test('settings: defaults match package.json contributes.configuration', () => {
   const pkg = JSON.parse(readFileSync(join(__dirname, '../../package.json'), 'utf8'));
-  const props = pkg.contributes?.configuration?.properties ?? {};
+  // One section or several (Run, Measurements, Engine, Charts), each with its own title.
+  const sections = [pkg.contributes?.configuration ?? []].flat() as { title?: string; properties?: Record<string, { default: unknown; markdownDescription?: string; description?: string; order?: number }> }[];
+  const props = Object.assign({}, ...sections.map((c) => c.properties ?? {}));
+  for (const c of sections) assert.ok(c.title, 'every settings section has a title');
+  for (const [k, v] of Object.entries(props)) assert.ok(typeof (v as { order?: number }).order === 'number', `${k} has an order`);
   for (const [k, v] of Object.entries(SETTING_DEFAULTS)) {
     assert.ok(props[`bnlens.${k}`], `bnlens.${k} is contributed`);
     assert.deepEqual(props[`bnlens.${k}`].default, v, `bnlens.${k} default`);
