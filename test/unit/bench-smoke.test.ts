@@ -36,6 +36,21 @@ test('bnlens bench --workload dln --steps 2 --json prints one sane JSON line', (
   // A probed step does 1 + #η gradient evaluations, a training step one: more work, more time per step.
   assert.ok(j.twoVariantMsPerProbedStep > j.msPerTrainStep, `probed ${j.twoVariantMsPerProbedStep} ms vs training ${j.msPerTrainStep} ms`);
   assert.equal(j.peerMsPerProbedStep, undefined, 'no peer fields without --peer');
+  // Added fields: CPU time of both variants, kernel calls per probed step (wasm kernels are counted).
+  assert.ok(j.cpuMsPerProbedStep > 0, `cpuMsPerProbedStep ${j.cpuMsPerProbedStep}`);
+  assert.ok(j.kernelCallsPerProbedStep > 0, `kernelCallsPerProbedStep ${j.kernelCallsPerProbedStep}`);
+});
+
+test('bnlens bench --peer without python3/numpy runs without the peer and says so', () => {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli.ts'), 'bench', '--workload', 'dln', '--steps', '1', '--peer', '--backend', 'wasm'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+    env: { ...process.env, BNLENS_PYTHON: join(root, 'no-such-python') },
+  });
+  assert.equal(r.status, 0, `exit ${r.status}: ${r.stderr}`);
+  assert.match(r.stdout, /NumPy peer not run: no python3 with numpy found/);
+  assert.match(r.stdout, /dln on wasm:/);
 });
 
 test('bnlens bench rejects an unknown workload with one line and exit 2', () => {

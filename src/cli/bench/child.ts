@@ -8,6 +8,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import type { BackendChoice, VariantName } from '../../protocol';
 import { wasmKernelReport } from '../../engine/backend';
+import { checkPeer } from './peerCheck';
 import { instrumentKernels, resetStats, stepMany, timeSteps, type KernelStat } from './timing';
 import { setupVariant, type WorkloadName } from './workloads';
 
@@ -21,6 +22,8 @@ export interface ChildSpec {
   steps: number;
   root: string;
   profile: boolean;
+  /** Check the NumPy peer against this variant (python interpreter to run it with) before warming up. */
+  peerCheckPython?: string;
 }
 
 export interface PhaseTiming {
@@ -48,11 +51,21 @@ export interface ChildResult {
   tensorsPerStep: number[];
   finalLoss: number;
   kernels: { wrapped: string[]; replaced: string[]; added: string[]; viaCpu: string[] } | null;
-  /** Kernels that ran through the cpu fallback, with calls and ms per probed step. */
+  /** Kernels that ran through the cpu fallback, with calls and ms per probed step (CPU ms with --profile). */
   fallbackCalls: Record<string, KernelStat>;
   /** Kernel calls per probed step (all kernels; counted whenever the backend is wasm or cpu). */
   kernelCallsPerProbedStep: number | null;
   profile?: Array<{ kernel: string; calls: number; ms: number }>;
+  peerCheck?: PeerCheckSummary;
+}
+
+export interface PeerCheckSummary {
+  ok: boolean;
+  loss: number;
+  beta: number;
+  lossRelDiff: number;
+  betaRelDiff: number;
+  curveRelDiff: number;
 }
 
 export type ParentMsg = { type: 'go'; phase: string } | { type: 'quit' };
@@ -63,10 +76,15 @@ export async function childMain(spec: ChildSpec): Promise<void> {
   const waitFor = () => new Promise<ParentMsg>((r) => process.once('message', (m) => r(m as ParentMsg)));
   const b = await setupVariant(spec.workload, spec.variant, spec.backend, spec.root);
   const tf = b.tf;
+  let peerCheck: PeerCheckSummary | undefined;
+  if (spec.peerCheckPython && b.workload.peer) {
+    const c = await checkPeer(b, spec.peerCheckPython, spec.root);
+    peerCheck = { ok: c.ok, loss: c.engine.loss, beta: c.engine.beta, lossRelDiff: c.lossRelDiff, betaRelDiff: c.betaRelDiff, curveRelDiff: c.curveRelDiff };
+  }
   const fallback = new Set(wasmKernelReport()?.viaCpu ?? []);
   // Every kernel is counted (the count is cheap); timing every kernel only matters with --profile.
   const counted = b.backendName === 'wasm' || b.backendName === 'cpu';
-  const stats = counted ? instrumentKernels(tf, b.backendName) : new Map<string, KernelStat>();
+  const stats = counted ? instrumentKernels(tf, b.backendName, undefined, spec.profile ? 'cpu' : 'wall') : new Map<string, KernelStat>();
   // Warm-up: first calls compile, allocate the heap, fill caches.
   await stepMany(b, 0, WARMUP_STEPS, true);
   resetStats(stats);
@@ -109,6 +127,7 @@ export async function childMain(spec: ChildSpec): Promise<void> {
     fallbackCalls: Object.fromEntries(probeStats.filter((s) => fallback.has(s.kernel) && s.calls > 0).map((s) => [s.kernel, { calls: s.calls, ms: s.ms }])),
     kernelCallsPerProbedStep: counted ? probeStats.reduce((a, s) => a + s.calls, 0) : null,
   };
+  if (peerCheck) result.peerCheck = peerCheck;
   if (spec.profile) result.profile = probeStats.filter((p) => p.calls > 0).sort((a, b2) => b2.ms - a.ms);
   await send({ type: 'result', result });
   process.exit(0);

@@ -17,6 +17,7 @@ import { reportFailure } from '../failure';
 import { childMain, CHILD_ENV, WARMUP_STEPS, type ChildMsg, type ChildSpec } from './child';
 import { benchPair } from './pair';
 import { findPython, runPeer } from './peer';
+import { PEER_TOLERANCE } from './peerCheck';
 import { humanLine, round } from './report';
 import { repoRoot, WORKLOAD_DEFS, WORKLOADS, workloadDef } from './workloads';
 
@@ -27,12 +28,13 @@ const FLAGS: Record<string, FlagSpec> = {
   backend: { value: true, help: 'wasm | cpu | node | auto (default auto: the embedded default here)' },
   steps: { value: true, help: 'measured probed steps and plain training steps each (default 20)' },
   peer: { value: false, help: 'also run the NumPy peer (bench/peer/numpy_probe.py) where a workload has one, and print the ratio' },
+  'peer-threads': { value: true, help: 'OpenBLAS threads of the peer (default: its own default, all cores); 1 gives a CPU time free of spinning threads on a busy machine' },
   json: { value: false, help: 'one JSON line per workload and backend' },
-  profile: { value: false, help: 'also time every kernel over the probed steps (calls and ms per probed step, per variant)' },
+  profile: { value: false, help: 'also time every kernel over the probed steps (calls and CPU ms per probed step, per variant)' },
   help: { value: false, help: 'this help' },
 };
 
-const USAGE = `Usage: bnlens bench [--workload ${WORKLOADS.join('|')}] [--backend auto|wasm|cpu|node] [--steps N] [--peer] [--json] [--profile]`;
+const USAGE = `Usage: bnlens bench [--workload ${WORKLOADS.join('|')}] [--backend auto|wasm|cpu|node] [--steps N] [--peer] [--peer-threads N] [--json] [--profile]`;
 
 export async function benchMain(argv: string[]): Promise<number> {
   const child = process.env[CHILD_ENV];
@@ -58,6 +60,7 @@ export async function benchMain(argv: string[]): Promise<number> {
     if (!['auto', 'wasm', 'cpu', 'node'].includes(b)) throw new UserError(`bnlens bench: --backend must be auto, wasm, cpu or node, got '${b}'`);
     const steps = numberFlag(args, 'steps', 'bench', { integer: true, min: 1 }) ?? 20;
     const json = args.flags.has('json');
+    const peerThreads = numberFlag(args, 'peer-threads', 'bench', { integer: true, min: 1 });
     const root = repoRoot();
     const workloads = w ? [String(w)] : [...WORKLOADS];
     const python = args.flags.has('peer') ? findPython() : null;
@@ -66,16 +69,20 @@ export async function benchMain(argv: string[]): Promise<number> {
       if (python && 'missing' in python) process.stdout.write(`NumPy peer not run: ${python.missing}\n`);
     }
     for (const wl of workloads) {
-      const line = await benchPair(wl, b as BackendChoice, steps, root, args.flags.has('profile'));
       const peer = workloadDef(wl).peer;
+      const checkWith = python && peer && 'python' in python ? python.python : undefined;
+      const line = await benchPair(wl, b as BackendChoice, steps, root, args.flags.has('profile'), checkWith);
+      const disagrees = Object.entries(line.peerCheck ?? {}).filter(([, c]) => !c?.ok);
       if (python && peer) {
         if ('missing' in python) line.peerMissing = python.missing;
+        else if (disagrees.length) line.peerMissing = `the peer's loss or β differs from the engine's by more than ${PEER_TOLERANCE} on ${disagrees.map(([k]) => k).join(', ')}: no ratio`;
         else {
-          const p = runPeer(python.python, root, peer, steps);
+          const p = runPeer(python.python, root, peer, steps, peerThreads);
           line.peerMsPerProbedStep = round(p.msPerProbedStep);
           line.peerMsPerTrainStep = round(p.msPerTrainStep);
           line.peerCpuMsPerProbedStep = p.cpuMsPerProbedStep === null ? null : round(p.cpuMsPerProbedStep);
           line.ratioToPeer = round(line.twoVariantMsPerProbedStep / p.msPerProbedStep);
+          line.cpuRatioToPeer = p.cpuMsPerProbedStep ? round(line.cpuMsPerProbedStep / p.cpuMsPerProbedStep) : null;
         }
       }
       process.stdout.write(json ? `${JSON.stringify(line)}\n` : humanLine(line));

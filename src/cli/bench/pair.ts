@@ -9,9 +9,9 @@ import { workloadDef } from './workloads';
 
 const VARIANTS: VariantName[] = ['standard', 'batchnorm'];
 
-export async function benchPair(workload: string, backend: BackendChoice, steps: number, root: string, profile: boolean): Promise<BenchLine> {
+export async function benchPair(workload: string, backend: BackendChoice, steps: number, root: string, profile: boolean, peerCheckPython?: string): Promise<BenchLine> {
   const def = workloadDef(workload);
-  const handles = VARIANTS.map((variant) => new ChildHandle(forkChild({ workload, variant, backend, steps, root, profile }), variant));
+  const handles = VARIANTS.map((variant) => new ChildHandle(forkChild({ workload, variant, backend, steps, root, profile, peerCheckPython }), variant));
   try {
     await Promise.all(handles.map((h) => h.next('ready')));
     const phase = async (p: string) => {
@@ -81,6 +81,10 @@ export async function benchPair(workload: string, backend: BackendChoice, steps:
       }
       line.phases = phases;
     }
+    if (results.some((r) => r.peerCheck))
+      line.peerCheck = Object.fromEntries(
+        results.map((r) => [r.variant, r.peerCheck && { ...r.peerCheck, lossRelDiff: Number(r.peerCheck.lossRelDiff.toExponential(2)), betaRelDiff: Number(r.peerCheck.betaRelDiff.toExponential(2)), curveRelDiff: Number(r.peerCheck.curveRelDiff.toExponential(2)) }]),
+      );
     if (profile) line.profile = Object.fromEntries(results.map((r) => [r.variant, (r.profile ?? []).map((p) => ({ ...p, calls: round(p.calls, 1), ms: round(p.ms, 3) }))]));
     return line;
   } finally {

@@ -29,13 +29,17 @@ export function findPython(): { python: string } | { missing: string } {
   return { missing: `no python3 with numpy found (tried ${candidates.join(', ')}; set BNLENS_PYTHON to choose one)` };
 }
 
-/** Runs the peer's `bench` command for both variants of a workload and sums them. */
-export function runPeer(python: string, root: string, workload: string, steps: number): PeerTiming {
+/** Runs the peer's `bench` command for both variants of a workload and sums them; `threads` caps OpenBLAS. */
+export function runPeer(python: string, root: string, workload: string, steps: number, threads?: number): PeerTiming {
   const script = peerScript(root);
   if (!existsSync(script)) throw new UserError(`bnlens bench: the NumPy peer is missing at ${script}; restore bench/peer from the repository`);
   const sum: PeerTiming = { msPerProbedStep: 0, msPerTrainStep: 0, cpuMsPerProbedStep: 0 };
   for (const bn of [false, true]) {
-    const r = spawnSync(python, [script, 'bench', '--workload', workload, ...(bn ? ['--bn'] : []), '--steps', String(steps)], { encoding: 'utf8', timeout: 1_800_000 });
+    const r = spawnSync(python, [script, 'bench', '--workload', workload, ...(bn ? ['--bn'] : []), '--steps', String(steps)], {
+      encoding: 'utf8',
+      timeout: 1_800_000,
+      env: threads ? { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } : process.env,
+    });
     if (r.error || r.status !== 0)
       throw new UserError(`bnlens bench: the NumPy peer failed on ${workload}${bn ? ' --bn' : ''} (${r.error?.message ?? r.stderr.trim().split('\n').pop()})`);
     const line = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_probed_step: number; ms_per_train_step: number; cpu_ms_per_probed_step?: number };

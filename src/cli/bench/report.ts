@@ -1,6 +1,7 @@
 // One bench line per workload and backend: the JSON fields (names kept stable for scripts and the README's
 // history) and the human-readable rendering.
 
+import type { PeerCheckSummary } from './child';
 import type { KernelStat } from './timing';
 
 export interface PhaseLine {
@@ -44,8 +45,12 @@ export interface BenchLine {
   peerMsPerTrainStep?: number | null;
   peerCpuMsPerProbedStep?: number | null;
   ratioToPeer?: number | null;
+  /** CPU time per probed step, engine (both variants) over peer (both variants): the work done, whatever the load. */
+  cpuRatioToPeer?: number | null;
   /** Why there is no peer figure although one was asked for (no python3 with numpy, …). */
   peerMissing?: string;
+  /** The peer's numbers against the engine's on the same weights and batch, per variant (see peerCheck.ts). */
+  peerCheck?: Record<string, PeerCheckSummary | undefined>;
   profile?: Record<string, Array<{ kernel: string; calls: number; ms: number }>>;
 }
 
@@ -79,12 +84,16 @@ export function humanLine(l: BenchLine): string {
     out += `  ${name}: ${p.twoVariantMs.toFixed(1)} ms per ${p.unit}, both variants (${Object.entries(p.perVariant)
       .map(([k, s]) => `${k}: ${s.cpuMs.toFixed(1)} ms CPU`)
       .join(', ')})${p.gflops > 0 ? `, ${p.gflops.toFixed(1)} GFLOP/s` : ''}\n`;
+  if (l.peerCheck)
+    out += `  NumPy peer checked on the engine's weights and batch: ${Object.entries(l.peerCheck)
+      .map(([k, c]) => (c ? `${k} loss ${c.lossRelDiff.toExponential(1)}, β ${c.betaRelDiff.toExponential(1)} relative difference${c.ok ? '' : ' — DISAGREES'}` : `${k} not checked`))
+      .join('; ')}\n`;
   if (l.peerMsPerProbedStep != null)
-    out += `  NumPy peer: ${l.peerMsPerProbedStep.toFixed(1)} ms per probed step, ${l.peerMsPerTrainStep!.toFixed(1)} ms per training step (both variants); ratio project/peer ${l.ratioToPeer!.toFixed(2)}\n`;
+    out += `  NumPy peer: ${l.peerMsPerProbedStep.toFixed(1)} ms per probed step${l.peerCpuMsPerProbedStep != null ? ` (${l.peerCpuMsPerProbedStep.toFixed(1)} ms CPU)` : ''}, ${l.peerMsPerTrainStep!.toFixed(1)} ms per training step (both variants); ratio project/peer ${l.ratioToPeer!.toFixed(2)}${l.cpuRatioToPeer != null ? ` (CPU time ${l.cpuRatioToPeer.toFixed(2)})` : ''}\n`;
   else if (l.peerMissing) out += `  NumPy peer: not run (${l.peerMissing})\n`;
   if (l.profile)
     for (const [variant, rows] of Object.entries(l.profile))
-      out += `  kernels of ${variant} (calls, ms per probed step): ${rows
+      out += `  kernels of ${variant} (calls, CPU ms per probed step): ${rows
         .slice(0, 15)
         .map((r) => `${r.kernel} ×${Math.round(r.calls)} ${r.ms.toFixed(2)}`)
         .join(', ')}\n`;

@@ -58,9 +58,10 @@ export const WORKLOAD_DEFS: WorkloadDef[] = [
   },
   {
     name: 'cnn',
-    summary: 'examples/vgg-mnist.json on the MNIST digits, batch 64',
+    summary: 'examples/vgg-mnist.json on the MNIST digits, batch 64, 8 η (the peer times the same network on random images)',
     model: 'examples/vgg-mnist.json',
     request: { batch: 64, dataset: 'mnist' },
+    peer: 'cnn',
   },
   {
     name: 'dln',
