@@ -29,12 +29,13 @@ const FLAGS: Record<string, FlagSpec> = {
   steps: { value: true, help: 'measured probed steps and plain training steps each (default 20)' },
   peer: { value: false, help: 'also run the NumPy peer (bench/peer/numpy_probe.py) where a workload has one, and print the ratio' },
   'peer-threads': { value: true, help: 'OpenBLAS threads of the peer (default: its own default, all cores); 1 gives a CPU time free of spinning threads on a busy machine' },
+  concurrency: { value: true, help: 'engine processes at once: 2 (default, one per variant and core) or 1 (one after the other: the 1-process figure of the scaling)' },
   json: { value: false, help: 'one JSON line per workload and backend' },
   profile: { value: false, help: 'also time every kernel over the probed steps (calls and CPU ms per probed step, per variant)' },
   help: { value: false, help: 'this help' },
 };
 
-const USAGE = `Usage: bnlens bench [--workload ${WORKLOADS.join('|')}] [--backend auto|wasm|cpu|node] [--steps N] [--peer] [--peer-threads N] [--json] [--profile]`;
+const USAGE = `Usage: bnlens bench [--workload ${WORKLOADS.join('|')}] [--backend auto|wasm|cpu|node] [--steps N] [--concurrency 1|2] [--peer] [--peer-threads N] [--json] [--profile]`;
 
 export async function benchMain(argv: string[]): Promise<number> {
   const child = process.env[CHILD_ENV];
@@ -60,18 +61,19 @@ export async function benchMain(argv: string[]): Promise<number> {
     if (!['auto', 'wasm', 'cpu', 'node'].includes(b)) throw new UserError(`bnlens bench: --backend must be auto, wasm, cpu or node, got '${b}'`);
     const steps = numberFlag(args, 'steps', 'bench', { integer: true, min: 1 }) ?? 20;
     const json = args.flags.has('json');
+    const concurrency = numberFlag(args, 'concurrency', 'bench', { integer: true, min: 1 }) ?? 2;
     const peerThreads = numberFlag(args, 'peer-threads', 'bench', { integer: true, min: 1 });
     const root = repoRoot();
     const workloads = w ? [String(w)] : [...WORKLOADS];
     const python = args.flags.has('peer') ? findPython() : null;
     if (!json) {
-      process.stdout.write(`bnlens bench: ${steps} probed + ${steps} training steps per variant after ${WARMUP_STEPS} warm-up steps; variants standard and batchnorm run concurrently in two engine processes\n`);
+      process.stdout.write(`bnlens bench: ${steps} probed + ${steps} training steps per variant after ${WARMUP_STEPS} warm-up steps; variants standard and batchnorm in two engine processes, ${concurrency >= 2 ? 'concurrently' : 'one after the other'}\n`);
       if (python && 'missing' in python) process.stdout.write(`NumPy peer not run: ${python.missing}\n`);
     }
     for (const wl of workloads) {
       const peer = workloadDef(wl).peer;
       const checkWith = python && peer && 'python' in python ? python.python : undefined;
-      const line = await benchPair(wl, b as BackendChoice, steps, root, args.flags.has('profile'), checkWith);
+      const line = await benchPair(wl, b as BackendChoice, steps, root, args.flags.has('profile'), checkWith, concurrency);
       const disagrees = Object.entries(line.peerCheck ?? {}).filter(([, c]) => !c?.ok);
       if (python && peer) {
         if ('missing' in python) line.peerMissing = python.missing;

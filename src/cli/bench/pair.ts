@@ -9,15 +9,23 @@ import { workloadDef } from './workloads';
 
 const VARIANTS: VariantName[] = ['standard', 'batchnorm'];
 
-export async function benchPair(workload: string, backend: BackendChoice, steps: number, root: string, profile: boolean, peerCheckPython?: string): Promise<BenchLine> {
+/** `concurrency` 1 runs the variants' engine processes one after the other (what one core gives); 2 (default)
+ * runs them at once, one per core — the two figures measure how the step time scales with processes. */
+export async function benchPair(workload: string, backend: BackendChoice, steps: number, root: string, profile: boolean, peerCheckPython?: string, concurrency = 2): Promise<BenchLine> {
   const def = workloadDef(workload);
   const handles = VARIANTS.map((variant) => new ChildHandle(forkChild({ workload, variant, backend, steps, root, profile, peerCheckPython }), variant));
   try {
     await Promise.all(handles.map((h) => h.next('ready')));
     const phase = async (p: string) => {
       const t0 = performance.now();
-      handles.forEach((h) => h.send({ type: 'go', phase: p }));
-      await Promise.all(handles.map((h) => h.next('phaseDone')));
+      if (concurrency >= handles.length) {
+        handles.forEach((h) => h.send({ type: 'go', phase: p }));
+        await Promise.all(handles.map((h) => h.next('phaseDone')));
+      } else
+        for (const h of handles) {
+          h.send({ type: 'go', phase: p });
+          await h.next('phaseDone');
+        }
       return (performance.now() - t0) / steps;
     };
     const probeMs = await phase('probe');
@@ -39,6 +47,7 @@ export async function benchPair(workload: string, backend: BackendChoice, steps:
       workload,
       backend: results[0].backend,
       steps,
+      concurrency: Math.min(concurrency, handles.length),
       twoVariantMsPerProbedStep: round(probeMs),
       msPerTrainStep: round(trainMs),
       cpuMsPerProbedStep: round(results.reduce((a, r) => a + r.cpuMsPerProbedStep, 0)),

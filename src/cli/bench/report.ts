@@ -16,6 +16,8 @@ export interface BenchLine {
   workload: string;
   backend: string;
   steps: number;
+  /** Engine processes running at once: 2 (one per variant, the default) or 1 (--concurrency 1, one after the other). */
+  concurrency: number;
   /** Wall time of one probed step of both variants, run concurrently in two engine processes. */
   twoVariantMsPerProbedStep: number;
   /** Wall time of one plain training step of both variants, concurrently. */
@@ -70,7 +72,7 @@ export function humanLine(l: BenchLine): string {
     .join(', ');
   const fb = Object.entries(l.fallbackCalls).map(([k, s]) => `${k} ×${s.calls} (${s.ms.toFixed(1)} ms)`);
   let out =
-    `\n${l.workload} on ${l.backend}:\n` +
+    `\n${l.workload} on ${l.backend}${l.concurrency === 1 ? ', variants one after the other (--concurrency 1)' : ''}:\n` +
     `  probed step, both variants:   ${l.twoVariantMsPerProbedStep.toFixed(1)} ms   (${v})\n` +
     `  training step, both variants: ${l.msPerTrainStep.toFixed(1)} ms   (${Object.entries(l.perVariant)
       .map(([k, s]) => `${k}: ${s.cpuMsPerTrainStep.toFixed(1)} ms CPU`)
