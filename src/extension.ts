@@ -11,6 +11,7 @@ import { NetworkFileIndex } from './host/networkFileIndex';
 import { ReportStore, type RunEntry } from './host/reportStore';
 import { validateReport } from './report/validate';
 import { RunManager } from './host/runManager';
+import { OnnxEditorProvider } from './host/onnxEditor';
 
 /** The example networks shipped in dist/examples (copied there from examples/ by esbuild.mjs). */
 const EXAMPLES = [
@@ -53,6 +54,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
   const panels = new ReportPanels(context.extensionUri, runs, log);
   const codeLens = new LayerCodeLensProvider(docs, store, runs);
   const networkFiles = new NetworkFileIndex();
+  const onnxEditors = new OnnxEditorProvider(store, runs, log);
 
   const syncActiveEditor = () => {
     const doc = vscode.window.activeTextEditor?.document;
@@ -105,6 +107,8 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     networkFiles,
     new NetworkDiagnostics(docs),
     vscode.window.registerWebviewViewProvider(ChartsViewProvider.viewType, charts),
+    onnxEditors,
+    vscode.window.registerCustomEditorProvider(OnnxEditorProvider.viewType, onnxEditors, { supportsMultipleEditorsPerDocument: true }),
     vscode.languages.registerHoverProvider(NETWORK_SELECTOR, new LayerHoverProvider(docs, store, runs)),
     vscode.languages.registerCodeLensProvider(NETWORK_SELECTOR, codeLens),
     vscode.window.onDidChangeActiveTextEditor(syncActiveEditor),
@@ -112,7 +116,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
       if (e.document === vscode.window.activeTextEditor?.document) syncActiveEditor();
     }),
 
-    vscode.commands.registerCommand('bnlens.analyze', (arg?: unknown) => runs.analyze(toUri(arg))),
+    vscode.commands.registerCommand('bnlens.analyze', (arg?: unknown) => runs.analyze(toUri(arg) ?? onnxEditors.activeUri())),
     vscode.commands.registerCommand('bnlens.stop', () => runs.stop()),
     vscode.commands.registerCommand('bnlens.showCharts', () => charts.reveal(false)),
     // The extension's README (shipped in the .vsix) at its list of supported layers.

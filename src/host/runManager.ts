@@ -10,6 +10,7 @@ import type { AnalyzeRequest, EngineToHost, Report, RunChoice, ViewContext } fro
 import { extentText, progressText, runProgress } from '../report/progress';
 import { EngineRun, type LogLevel, type RunOutcome } from './engineClient';
 import { analyzeNetworkText } from './networkDoc';
+import { isOnnxFile } from '../engine/network/onnx/load';
 import type { ReportStore, RunEntry } from './reportStore';
 import { buildRequest, explicitValue, SettingsError, type SettingKey } from './settings';
 
@@ -239,12 +240,13 @@ export class RunManager implements ReportSource, vscode.Disposable {
     const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri!.toString());
     let text: string;
     try {
-      text = open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
+      // An .onnx file is binary: the engine reads and checks it (its errors come back as the run's failure).
+      text = isOnnxFile(file) ? '' : open ? open.getText() : new TextDecoder().decode(await vscode.workspace.fs.readFile(uri));
     } catch (e) {
       void vscode.window.showErrorMessage(`BatchNorm Lens: cannot read ${base}: ${(e as Error).message}`);
       return null;
     }
-    const info = analyzeNetworkText(text, file);
+    const info = isOnnxFile(file) ? { isNetwork: true, problem: null } : analyzeNetworkText(text, file);
     const unsaved = open?.isDirty ? ' Nothing was saved.' : '';
     if (!info.isNetwork) {
       void vscode.window.showErrorMessage(

@@ -3,7 +3,7 @@
 // line on stderr naming the file, the node, its op type and the fix, with exit code 2; good ones must give
 // PyTorch's float64 probe (the variants are written from PyTorch's own exports, test/fixtures/onnx).
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -247,6 +247,26 @@ test('nodes listed out of order are put in topological order', async () => {
   const m = load('residual');
   g(m).node.reverse();
   await expectTorch(save(m, 'reversed.onnx'), REFS.get('residual')!);
+});
+
+test('an NHWC input that a Transpose turns into NCHW (as tf2onnx writes Keras models) takes NHWC data', async () => {
+  const m = load('op_pool_concat');
+  const x = g(m).input[0];
+  const [n, c, h, w] = x.type!.tensorType!.shape!.dim!.map((d) => Number(d.dimValue));
+  const nhwc = onnx.ValueInfoProto.create({
+    name: 'x_nhwc',
+    type: { tensorType: { elemType: 1, shape: { dim: [n, h, w, c].map((v) => ({ dimValue: v })) } } },
+  });
+  g(m).input[0] = nhwc as onnx.ValueInfoProto;
+  g(m).node.unshift(
+    onnx.NodeProto.create({ name: '/to_nchw/Transpose', opType: 'Transpose', input: ['x_nhwc'], output: ['x'], attribute: [{ name: 'perm', type: 7, ints: [0, 3, 1, 2] }] }) as onnx.NodeProto,
+  );
+  const ref = REFS.get('op_pool_concat')!;
+  const data = join(dir, 'nhwc.npz');
+  execFileSync('python3', ['-c', 'import sys, numpy as np; d = np.load(sys.argv[1]); np.savez(sys.argv[2], x=d["x"].transpose(0, 2, 3, 1), y=d["y"])', join(ONNX_DIR, ref.data), data]);
+  const out = await runProbe([save(m, 'nhwc.onnx'), ...probeArgs(ref, 'cpu').slice(1).map((a) => (a === join(ONNX_DIR, ref.data) ? data : a))]);
+  const cmp = compareWithTorch('nhwc/cpu', out, ref);
+  assert.equal(cmp.failures.length, 0, cmp.report());
 });
 
 // ------------------------------------------------------------------ folded BatchNorm of an eval-mode export

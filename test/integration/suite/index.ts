@@ -12,6 +12,7 @@ export function run(): Promise<void> {
   mocha.suite.emit('pre-require', globalThis, 'bnlens-integration', mocha);
   require('./extension.test');
   require('./prompts.test');
+  require('./onnx.test');
   return new Promise<void>((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
   });

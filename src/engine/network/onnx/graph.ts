@@ -49,6 +49,8 @@ export interface MappedGraph {
   notes: string[];
   /** Per layer: the ONNX node(s) it came from, for the custom editor. */
   origin: Map<string, string>;
+  /** Per layer: its output's ONNX dimensions without the batch (NCHW order for images), for display. */
+  onnxShapes: Map<string, number[]>;
 }
 
 const SUPPORTED = [
@@ -67,6 +69,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
   const layers: LayerNode[] = [];
   const used = new Set<string>();
   const origin = new Map<string, string>();
+  const onnxShapes = new Map<string, number[]>();
   const weightSpecs: WeightSpec[] = [];
   const weightData: Float32Array[] = [];
   const notes: string[] = [];
@@ -109,9 +112,13 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
     return v;
   });
   const inputName = unique(input.name || 'input', used);
-  const inputOrder = inDims.length === 3 ? 'chw' : 'flat';
+  // A rank-4 input is NCHW (PyTorch), unless it only feeds Transposes to NCHW (tf2onnx's NHWC Keras inputs).
+  const readers = (graph.node as onnx.NodeProto[]).filter((n) => n.input.includes(input.name));
+  const toNchw = (n: onnx.NodeProto) => n.opType === 'Transpose' && attrs(n).ints('perm').join() === '0,3,1,2';
+  const inputOrder = inDims.length !== 3 ? 'flat' : readers.length > 0 && readers.every(toNchw) ? 'hwc' : 'chw';
   layers.push({ kind: 'input', name: inputName, className: 'Input', inbound: [], shape: irDims(inDims, inputOrder) });
   values.set(input.name, { kind: 'act', layer: inputName, dims: inDims, order: inputOrder });
+  onnxShapes.set(inputName, inDims);
 
   // ---- helpers
   const get = (node: onnx.NodeProto, k: number): Value | undefined => {
@@ -138,7 +145,10 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
     if (v.kind !== 'int') fail(node, `input ${k + 1} must be an integer constant (shape arithmetic), but it ${v.kind === 'act' ? 'depends on the data' : 'is a float tensor'}`);
     return v as IntValue;
   };
-  const set = (node: onnx.NodeProto, v: Value, k = 0) => values.set(node.output[k], v);
+  const set = (node: onnx.NodeProto, v: Value, k = 0) => {
+    if (v.kind === 'act' && !onnxShapes.has(v.layer)) onnxShapes.set(v.layer, v.dims.slice());
+    values.set(node.output[k], v);
+  };
   const extraOutputsUnused = (node: onnx.NodeProto, from: number) => {
     for (const o of node.output.slice(from))
       if (o && (consumers.get(o) || graph.output.some((g) => g.name === o)))
@@ -418,7 +428,8 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
         if (pairOf(at.ints('dilations'), 1).some((d) => d !== 1)) fail(node, 'dilated pooling is not supported');
         const [C, H, W] = a.dims;
         const padding = paddingOf(node, at, [H, W], k, s, [1, 1], fail);
-        if (op === 'AveragePool' && padding === 'same' && at.i('count_include_pad', 0) === 1 && (H % s[0] !== 0 || W % s[1] !== 0 || k.some((x, i) => x !== s[i])))
+        const padded = at.ints('pads').some((p) => p !== 0) || at.s('auto_pad', 'NOTSET').startsWith('SAME');
+        if (op === 'AveragePool' && padding === 'same' && padded && at.i('count_include_pad', 0) === 1)
           fail(node, 'count_include_pad = 1 with padding counts the zeros of the border; the engine averages over the cells inside the image (count_include_pad = 0)');
         if (op === 'MaxPool') extraOutputsUnused(node, 1);
         const size = (n: number, kk: number, ss: number) => (padding === 'same' ? Math.ceil(n / ss) : Math.floor((n - kk) / ss) + 1);
@@ -498,7 +509,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
     data.set(v, off);
     off += v.length;
   }
-  return { layers, output: (out as ActValue).layer, weights: { specs: weightSpecs, data: data.buffer }, notes, origin };
+  return { layers, output: (out as ActValue).layer, weights: { specs: weightSpecs, data: data.buffer }, notes, origin, onnxShapes };
 }
 
 const ZEROS_INIT = { className: 'Zeros', config: {} };

@@ -18,6 +18,8 @@ export interface OnnxNetwork {
   notes: string[];
   /** Per IR layer, the ONNX node it came from. */
   origin: Map<string, string>;
+  /** Per IR layer, its output's ONNX dimensions without the batch (NCHW for images). */
+  onnxShapes: Map<string, number[]>;
   opset: number;
   producer: string;
 }
@@ -43,5 +45,5 @@ export function readOnnxNetwork(file: string): OnnxNetwork {
   const name = model.graph?.name || basename(file).replace(/\.onnx$/i, '');
   const spec: NetworkSpec = { file, format: 'onnx', name, layers, outputs: [mapped.output], weights: mapped.weights };
   const producer = [model.producerName, model.producerVersion].filter(Boolean).join(' ');
-  return { spec, info, notes: mapped.notes, origin: mapped.origin, opset, producer };
+  return { spec, info, notes: mapped.notes, origin: mapped.origin, onnxShapes: mapped.onnxShapes, opset, producer };
 }
