@@ -29,6 +29,8 @@ class App {
   /** Folded cards (null until the first draw picks the default for the width) and cards whose caption is open. */
   collapsed: Set<string> | null = null;
   captions = new Set<string>();
+  /** The summary fold, once the user has opened or closed it. */
+  summaryOpen: boolean | null = null;
   layer: string | null = null;
   /** The η profile's step; null follows the last probed step (a live run keeps showing the newest). */
   etaStep: number | null = null;
@@ -226,7 +228,19 @@ class App {
       this.summary.replaceChildren();
       return;
     }
-    this.summary.replaceChildren(summaryTable(this.report, this.hidden, this.theme));
+    // A fold of its own: open in a wide panel, folded in a narrow side bar (where it would push the charts
+    // a screen down); the user's choice is kept.
+    const box = el('details', 'bn-summary-box');
+    box.open = this.summaryOpen ?? this.root.clientWidth >= COMPACT_WIDTH;
+    const head = el('summary', 'bn-summary-head');
+    head.textContent = 'Summary: final and held-out loss and accuracy, mean band, β per variant';
+    box.addEventListener('toggle', () => {
+      if (this.summaryOpen === box.open) return;
+      this.summaryOpen = box.open;
+      this.save();
+    });
+    box.append(head, summaryTable(this.report, this.hidden, this.theme));
+    this.summary.replaceChildren(box);
   }
 
   private flash(text: string): void {
@@ -246,6 +260,7 @@ class App {
       hidden: [...this.hidden],
       collapsed: this.collapsed ? [...this.collapsed] : undefined,
       captions: [...this.captions],
+      summaryOpen: this.summaryOpen,
       layer: this.layer,
       etaStep: this.etaStep,
       report: this.report,
@@ -264,6 +279,7 @@ class App {
     this.hidden = new Set(s.hidden);
     if (Array.isArray(s.collapsed)) this.collapsed = new Set(s.collapsed);
     if (Array.isArray(s.captions)) this.captions = new Set(s.captions);
+    if (typeof s.summaryOpen === 'boolean') this.summaryOpen = s.summaryOpen;
     this.layer = s.layer;
     this.etaStep = typeof s.etaStep === 'number' ? s.etaStep : null;
     this.report = s.report;

@@ -21,6 +21,8 @@ export interface SavedState {
   collapsed?: string[];
   /** Cards whose explanation is open. */
   captions?: string[];
+  /** The summary's fold, once the user has set it. */
+  summaryOpen?: boolean | null;
   layer: string | null;
   /** Step of the η profile (absent in states saved before it existed; null: the last probed step). */
   etaStep?: number | null;

@@ -27,7 +27,8 @@ export function statusText(report: Report, live: boolean, progress: Progress | n
 }
 
 function settingsText(r: Report): string {
-  return `${r.dataset.name} · lr ${r.config.lr} · batch ${r.config.batch}`;
+  // The data set's name without its long explanation ("mnist — the last 20% of … held out" → "mnist").
+  return `${r.dataset.name.split(' — ')[0]} · lr ${r.config.lr} · batch ${r.config.batch}`;
 }
 
 export class ViewHeader {

@@ -85,6 +85,7 @@ export class ReportStore {
   private readonly files = new Map<string, FileHistory>();
   private readonly listeners = new Set<(file: string) => void>();
   private writes: Promise<void> = Promise.resolve();
+  private last: string | null = null;
 
   /** `dir`: where reports are persisted; null keeps them in memory only (no workspace open). */
   constructor(
@@ -214,6 +215,34 @@ export class ReportStore {
       });
     }
     return id;
+  }
+
+  /**
+   * The network file the charts followed last, kept beside the reports (on the extension host's disk, so a
+   * window reload finds it even when the workbench's own storage has not been flushed yet).
+   */
+  lastFile(): string | null {
+    if (!this.dir) return null;
+    try {
+      const f = (JSON.parse(fs.readFileSync(path.join(this.dir, 'last-file.json'), 'utf8')) as { file?: unknown }).file;
+      return typeof f === 'string' ? f : null;
+    } catch {
+      return null;
+    }
+  }
+
+  setLastFile(file: string): void {
+    if (!this.dir || this.last === file) return;
+    this.last = file;
+    const dir = this.dir;
+    this.writes = this.writes.then(async () => {
+      try {
+        await fs.promises.mkdir(dir, { recursive: true });
+        await atomicWrite(path.join(dir, 'last-file.json'), JSON.stringify({ file }));
+      } catch (e) {
+        this.log(`could not note the last network file: ${(e as Error).message}`);
+      }
+    });
   }
 
   /** Tells listeners that `file`'s report changed in place (live events). */

@@ -89,7 +89,7 @@ export class RunManager implements ReportSource, vscode.Disposable {
     this.status.command = 'bnlens.showCharts';
     this.subs.push(this.status, this.events, this.replaced, this.contextChanged);
     // After a reload the charts show the last file analyzed until a network file is active.
-    const last = context.workspaceState.get<string>('bnlens.lastFile');
+    const last = store.lastFile() ?? context.workspaceState.get<string>('bnlens.lastFile');
     if (last && fs.existsSync(last) && store.runs(last).length) this.followed = last;
     this.setHasReport();
   }
@@ -168,6 +168,7 @@ export class RunManager implements ReportSource, vscode.Disposable {
     this.shownId = live ? LIVE_ID : null;
     if (!live && id !== undefined) this.store.select(file, id);
     void this.context.workspaceState.update('bnlens.lastFile', file);
+    this.store.setLastFile(file);
     this.setHasReport();
     if (!sameFile || id !== undefined || this.current().report !== before) this.replaced.fire();
     else this.contextChanged.fire();

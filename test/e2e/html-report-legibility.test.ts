@@ -39,6 +39,8 @@ async function openAll(page: Page): Promise<void> {
   // Unfold every card and open every explanation: everything a user can bring up must be legible.
   const folded = page.locator('.bn-card.is-collapsed .bn-card-toggle');
   while (await folded.count()) await folded.first().click();
+  const summary = page.locator('details.bn-summary-box:not([open]) > summary');
+  while (await summary.count()) await summary.first().click();
   const closed = page.locator('.bn-card .bn-info[aria-expanded="false"]');
   while (await closed.count()) await closed.first().click();
   await nextFrame(page);

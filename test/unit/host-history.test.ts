@@ -90,3 +90,14 @@ test('step counts: the run is at the step every variant has finished, variants b
   r.variants[0].steps = r.variants[0].steps.slice(0, 4);
   assert.equal(progressText(runProgress(r)), 'step 10 of 40 (standard diverged at 4, batchnorm 10)');
 });
+
+test('the network file the charts followed last is found again by a new store (a window reload)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bnlens-hist-'));
+  const a = new ReportStore(dir);
+  assert.equal(a.lastFile(), null);
+  a.setLastFile('/w/a.json');
+  a.setLastFile('/w/b.json');
+  await a.flush();
+  assert.equal(new ReportStore(dir).lastFile(), '/w/b.json');
+  assert.equal(new ReportStore(null).lastFile(), null);
+});
