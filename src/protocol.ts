@@ -33,7 +33,15 @@ export interface AnalyzeConfig {
   evalEvery: number;
   seed: number;
   backend: BackendChoice;
+  /** Hessian measures (λ_max, λ_min, trace, density) every N probed steps; 0 or absent = never. */
+  hessianEvery?: number;
+  /** BatchNorm in the Hessian measures: 'train' (batch statistics, like every probe) or 'eval' (moving, as PyHessian). */
+  hessianBn?: HessianBn;
+  /** How many of the largest eigenvalues to report (`top`). */
+  hessianTop?: number;
 }
+
+export type HessianBn = 'train' | 'eval';
 
 /**
  * What a caller asks for: the model and only the settings it sets explicitly. The engine fills the rest,
@@ -50,7 +58,13 @@ export interface ProbeResult {
   gradChange: number[];
   betaAtEta: number[];
   beta: number;
+  /** κ_G(η) = gᵀ(g − ∇L(x − η·g)) / (η‖g‖²). */
+  curvatureAtEta: number[];
+  /** κ_L(η) = 2·(ℓ(η) − L + η‖g‖²) / (η²‖g‖²) (null: not finite). */
+  descentFreeCurvatureAtEta: (number | null)[];
   ics: IcsEntry[];
+  /** With --hessian. */
+  hessian?: HessianMeasure;
   backend: BackendName;
   backendReason: string;
   tfjsVersion: string;
@@ -153,6 +167,35 @@ export interface StepRecord {
   gradChange: (number | null)[];
   /** max_k gradChange[k] / (η_k ‖g‖) (null: not finite). */
   beta: number | null;
+  /** κ_G(η_k) = gᵀ(g − ∇L(x − η_k g)) / (η_k ‖g‖²) for every η (null: not finite). Absent in older reports. */
+  curvatureAtEta?: (number | null)[];
+  /** Hessian measures at this step's weights and batch, at steps t with t mod hessianEvery = 0. */
+  hessian?: HessianMeasure;
+}
+
+/** Spectral measures of the Hessian of the batch loss, from exact Hessian-vector products. */
+export interface HessianMeasure {
+  /** Largest and smallest eigenvalue (Lanczos with full reorthogonalization). */
+  lambdaMax: number;
+  lambdaMin: number;
+  /** The largest eigenvalues, descending (hessianTop of them). */
+  top: number[];
+  /** Hutchinson estimate of tr(H) with Rademacher vectors: mean, its standard error, the sample count. */
+  trace: number;
+  traceStdErr: number;
+  traceSamples: number;
+  /** gᵀHg/‖g‖²: the curvature along the gradient at η → 0. */
+  gHg: number;
+  /** Stochastic Lanczos quadrature: Ritz values and their weights (summing to 1), over all runs. */
+  density: { nodes: number[]; weights: number[]; runs: number };
+  /** Largest Ritz residual ‖Hq − θq‖ among the reported eigenvalues (their accuracy bound). */
+  residual: number;
+  /** BatchNorm statistics used: the batch's ('train') or the moving ones ('eval'). */
+  bn: HessianBn;
+  /** Trainable weights (the Hessian's dimension), Hessian-vector products used, wall time. */
+  dimension: number;
+  hvps: number;
+  ms: number;
 }
 
 export interface LayerStatRecord {
@@ -208,6 +251,12 @@ export interface SummaryRow {
   meanGradChange: number | null;
   meanBeta: number | null;
   maxBeta: number | null;
+  /** Mean over probed steps of the mean over η of κ_G; absent in older reports. */
+  meanCurvature?: number | null;
+  /** Mean of κ_L over probed steps and the η where float32 resolves it. */
+  meanDescentFreeCurvature?: number | null;
+  /** Mean λ_max over the steps with Hessian measures (absent when there are none). */
+  meanLambdaMax?: number | null;
   diverged: DivergenceInfo | null;
 }
 

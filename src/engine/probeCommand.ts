@@ -3,6 +3,7 @@
 
 import type { BackendChoice, LossName, ProbeResult } from '../protocol';
 import { UserError } from './errors';
+import { descentFreeCurvature } from '../report/curvature';
 import { mergeSplits } from './data/forNetwork';
 import { initialWeights, loadNetwork } from './network/load';
 import { probeAlongGradient } from './probes/gradientProbe';
@@ -49,6 +50,8 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
       gradChange: probe.gradChange,
       betaAtEta: probe.betaAtEta,
       beta: probe.beta,
+      curvatureAtEta: probe.curvatureAtEta,
+      descentFreeCurvatureAtEta: descentFreeCurvature(probe.loss, probe.gradNorm, o.eta, probe.lossAtEta).value,
       ics,
       backend: backend.name,
       backendReason: backend.reason,

@@ -146,7 +146,7 @@ export class VariantRun {
         const p = await probeAlongGradient(setup, this.params, grads, value, batch, this.etas);
         loss = p.loss;
         gradNorm = p.gradNorm;
-        record = { step: t, loss, accuracy: Number.isNaN(acc) ? null : acc, gradNorm, lossAtEta: p.lossAtEta, gradChange: p.gradChange, beta: p.beta };
+        record = { step: t, loss, accuracy: Number.isNaN(acc) ? null : acc, gradNorm, lossAtEta: p.lossAtEta, gradChange: p.gradChange, beta: p.beta, curvatureAtEta: p.curvatureAtEta };
         if (this.report.steps.length === 0) outcome.warning = precisionWarning(this.etas, p.gradChange, gradNorm);
       } else {
         const both = tf.tidy(() => tf.stack([value, tf.sqrt(sumSquares(tf, grads))]));

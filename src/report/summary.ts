@@ -2,6 +2,7 @@
 // HTML page and the extension show the same numbers for a report opened later.
 
 import type { Report, SummaryRow, VariantReport } from '../protocol';
+import { meanOf, resolvedDescentFreeCurvature } from './curvature';
 
 const finite = (xs: number[]) => xs.filter((x) => Number.isFinite(x));
 const mean = (xs: number[]) => {
@@ -13,7 +14,17 @@ const mean = (xs: number[]) => {
 const allFinite = (xs: readonly (number | null)[]): number[] | null =>
   xs.length > 0 && xs.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (xs as number[]) : null;
 
-export function summarizeVariant(v: VariantReport): SummaryRow {
+/** κ_G (when the report has it), κ_L (from the loss fields, where float32 resolves it), λ_max (when measured). */
+function curvatureSummary(v: VariantReport, eta: readonly number[] | undefined): Partial<SummaryRow> {
+  const out: Partial<SummaryRow> = {};
+  if (v.steps.some((s) => s.curvatureAtEta)) out.meanCurvature = meanOf(v.steps.map((s) => (s.curvatureAtEta ? meanOf(s.curvatureAtEta) : null)));
+  if (eta && eta.length) out.meanDescentFreeCurvature = meanOf(v.steps.flatMap((s) => resolvedDescentFreeCurvature(s.loss, s.gradNorm, eta, s.lossAtEta)));
+  const hs = v.steps.filter((s) => s.hessian);
+  if (hs.length) out.meanLambdaMax = meanOf(hs.map((s) => s.hessian!.lambdaMax));
+  return out;
+}
+
+export function summarizeVariant(v: VariantReport, eta?: readonly number[]): SummaryRow {
   const last = [...v.steps].reverse().find((s) => Number.isFinite(s.loss));
   const lastAccurate = [...v.steps].reverse().find((s) => typeof s.accuracy === 'number' && Number.isFinite(s.accuracy));
   const lastEval = v.evals[v.evals.length - 1];
@@ -34,19 +45,25 @@ export function summarizeVariant(v: VariantReport): SummaryRow {
     })),
     meanBeta: mean(betas),
     maxBeta: betas.length ? Math.max(...betas) : null,
+    ...curvatureSummary(v, eta),
     diverged: v.diverged,
   };
 }
 
 export function summarize(report: Report): SummaryRow[] {
-  return report.variants.map(summarizeVariant);
+  return report.variants.map((v) => summarizeVariant(v, report.eta));
 }
 
 /** The summary as a fixed-width text table for the terminal. */
 export function summaryTable(rows: SummaryRow[]): string {
   const fmt = (x: number | null, digits = 4) => (x === null ? '—' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(digits));
   const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
-  const head = ['variant', 'final loss', 'batch acc', 'test loss', 'test acc', 'loss band', 'grad change', 'mean β', 'max β', 'diverged'];
+  // Curvature columns only for reports that have them (older reports lack κ_G; λ_max needs --hessian-every).
+  const hasKappa = rows.some((r) => r.meanCurvature !== undefined);
+  const hasLambda = rows.some((r) => r.meanLambdaMax !== undefined);
+  const extraHead = [...(hasKappa ? ['mean κ_G'] : []), ...(hasLambda ? ['mean λ_max'] : [])];
+  const extra = (r: SummaryRow) => [...(hasKappa ? [fmt(r.meanCurvature ?? null, 3)] : []), ...(hasLambda ? [fmt(r.meanLambdaMax ?? null, 3)] : [])];
+  const head = ['variant', 'final loss', 'batch acc', 'test loss', 'test acc', 'loss band', 'grad change', 'mean β', 'max β', ...extraHead, 'diverged'];
   const body = rows.map((r) => [
     r.variant,
     fmt(r.finalLoss),
@@ -57,6 +74,7 @@ export function summaryTable(rows: SummaryRow[]): string {
     fmt(r.meanGradChange),
     fmt(r.meanBeta, 3),
     fmt(r.maxBeta, 3),
+    ...extra(r),
     r.diverged ? `at step ${r.diverged.step}` : 'no',
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));

@@ -33,20 +33,22 @@ const FORMATS = ['tfjs-layers', 'keras2', 'keras3', 'onnx'] as const;
 
 const KEYS = {
   report: ['schema', 'version', 'createdAt', 'complete', 'stopReason', 'config', 'model', 'dataset', 'run', 'eta', 'variants', 'summary'],
-  config: ['model', 'dataset', 'loss', 'variants', 'steps', 'batch', 'lr', 'momentum', 'probeEvery', 'etaRange', 'etaCount', 'icsEvery', 'evalEvery', 'seed', 'backend'],
+  config: ['model', 'dataset', 'loss', 'variants', 'steps', 'batch', 'lr', 'momentum', 'probeEvery', 'etaRange', 'etaCount', 'icsEvery', 'evalEvery', 'seed', 'backend', 'hessianEvery', 'hessianBn', 'hessianTop'],
   model: ['path', 'format', 'name', 'layers'],
   sourceLayer: ['name', 'className', 'outputShape', 'params'],
   dataset: ['name', 'trainSize', 'testSize', 'inputShape', 'outputs', 'loss'],
   run: ['backend', 'backendReason', 'tfjsVersion', 'bnlensVersion', 'node', 'platform', 'wallMs', 'parallelProcesses'],
   variant: ['name', 'description', 'layers', 'steps', 'layerStats', 'evals', 'diverged'],
   variantLayer: ['name', 'className', 'sourceLayer', 'inserted', 'outputShape', 'params'],
-  step: ['step', 'loss', 'accuracy', 'gradNorm', 'lossAtEta', 'gradChange', 'beta'],
+  step: ['step', 'loss', 'accuracy', 'gradNorm', 'lossAtEta', 'gradChange', 'beta', 'curvatureAtEta', 'hessian'],
+  hessian: ['lambdaMax', 'lambdaMin', 'top', 'trace', 'traceStdErr', 'traceSamples', 'gHg', 'density', 'residual', 'bn', 'dimension', 'hvps', 'ms'],
+  density: ['nodes', 'weights', 'runs'],
   layerStat: ['step', 'layer', 'sourceLayer', 'icsL2', 'icsCos', 'actMean', 'actStd', 'hist', 'weightNorm', 'gradNorm', 'gamma', 'beta'],
   hist: ['min', 'max', 'counts'],
   moments: ['mean', 'std', 'min', 'max'],
   evalRec: ['step', 'loss', 'accuracy'],
   divergence: ['step', 'reason'],
-  summary: ['variant', 'finalLoss', 'finalAccuracy', 'testLoss', 'testAccuracy', 'meanBandWidth', 'meanGradChange', 'meanBeta', 'maxBeta', 'diverged'],
+  summary: ['variant', 'finalLoss', 'finalAccuracy', 'testLoss', 'testAccuracy', 'meanBandWidth', 'meanGradChange', 'meanBeta', 'maxBeta', 'meanCurvature', 'meanDescentFreeCurvature', 'meanLambdaMax', 'diverged'],
 } as const;
 
 export function validateReport(x: unknown, opts: ValidateOptions = {}): ValidationResult {
@@ -178,7 +180,10 @@ class Checker {
 
   private config(v: unknown): { etaCount: number; etaRange: [number, number]; lr: number; steps: number; probeEvery: number; icsEvery: number; variants: string[] } {
     const p = 'config';
-    const c = this.obj(v, p, KEYS.config);
+    const c = this.obj(v, p, KEYS.config, ['hessianEvery', 'hessianBn', 'hessianTop']);
+    if ('hessianEvery' in c) this.num(c.hessianEvery, `${p}.hessianEvery`, { int: true, min: 0 });
+    if ('hessianBn' in c) this.oneOf(c.hessianBn, `${p}.hessianBn`, ['train', 'eval']);
+    if ('hessianTop' in c) this.num(c.hessianTop, `${p}.hessianTop`, { int: true, min: 1 });
     this.str(c.model, `${p}.model`, true);
     this.str(c.dataset, `${p}.dataset`, true);
     this.oneOf(c.loss, `${p}.loss`, [...LOSSES, 'auto']);
@@ -272,7 +277,9 @@ class Checker {
     let prev = -1;
     steps.forEach((s, i) => {
       const q = `${p}.steps[${i}]`;
-      const S = this.obj(s, q, KEYS.step);
+      const S = this.obj(s, q, KEYS.step, ['curvatureAtEta', 'hessian']);
+      if ('curvatureAtEta' in S) this.numbers(S.curvatureAtEta, `${q}.curvatureAtEta`, ctx.eta.length, { nullable: true });
+      if ('hessian' in S) this.hessian(S.hessian, `${q}.hessian`);
       const t = this.num(S.step, `${q}.step`, { int: true, min: 0, max: ctx.config.steps - 1 });
       if (t <= prev) this.fail(`${q}.step`, `expected steps in increasing order, got ${t} after ${prev}`);
       if (t % ctx.config.probeEvery !== 0) this.fail(`${q}.step`, `expected a multiple of config.probeEvery (${ctx.config.probeEvery}), got ${t}`);
@@ -342,6 +349,29 @@ class Checker {
     return name;
   }
 
+  private hessian(v: unknown, p: string): void {
+    const h = this.obj(v, p, KEYS.hessian);
+    const hi = this.num(h.lambdaMax, `${p}.lambdaMax`);
+    const lo = this.num(h.lambdaMin, `${p}.lambdaMin`);
+    if (lo > hi) this.fail(`${p}.lambdaMin`, `${lo} is above lambdaMax ${hi}`);
+    const top = this.numbers(h.top, `${p}.top`, null) as number[];
+    if (top.length === 0) this.fail(`${p}.top`, 'expected at least one eigenvalue');
+    if (top.some((t, i) => i > 0 && t > top[i - 1])) this.fail(`${p}.top`, 'expected eigenvalues in descending order');
+    this.num(h.trace, `${p}.trace`);
+    this.num(h.traceStdErr, `${p}.traceStdErr`, { min: 0 });
+    this.num(h.traceSamples, `${p}.traceSamples`, { int: true, min: 1 });
+    this.num(h.gHg, `${p}.gHg`);
+    const d = this.obj(h.density, `${p}.density`, KEYS.density);
+    const nodes = this.numbers(d.nodes, `${p}.density.nodes`, null);
+    this.numbers(d.weights, `${p}.density.weights`, nodes.length, { min: 0 });
+    this.num(d.runs, `${p}.density.runs`, { int: true, min: 1 });
+    this.num(h.residual, `${p}.residual`, { min: 0 });
+    this.oneOf(h.bn, `${p}.bn`, ['train', 'eval']);
+    this.num(h.dimension, `${p}.dimension`, { int: true, min: 1 });
+    this.num(h.hvps, `${p}.hvps`, { int: true, min: 1 });
+    this.num(h.ms, `${p}.ms`, { min: 0 });
+  }
+
   private divergence(v: unknown, p: string, steps: number): { step: number } {
     const d = this.obj(v, p, KEYS.divergence);
     const step = this.num(d.step, `${p}.step`, { int: true, min: 0, max: steps - 1 });
@@ -350,7 +380,8 @@ class Checker {
   }
 
   private summaryRow(v: unknown, p: string, variant: string, diverged: unknown): void {
-    const s = this.obj(v, p, KEYS.summary);
+    const s = this.obj(v, p, KEYS.summary, ['meanCurvature', 'meanDescentFreeCurvature', 'meanLambdaMax']);
+    for (const k of ['meanCurvature', 'meanDescentFreeCurvature', 'meanLambdaMax'] as const) if (k in s) this.numOrNull(s[k], `${p}.${k}`);
     if (s.variant !== variant) this.fail(`${p}.variant`, `expected "${variant}" (rows follow the order of variants), got ${describe(s.variant)}`);
     this.numOrNull(s.finalLoss, `${p}.finalLoss`);
     this.numOrNull(s.finalAccuracy, `${p}.finalAccuracy`, { min: 0, max: 1 });

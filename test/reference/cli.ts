@@ -15,6 +15,12 @@ export interface ProbeOutput {
   gradChange: number[];
   betaAtEta: number[];
   beta: number;
+  curvatureAtEta: number[];
+  descentFreeCurvatureAtEta: (number | null)[];
+  hessian?: {
+    lambdaMax: number; lambdaMin: number; top: number[]; trace: number; traceStdErr: number; traceSamples: number;
+    gHg: number; density: { nodes: number[]; weights: number[]; runs: number }; residual: number; bn: string; dimension: number; hvps: number; ms: number;
+  };
   ics: { layer: string; l2: number; cos: number }[];
   backend: string;
   tfjsVersion: string;

@@ -534,6 +534,10 @@ export interface Probe64 {
   gradChange: number[];
   betaAtEta: number[];
   beta: number;
+  /** κ_G(η) = gᵀ(g − ∇L(x − η·g)) / (η‖g‖²). */
+  curvatureAtEta: number[];
+  /** κ_L(η) = 2·(ℓ(η) − L + η‖g‖²) / (η²‖g‖²). */
+  descentFreeCurvatureAtEta: number[];
   ics: IcsEntry[];
 }
 
@@ -544,6 +548,7 @@ export function probe64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName
   const g = base.grads;
   const gradNorm = norm(g);
   const lossAtEta: number[] = [], gradChange: number[] = [], betaAtEta: number[] = [];
+  const curvatureAtEta: number[] = [], descentFreeCurvatureAtEta: number[] = [];
   for (const eta of etas) {
     const moved = withParams(net, axpy(-eta, g, w));
     const r = lossAndGrad(moved, x, y, loss);
@@ -551,6 +556,10 @@ export function probe64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName
     const dg = norm(r.grads.map((gi, k) => gi.map((v, i) => v - g[k][i])));
     gradChange.push(dg);
     betaAtEta.push(dg / (eta * gradNorm));
+    let dot = 0;
+    g.forEach((gk, k) => gk.forEach((v, i) => (dot += v * (v - r.grads[k][i]))));
+    curvatureAtEta.push(dot / (eta * gradNorm * gradNorm));
+    descentFreeCurvatureAtEta.push((2 * (r.loss - base.loss + eta * gradNorm * gradNorm)) / (eta * eta * gradNorm * gradNorm));
   }
   const ics: IcsEntry[] = [];
   net.layers.forEach((l, i) => {
@@ -577,6 +586,8 @@ export function probe64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName
     gradChange,
     betaAtEta,
     beta: Math.max(...betaAtEta),
+    curvatureAtEta,
+    descentFreeCurvatureAtEta,
     ics,
   };
 }

@@ -59,6 +59,17 @@ CASES.forEach((c, i) => {
         c.etas.forEach((eta, k) => cmp.check(`${field}[η=${eta}]`, out[field][k], ref[field][k]));
       }
       cmp.check('beta', out.beta, ref.beta);
+      // κ_G's natural scale is β(η) (|gᵀΔ| ≤ ‖g‖·‖Δ‖): a κ_G tiny next to β is resolved absolutely, as gradChange is.
+      c.etas.forEach((eta, k) => cmp.check(`curvatureAtEta[η=${eta}]`, out.curvatureAtEta?.[k], ref.curvatureAtEta[k], ref.betaAtEta[k]));
+      // κ_L divides a float32 loss difference by η²‖g‖²: compare it within its own rounding bound (the same
+      // bound the engine uses to decide where it is resolved), or 1e-3 relative where that is larger.
+      c.etas.forEach((eta, k) => {
+        const bound = (2 * 1e-6 * (Math.abs(ref.loss) + Math.abs(ref.lossAtEta[k]))) / (eta * eta * ref.gradNorm ** 2);
+        const a = out.descentFreeCurvatureAtEta?.[k];
+        const r = ref.descentFreeCurvatureAtEta[k];
+        if (typeof a !== 'number' || !(Math.abs(a - r) <= Math.max(1e-3 * Math.abs(r), bound)))
+          cmp.fail(`descentFreeCurvatureAtEta[η=${eta}]: CLI ${a} vs reference ${r} (allowed ${Math.max(1e-3 * Math.abs(r), bound).toExponential(2)})`);
+      });
       if (Array.isArray(out.betaAtEta) && out.beta !== Math.max(...out.betaAtEta)) cmp.fail(`beta ${out.beta} is not max(betaAtEta) = ${Math.max(...out.betaAtEta)}`);
       const names = Array.isArray(out.ics) ? out.ics.map((e) => e.layer) : [];
       if (JSON.stringify(names) !== JSON.stringify(fx.kernelLayers)) cmp.fail(`ics layers ${JSON.stringify(names)} are not the kernel layers in model order ${JSON.stringify(fx.kernelLayers)}`);

@@ -12,6 +12,8 @@ export interface GradientProbe {
   gradChange: number[];
   betaAtEta: number[];
   beta: number;
+  /** κ_G(η) = gᵀ(g − ∇L(x − η·g)) / (η‖g‖²): curvature along g averaged over [0, η], descent excluded. */
+  curvatureAtEta: number[];
 }
 
 /**
@@ -34,8 +36,11 @@ export async function probeAlongGradient(
       tf.tidy(() => {
         const shifted = params.map((p, i) => tf.sub(p, tf.mul(grads[i], eta)));
         const r = lossAndGrads(s, shifted, batch);
-        const change = tf.sqrt(sumSquares(tf, r.grads.map((g, i) => tf.sub(g, grads[i]))));
-        return tf.stack([r.value, change]);
+        const diffs = r.grads.map((g, i) => tf.sub(g, grads[i]));
+        const change = tf.sqrt(sumSquares(tf, diffs));
+        // gᵀ(g − g_η) from the difference itself: ‖g‖² − gᵀg_η would cancel catastrophically at small η.
+        const descentDot = tf.neg(tf.addN(diffs.map((d, i) => tf.sum(tf.mul(d, grads[i])))));
+        return tf.stack([r.value, change, descentDot]);
       }),
     );
   }
@@ -45,10 +50,11 @@ export async function probeAlongGradient(
   parts.slice(1).forEach((t) => t.dispose());
   const loss = v[0];
   const gradNorm = v[1];
-  const lossAtEta = etas.map((_, k) => v[2 + 2 * k]);
-  const gradChange = etas.map((_, k) => v[3 + 2 * k]);
+  const lossAtEta = etas.map((_, k) => v[2 + 3 * k]);
+  const gradChange = etas.map((_, k) => v[3 + 3 * k]);
   const betaAtEta = gradChange.map((d, k) => d / (etas[k] * gradNorm));
   const beta = betaAtEta.reduce((m, b) => (b > m || Number.isNaN(b) ? b : m), -Infinity);
-  return { loss, gradNorm, lossAtEta, gradChange, betaAtEta, beta };
+  const curvatureAtEta = etas.map((eta, k) => v[4 + 3 * k] / (eta * gradNorm * gradNorm));
+  return { loss, gradNorm, lossAtEta, gradChange, betaAtEta, beta, curvatureAtEta };
 }
 
