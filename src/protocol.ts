@@ -184,8 +184,8 @@ export interface HessianMeasure {
   trace: number;
   traceStdErr: number;
   traceSamples: number;
-  /** gᵀHg/‖g‖²: the curvature along the gradient at η → 0. */
-  gHg: number;
+  /** gᵀHg/‖g‖²: the curvature along the gradient at η → 0 (null when g = 0). */
+  gHg: number | null;
   /** Stochastic Lanczos quadrature: Ritz values and their weights (summing to 1), over all runs. */
   density: { nodes: number[]; weights: number[]; runs: number };
   /** Largest Ritz residual ‖Hq − θq‖ among the reported eigenvalues (their accuracy bound). */

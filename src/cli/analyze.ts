@@ -30,6 +30,9 @@ const CONFIG_HELP: Record<string, string> = {
   'eval-every': 'held-out evaluation every N steps (default 50; 0 = only at the end)',
   seed: 'seed for weights, batches and noise (default 0)',
   backend: 'auto | node | wasm | cpu (default auto: node if installed, else wasm)',
+  'hessian-every': 'Hessian measures (λ_max, λ_min, trace, density) at every N-th probed step, e.g. 25 (default 0 = never)',
+  'hessian-bn': 'BatchNorm in the Hessian measures: train (batch statistics, default) or eval (moving, as PyHessian)',
+  'hessian-top': 'how many of the largest Hessian eigenvalues to keep (default 5)',
 };
 
 const FLAGS: Record<string, FlagSpec> = {

@@ -167,6 +167,8 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   } finally {
     wallMs.train = performance.now() - tTrain;
     for (const k of ['gradient', 'probe', 'ics', 'update', 'eval'] as const) wallMs[k] = runs.reduce((a, r) => a + r.wallMs[k], 0);
+    const hessianMs = runs.reduce((a, r) => a + r.wallMs.hessian, 0);
+    if (hessianMs > 0) wallMs.hessian = hessianMs;
     wallMs.total = performance.now() - tStart;
     runs.forEach((r) => r.dispose());
   }

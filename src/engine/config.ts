@@ -38,6 +38,9 @@ export const CONFIG_KEYS: Record<string, keyof Omit<AnalyzeConfig, 'model'>> = {
   'eval-every': 'evalEvery',
   seed: 'seed',
   backend: 'backend',
+  'hessian-every': 'hessianEvery',
+  'hessian-bn': 'hessianBn',
+  'hessian-top': 'hessianTop',
 };
 
 const camelToFlag = new Map(Object.entries(CONFIG_KEYS).map(([flag, field]) => [field as string, flag]));
@@ -122,6 +125,16 @@ export function readConfigValues(values: Record<string, unknown>, where: string,
         break;
       case 'seed':
         out.seed = num({ int: true });
+        break;
+      case 'hessianEvery':
+        out.hessianEvery = num({ int: true, min: 0 });
+        break;
+      case 'hessianTop':
+        out.hessianTop = num({ int: true, min: 1 });
+        break;
+      case 'hessianBn':
+        if (!['train', 'eval'].includes(String(v))) bad(`must be train or eval, got ${JSON.stringify(v)}`);
+        out.hessianBn = v as AnalyzeConfig['hessianBn'];
         break;
     }
   }

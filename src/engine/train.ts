@@ -15,6 +15,7 @@ import { internalCovariateShift } from './probes/ics';
 import { lossAndGrads, sumSquares, type Batch, type ProbeSetup } from './probes/lossAndGrads';
 import { precisionWarning } from './probes/precision';
 import { Rng } from './rng';
+import { DEFAULT_HESSIAN_OPTIONS, measureHessianAt } from './probes/hessian';
 import { statsOf } from './stats';
 import type { Variant } from './variants';
 
@@ -40,7 +41,7 @@ export class VariantRun {
   private readonly noiseRng: Rng;
   private readonly layers: LayerNode[];
   /** Time spent per phase, ms. */
-  readonly wallMs = { gradient: 0, probe: 0, ics: 0, update: 0, eval: 0 };
+  readonly wallMs = { gradient: 0, probe: 0, ics: 0, update: 0, eval: 0, hessian: 0 };
 
   constructor(
     private readonly tf: TF,
@@ -148,6 +149,12 @@ export class VariantRun {
         gradNorm = p.gradNorm;
         record = { step: t, loss, accuracy: Number.isNaN(acc) ? null : acc, gradNorm, lossAtEta: p.lossAtEta, gradChange: p.gradChange, beta: p.beta, curvatureAtEta: p.curvatureAtEta };
         if (this.report.steps.length === 0) outcome.warning = precisionWarning(this.etas, p.gradChange, gradNorm);
+        const every = config.hessianEvery ?? 0;
+        if (every > 0 && t % every === 0 && Number.isFinite(loss) && Number.isFinite(gradNorm)) {
+          const th = performance.now();
+          record.hessian = await this.hessianAt(t, setup, batch, grads);
+          this.wallMs.hessian += performance.now() - th;
+        }
       } else {
         const both = tf.tidy(() => tf.stack([value, tf.sqrt(sumSquares(tf, grads))]));
         const v = await both.data();
@@ -186,6 +193,27 @@ export class VariantRun {
       for (const s of batchStats.values()) tf.dispose([s.mean, s.variance]);
       for (const a of activations.values()) a.dispose();
       if (noise) for (const n of noise.values()) tf.dispose([n.scale, n.shift]);
+    }
+  }
+
+  /**
+   * The Hessian measures at this step's weights and batch: BatchNorm with the batch's statistics (and this
+   * step's noise) like every probe, or with the moving ones when config.hessianBn is 'eval'. Seeded by the
+   * run's seed and the step, so a rerun draws the same vectors.
+   */
+  private async hessianAt(t: number, setup: ProbeSetup, batch: Batch, grads: Tensor[]) {
+    const { tf, config } = this;
+    const bn = config.hessianBn ?? 'train';
+    const forward: ForwardOptions = bn === 'eval' ? { training: false, moving: this.moving } : setup.forward;
+    const own = bn === 'eval' ? lossAndGrads(setup, this.params, batch, forward) : null;
+    try {
+      return await measureHessianAt(
+        { tf, model: this.model, loss: this.ds.loss, forward, params: this.params, x: batch.x, y: batch.y },
+        own ? own.grads : grads,
+        { ...DEFAULT_HESSIAN_OPTIONS, top: config.hessianTop ?? DEFAULT_HESSIAN_OPTIONS.top, bn, seed: config.seed * 100_003 + t },
+      );
+    } finally {
+      if (own) tf.dispose([own.value, ...own.grads]);
     }
   }
 

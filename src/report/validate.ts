@@ -360,7 +360,7 @@ class Checker {
     this.num(h.trace, `${p}.trace`);
     this.num(h.traceStdErr, `${p}.traceStdErr`, { min: 0 });
     this.num(h.traceSamples, `${p}.traceSamples`, { int: true, min: 1 });
-    this.num(h.gHg, `${p}.gHg`);
+    this.numOrNull(h.gHg, `${p}.gHg`);
     const d = this.obj(h.density, `${p}.density`, KEYS.density);
     const nodes = this.numbers(d.nodes, `${p}.density.nodes`, null);
     this.numbers(d.weights, `${p}.density.weights`, nodes.length, { min: 0 });

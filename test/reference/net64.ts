@@ -591,3 +591,123 @@ export function probe64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName
     ics,
   };
 }
+
+// ---------- second order: finite differences of the exact float64 gradients ----------
+
+function flatGrad(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName, w: Float64Array[]): Float64Array {
+  const gs = lossAndGrad(withParams(net, w), x, y, loss).grads;
+  const out = new Float64Array(gs.reduce((a, g) => a + g.length, 0));
+  let off = 0;
+  for (const g of gs) {
+    out.set(g, off);
+    off += g.length;
+  }
+  return out;
+}
+
+/** Trainable weights concatenated in paramRefs order. */
+export function flatParams(net: Net64): Float64Array {
+  const ps = getParams(net);
+  const out = new Float64Array(ps.reduce((a, p) => a + p.length, 0));
+  let off = 0;
+  for (const p of ps) {
+    out.set(p, off);
+    off += p.length;
+  }
+  return out;
+}
+
+function unflatten(net: Net64, flat: Float64Array): Float64Array[] {
+  let off = 0;
+  return getParams(net).map((p) => {
+    const r = flat.slice(off, off + p.length);
+    off += p.length;
+    return r;
+  });
+}
+
+/** (∇L(x + h·v) − ∇L(x − h·v)) / 2h: second order in h, no kink crossed if h is small enough. */
+function centralDifference(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName, w: Float64Array, v: Float64Array, h: number): Float64Array {
+  const plus = new Float64Array(w.length), minus = new Float64Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    plus[i] = w[i] + h * v[i];
+    minus[i] = w[i] - h * v[i];
+  }
+  const gp = flatGrad(net, x, y, loss, unflatten(net, plus));
+  const gm = flatGrad(net, x, y, loss, unflatten(net, minus));
+  return gp.map((a, i) => (a - gm[i]) / (2 * h));
+}
+
+export interface CheckedHv {
+  hv: Float64Array;
+  /** max |Hv(h) − Hv(h/4)| (absolute). */
+  maxDiff: number;
+  /** max |Hv(h) − Hv(h/4)| / ‖Hv‖∞: the two step sizes agree (no kink between, truncation negligible). */
+  disagreement: number;
+}
+
+/**
+ * Hv by central differences of the exact gradients at two step sizes (h and h/4, relative to ‖v‖∞); the
+ * second is returned. A disagreement above ~1e-6 means a ReLU kink or a max-pool tie lies within h of x
+ * along v, and the value must not be used as a reference.
+ */
+export function hessianVector64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName, v: Float64Array, h = 1e-4): CheckedHv {
+  const w = flatParams(net);
+  let vmax = 0;
+  for (const a of v) vmax = Math.max(vmax, Math.abs(a));
+  const step = h / (vmax || 1);
+  const a = centralDifference(net, x, y, loss, w, v, step);
+  const b = centralDifference(net, x, y, loss, w, v, step / 4);
+  let scale = 0, diff = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    diff = Math.max(diff, Math.abs(a[i] - b[i]));
+  }
+  return { hv: b, maxDiff: diff, disagreement: diff / (scale || 1) };
+}
+
+export interface FullHessian {
+  n: number;
+  /** Row-major n×n, symmetrized ((H + Hᵀ)/2). */
+  h: Float64Array;
+  /** Largest disagreement between the two step sizes (see hessianVector64), relative to max |H|. */
+  disagreement: number;
+  /** max |H − Hᵀ| / max |H| before symmetrizing: another check of the differences. */
+  asymmetry: number;
+  grad: Float64Array;
+}
+
+/** The whole Hessian, column by column (Hessian-vector products with the unit vectors). */
+export function fullHessian64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName, h = 1e-4): FullHessian {
+  const w = flatParams(net);
+  const n = w.length;
+  const H = new Float64Array(n * n);
+  let maxDiff = 0;
+  const e = new Float64Array(n);
+  for (let j = 0; j < n; j++) {
+    e.fill(0);
+    e[j] = 1;
+    const c = hessianVector64(net, x, y, loss, e, h);
+    maxDiff = Math.max(maxDiff, c.maxDiff);
+    for (let i = 0; i < n; i++) H[i * n + j] = c.hv[i];
+  }
+  let asym = 0, big = 0;
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      big = Math.max(big, Math.abs(H[i * n + j]));
+      asym = Math.max(asym, Math.abs(H[i * n + j] - H[j * n + i]));
+    }
+  const S = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) S[i * n + j] = (H[i * n + j] + H[j * n + i]) / 2;
+  return { n, h: S, disagreement: maxDiff / (big || 1), asymmetry: asym / (big || 1), grad: flatGrad(net, x, y, loss, getParams(net)) };
+}
+
+export function matVec(H: FullHessian, v: ArrayLike<number>): Float64Array {
+  const out = new Float64Array(H.n);
+  for (let i = 0; i < H.n; i++) {
+    let s = 0;
+    for (let j = 0; j < H.n; j++) s += H.h[i * H.n + j] * v[j];
+    out[i] = s;
+  }
+  return out;
+}

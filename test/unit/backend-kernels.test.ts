@@ -21,7 +21,8 @@ test('the wasm kernels this module changes are in place', () => {
     [...r.replaced].sort(),
     ['Add', 'AvgPoolGrad', 'BatchMatMul', 'Cast', 'Conv2DBackpropInput', 'Identity', 'MaxPoolGrad', 'Mean', 'Multiply', 'Neg', 'RealDiv', 'Relu', 'Square', 'Step', 'Sub', 'Sum', 'Tile'],
   );
-  assert.deepEqual(r.added, ['Conv2DBackpropFilter']);
+  // BnlensMaxPoolGatherAtArgmax: MaxPoolGrad's own gradient, for Hessian-vector products (secondOrder.ts).
+  assert.deepEqual([...r.added].sort(), ['BnlensMaxPoolGatherAtArgmax', 'Conv2DBackpropFilter']);
   assert.ok(r.viaCpu.includes('DepthwiseConv2dNativeBackpropFilter') && r.viaCpu.includes('UnsortedSegmentSum'));
 });
 

@@ -5,6 +5,7 @@
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import type { TfNamespace } from './tfjsNode';
+import { registerSecondOrderGradients } from './secondOrder';
 
 /** Comparisons and logic have no gradient in tfjs, so `where(greater(a, b), a, b)` fails on the way back. */
 const PIECEWISE_CONSTANT: Array<[string, string[]]> = [
@@ -25,6 +26,7 @@ export function registerGradients(tf: TfNamespace): void {
     });
   }
   registerDilatedConv2DGradient(tf);
+  registerSecondOrderGradients(tf);
 }
 
 /**

@@ -30,6 +30,26 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: Backend
   return dx;
 }
 
+/**
+ * The adjoint of maxPoolBackprop in dy: each window reads dd at its (first) largest in-bounds input — the
+ * same element maxPoolBackprop routes to. This is MaxPoolGrad's own gradient with respect to dy.
+ */
+export function maxPoolGatherAtArgmax(x: Float32Array, dd: Float32Array, outSize: number, info: BackendUtil.Conv2DInfo): Float32Array {
+  const out = new Float32Array(outSize);
+  const { inWidth, inChannels: c, dilationHeight: dh, dilationWidth: dw } = info;
+  forEachWindow(info, (xBase, o, y0, y1, x0, x1) => {
+    for (let ch = 0; ch < c; ch++, o++) {
+      let best = -Infinity, at = -1;
+      for (let y = y0; y < y1; y += dh) for (let xx = x0; xx < x1; xx += dw) {
+        const i = xBase + (y * inWidth + xx) * c + ch;
+        if (at < 0 || x[i] > best) { best = x[i]; at = i; }
+      }
+      if (at >= 0) out[o] = dd[at];
+    }
+  });
+  return out;
+}
+
 /** dx for average pooling: each window's dy spread evenly over its in-bounds inputs, as the forward averages. */
 export function avgPoolBackprop(dy: Float32Array, inSize: number, info: BackendUtil.Conv2DInfo): Float32Array {
   const dx = new Float32Array(inSize);
@@ -80,6 +100,20 @@ function forEachWindow(
 export interface HostAccess {
   read(backend: unknown, t: TensorInfo): Float32Array;
   write(backend: unknown, shape: number[], values: Float32Array): TensorInfo;
+}
+
+/** Kernel name of maxPoolGatherAtArgmax (inputs x, dd; MaxPool's attributes). */
+export const MAX_POOL_GATHER = 'BnlensMaxPoolGatherAtArgmax';
+
+export function maxPoolGatherConfig(backendName: string, backendUtil: typeof BackendUtil, io: HostAccess): KernelConfig {
+  const kernelFunc = ({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: unknown; attrs: PoolAttrs }) => {
+    const x = inputs.x;
+    const info = backendUtil.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const shape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
+    const out = maxPoolGatherAtArgmax(io.read(backend, x), io.read(backend, inputs.dd), shape.reduce((p, q) => p * q, 1), info);
+    return io.write(backend, shape, out);
+  };
+  return { kernelName: MAX_POOL_GATHER, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 export function poolGradConfigs(backendName: string, backendUtil: typeof BackendUtil, io: HostAccess): { max: KernelConfig; avg: KernelConfig } {

@@ -22,6 +22,11 @@ export interface ForwardOptions {
   moving?: Map<string, { mean: Tensor; variance: Tensor }>;
   /** Called with every layer's output (for activation statistics). */
   onActivation?: (layer: string, out: Tensor) => void;
+  /**
+   * Twice differentiable: BatchNorm op by op instead of through its closed-form gradient, whose saved x̂
+   * and 1/σ a second derivative would treat as constants (for Hessian-vector products).
+   */
+  secondOrder?: boolean;
   /** Called with the batch mean and variance of every BatchNorm layer in training mode. */
   onBatchStats?: (layer: string, mean: Tensor, variance: Tensor) => void;
 }
@@ -93,7 +98,7 @@ export class ForwardModel {
         const axes = x.shape.map((_, i) => i).slice(0, -1);
         const gammaT = p(l.name, 'gamma');
         const betaT = p(l.name, 'beta');
-        if ((opts.training || !opts.moving?.has(l.name)) && gammaT && betaT) {
+        if ((opts.training || !opts.moving?.has(l.name)) && gammaT && betaT && !opts.secondOrder) {
           const stats = opts.onBatchStats ? (m: Tensor, v: Tensor) => opts.onBatchStats!(l.name, m, v) : undefined;
           const y = batchNormTraining(tf, x, gammaT, betaT, l.epsilon, axes, stats);
           const noise = opts.noise?.get(l.name);

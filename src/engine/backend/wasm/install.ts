@@ -9,7 +9,7 @@ import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { maxPoolGradConfig } from './maxPoolGrad';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { tileConfig } from './tile';
-import { poolGradConfigs } from '../poolGrad';
+import { maxPoolGatherConfig, poolGradConfigs } from '../poolGrad';
 import { f32, type WasmBackendLike } from './types';
 import { cpuFallbackConfig, kernelsNeedingFallback } from './cpuFallback';
 
@@ -54,10 +54,14 @@ export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
   if (getKernel('Tile', 'wasm')) tf.unregisterKernel('Tile', 'wasm');
   tf.registerKernel(tileConfig());
   report.replaced.push('Tile');
-  const pools = poolGradConfigs('wasm', tf.backend_util, {
-    read: (b, t) => f32(b as WasmBackendLike, t).slice(),
-    write: (b, shape, values) => (b as WasmBackendLike).makeOutput(shape, 'float32', undefined, values),
-  });
+  const heapIo = {
+    read: (b: unknown, t: import('@tensorflow/tfjs-core').TensorInfo) => f32(b as WasmBackendLike, t).slice(),
+    write: (b: unknown, shape: number[], values: Float32Array) => (b as WasmBackendLike).makeOutput(shape, 'float32', undefined, values),
+  };
+  const pools = poolGradConfigs('wasm', tf.backend_util, heapIo);
+  // MaxPoolGrad's own gradient (second-order derivatives through max pooling, see ../secondOrder.ts).
+  tf.registerKernel(maxPoolGatherConfig('wasm', tf.backend_util, heapIo));
+  report.added.push('BnlensMaxPoolGatherAtArgmax');
   // MaxPoolGrad natively on the heap; the JS version (same rule) only for non-float32 inputs.
   for (const k of [maxPoolGradConfig(tf.backend_util, pools.max), pools.avg]) {
     if (getKernel(k.kernelName, 'wasm')) tf.unregisterKernel(k.kernelName, 'wasm');
