@@ -1,6 +1,9 @@
 // The charts the webview shows, in order, with what each card needs around its chart.
 import type { Report } from '../src/protocol';
 import * as betaSmoothness from './charts/betaSmoothness';
+import * as curvatureAlongGradient from './charts/curvatureAlongGradient';
+import * as hessianDensity from './charts/hessianDensity';
+import * as hessianSpectrum from './charts/hessianSpectrum';
 import type { ChartRender } from './charts/chartTypes';
 import * as etaProfile from './charts/etaProfile';
 import * as gradPredictiveness from './charts/gradPredictiveness';
@@ -30,6 +33,9 @@ export const CHARTS: ChartDef[] = [
   { id: 'loss-landscape', mod: lossLandscape, panels: 1 },
   { id: 'grad-predictiveness', mod: gradPredictiveness, panels: 1 },
   { id: 'beta-smoothness', mod: betaSmoothness, panels: 1 },
+  { id: 'curvature-along-gradient', mod: curvatureAlongGradient, panels: 2 },
+  { id: 'hessian-spectrum', mod: hessianSpectrum, panels: 1 },
+  { id: 'hessian-density', mod: hessianDensity, panels: 1, stepPicker: true },
   { id: 'training', mod: training, panels: 2 },
   { id: 'layer-ics', mod: layerIcs, panels: 2, layerPicker: true },
   { id: 'layer-activations', mod: layerActivations, panels: 1, layerPicker: true },

@@ -73,6 +73,11 @@ export class VariantRun {
     };
   }
 
+  /** The current weights (owned by the run: valid until the next step). */
+  parameters(): Tensor[] {
+    return this.params;
+  }
+
   get diverged(): boolean {
     return this.report.diverged !== null;
   }

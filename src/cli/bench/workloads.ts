@@ -20,6 +20,8 @@ import { loadData } from '../../engine/data/forNetwork';
 import { VariantRun } from '../../engine/train';
 import { deriveVariants } from '../../engine/variants';
 import { gradientEvalFlops } from './flops';
+import { lossAndGrads } from '../../engine/probes/lossAndGrads';
+import { hessianVectorProduct } from '../../engine/probes/hvp';
 
 /** A measured operation beyond the probed and the training step. */
 export interface PhaseDef {
@@ -47,6 +49,51 @@ export interface WorkloadDef {
   extraPhases?: PhaseDef[];
 }
 
+/**
+ * One gradient evaluation and one exact Hessian-vector product on the same batch, timed the same way, so the
+ * JSON line gives their ratio (a Hessian measurement of `bnlens analyze --hessian-every` is `hessian.hvps`
+ * products). FLOPs: a gradient evaluation as counted elsewhere; the product is left uncounted (0).
+ */
+function hessianPhases(): PhaseDef[] {
+  const state = new WeakMap<VariantBench, { x: Tensor; y: Tensor; v: Tensor[] }>();
+  const fixed = (b: VariantBench) => {
+    let s = state.get(b);
+    if (!s) {
+      const batch = b.nextBatch();
+      const params = b.run.parameters();
+      s = { x: batch.x, y: batch.y, v: params.map((p) => b.tf.randomNormal(p.shape, 0, 1, 'float32', 7)) };
+      state.set(b, s);
+    }
+    return s;
+  };
+  const setup = (b: VariantBench) => ({ tf: b.tf, model: b.run.model, loss: b.dataset.loss, forward: { training: true } });
+  return [
+    {
+      name: 'gradient',
+      unit: 'gradient evaluation',
+      flops: (b) => b.flopsPerTrainStep,
+      async run(b) {
+        const s = fixed(b);
+        const r = lossAndGrads(setup(b), b.run.parameters(), { x: s.x, y: s.y });
+        await r.value.data();
+        await Promise.all(r.grads.map((g) => g.data()));
+        b.tf.dispose([r.value, ...r.grads]);
+      },
+    },
+    {
+      name: 'hvp',
+      unit: 'Hessian-vector product',
+      flops: () => 0,
+      async run(b) {
+        const s = fixed(b);
+        const hv = hessianVectorProduct({ ...setup(b), params: b.run.parameters(), x: s.x, y: s.y }, s.v);
+        await Promise.all(hv.map((t) => t.data()));
+        b.tf.dispose(hv);
+      },
+    },
+  ];
+}
+
 export const WORKLOAD_DEFS: WorkloadDef[] = [
   {
     name: 'mlp',
@@ -55,6 +102,7 @@ export const WORKLOAD_DEFS: WorkloadDef[] = [
     request: { batch: 128, lr: 0.1, etaRange: [0.5, 4], etaCount: 8, loss: 'softmax-ce' },
     randomBatch: true,
     peer: 'mlp',
+    extraPhases: hessianPhases(),
   },
   {
     name: 'cnn',
@@ -62,6 +110,7 @@ export const WORKLOAD_DEFS: WorkloadDef[] = [
     model: 'examples/vgg-mnist.json',
     request: { batch: 64, dataset: 'mnist' },
     peer: 'cnn',
+    extraPhases: hessianPhases(),
   },
   {
     name: 'dln',
