@@ -99,8 +99,12 @@ export interface Report {
 
 export interface ModelInfo {
   path: string;
-  format: 'tfjs-layers' | 'keras2' | 'keras3' | 'onnx';
+  format: 'tfjs-layers' | 'keras2' | 'keras3' | 'pytorch' | 'keras-python' | 'onnx';
   name: string;
+  /** The file's image layout when it is channels-first ('NCHW': PyTorch, ONNX); shapes below are in it. */
+  layout?: 'NHWC' | 'NCHW';
+  /** The weights file read beside or for the network, when not the network file itself. */
+  weightsSource?: string;
   /** The layers as written in the file, in file order. */
   layers: SourceLayerInfo[];
 }

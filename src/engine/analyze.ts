@@ -7,6 +7,7 @@ import { DEFAULT_CONFIG, etaGrid, readConfigValues } from './config';
 import { batchIterator, BATCH_STREAM } from './data';
 import { UserError } from './errors';
 import type { LayerNode } from './network/ir';
+import { shapeInSourceLayout } from './network/layout';
 import { loadNetwork, type LoadedNetwork } from './network/load';
 import { paramCount } from './network/shapes';
 import { analyzeInProcesses, defaultParallelism, findWorkerScript, groupVariants } from './parallel';
@@ -91,9 +92,16 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
       path: net.spec.file,
       format: net.spec.format,
       name: net.spec.name,
+      ...(net.spec.layout === 'NCHW' ? { layout: net.spec.layout } : {}),
+      ...(net.spec.weightsSource ? { weightsSource: net.spec.weightsSource } : {}),
       layers: net.spec.layers
         .filter((l) => l.kind !== 'input' || existsSyntheticInput(net, l))
-        .map((l) => ({ name: l.name, className: l.className, outputShape: [null, ...net.info.shapes.get(l.name)!], params: paramCount(net.info, l.name) })),
+        .map((l) => ({
+          name: l.name,
+          className: l.className,
+          outputShape: [null, ...shapeInSourceLayout(net.info.shapes.get(l.name)!, net.spec.layout)],
+          params: paramCount(net.info, l.name),
+        })),
     },
     dataset: {
       name: ds.description ? `${ds.name} — ${ds.description}` : ds.name,

@@ -7,6 +7,7 @@ import type { AnalyzeConfig, EvalRecord, LayerStatRecord, Moments, StepRecord, V
 import type { Dataset, DataSplit } from './data';
 import { ForwardModel, lossOf, type ForwardOptions, type NoiseTensors, type Tensor, type TF } from './network/forward';
 import type { LayerNode, NetworkSpec } from './network/ir';
+import { shapeInSourceLayout } from './network/layout';
 import { initialWeights, paramKey } from './network/load';
 import { inferShapes, paramCount, type ShapeInfo } from './network/shapes';
 import { drawNoise } from './noise';
@@ -40,6 +41,7 @@ export class VariantRun {
   private moving = new Map<string, { mean: Tensor; variance: Tensor }>();
   private readonly noiseRng: Rng;
   private readonly layers: LayerNode[];
+  private readonly layout: NetworkSpec['layout'];
   /** Time spent per phase, ms. */
   readonly wallMs = { gradient: 0, probe: 0, ics: 0, update: 0, eval: 0, hessian: 0 };
 
@@ -52,6 +54,7 @@ export class VariantRun {
     private readonly etas: number[],
   ) {
     this.layers = variant.layers;
+    this.layout = source.spec.layout;
     this.info = inferShapes(variant.layers, source.spec.file, source.text);
     this.model = new ForwardModel(variant.layers, variant.outputs[0], this.info, ds.loss === 'softmax-ce');
     const values = initialWeights({ spec: { ...source.spec, layers: variant.layers }, info: this.info, text: source.text }, config.seed, variant.name === 'as-written');
@@ -88,7 +91,7 @@ export class VariantRun {
       className: l.className,
       sourceLayer: l.derivedFrom ?? (l.kind === 'input' ? null : l.name),
       inserted: l.derivedFrom !== undefined && l.derivedFrom !== null,
-      outputShape: [null, ...this.info.shapes.get(l.name)!],
+      outputShape: [null, ...shapeInSourceLayout(this.info.shapes.get(l.name)!, this.layout)],
       params: paramCount(this.info, l.name),
     };
   }
@@ -184,7 +187,7 @@ export class VariantRun {
         this.wallMs.ics += performance.now() - t0;
       }
       t0 = performance.now();
-      const finite = await this.update(grads, batchStats);
+      const finite = await this.update(grads, batchStats, batchSize);
       this.wallMs.update += performance.now() - t0;
       if (!finite) {
         outcome.diverged = { step: t, reason: 'a weight became NaN or infinite after the update' };
@@ -223,7 +226,7 @@ export class VariantRun {
   }
 
   /** w ← w − lr·v, v ← μ·v + g (v = g for plain SGD); moving statistics follow the batch ones. */
-  private async update(grads: Tensor[], batchStats: Map<string, { mean: Tensor; variance: Tensor }>): Promise<boolean> {
+  private async update(grads: Tensor[], batchStats: Map<string, { mean: Tensor; variance: Tensor }>, batchSize: number): Promise<boolean> {
     const { tf, config } = this;
     let step = grads;
     if (config.momentum > 0) {
@@ -240,8 +243,12 @@ export class VariantRun {
       const m = layer && layer.kind === 'batchnorm' ? layer.momentum : 0.99;
       const old = this.moving.get(name);
       if (!old) continue;
+      // PyTorch keeps the unbiased variance of the n values per channel: n/(n−1) times the batch's.
+      const shape = this.info.shapes.get(name)!;
+      const n = (batchSize * shape.reduce((a, b) => a * b, 1)) / shape[shape.length - 1];
+      const unbias = layer && layer.kind === 'batchnorm' && layer.unbiasedMovingVariance && n > 1 ? n / (n - 1) : 1;
       const mean = tf.tidy(() => tf.add(tf.mul(old.mean, m), tf.mul(s.mean, 1 - m)));
-      const variance = tf.tidy(() => tf.add(tf.mul(old.variance, m), tf.mul(s.variance, 1 - m)));
+      const variance = tf.tidy(() => tf.add(tf.mul(old.variance, m), tf.mul(s.variance, (1 - m) * unbias)));
       tf.dispose([old.mean, old.variance]);
       this.moving.set(name, { mean, variance });
     }

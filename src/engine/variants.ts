@@ -11,6 +11,7 @@
 
 import type { VariantName } from '../protocol';
 import { UserError } from './errors';
+import { defaultsOf, type FrameworkDefaults } from './network/frameworks';
 import type { LayerNode, NetworkSpec } from './network/ir';
 
 export interface Variant {
@@ -21,9 +22,6 @@ export interface Variant {
 }
 
 export const LP_EPSILON = 1e-3;
-const BN_EPSILON = 1e-3;
-/** Moving-statistics momentum of inserted BatchNorm layers (Keras' 0.99 lags far behind in short runs). */
-export const INSERTED_BN_MOMENTUM = 0.9;
 
 const DESCRIPTIONS: Record<VariantName, string> = {
   'as-written': 'the network exactly as the file defines it',
@@ -44,7 +42,8 @@ export function deriveVariants(spec: NetworkSpec, names: VariantName[]): Variant
   }
   const out = spec.outputs[0];
   const standard = removeBatchNorm(spec.layers);
-  const make = (kind: 'bn' | 'noisy' | 1 | 2 | 'inf') => insertNormalization(standard, out, kind);
+  const fw = defaultsOf(spec);
+  const make = (kind: 'bn' | 'noisy' | 1 | 2 | 'inf') => insertNormalization(standard, out, kind, fw);
   const build: Record<VariantName, () => LayerNode[]> = {
     'as-written': () => spec.layers,
     standard: () => standard,
@@ -62,7 +61,7 @@ export function deriveVariants(spec: NetworkSpec, names: VariantName[]): Variant
 export function asWrittenIsDistinct(spec: NetworkSpec): boolean {
   const sig = signature(spec.layers);
   const standard = removeBatchNorm(spec.layers);
-  const others = [standard, ...(['bn', 'noisy', 1, 2, 'inf'] as const).map((k) => insertNormalization(standard, spec.outputs[0], k))];
+  const others = [standard, ...(['bn', 'noisy', 1, 2, 'inf'] as const).map((k) => insertNormalization(standard, spec.outputs[0], k, defaultsOf(spec)))];
   return !others.some((o) => signature(o) === sig);
 }
 
@@ -96,7 +95,8 @@ function removeBatchNorm(layers: LayerNode[]): LayerNode[] {
     });
 }
 
-function insertNormalization(standard: LayerNode[], output: string, kind: 'bn' | 'noisy' | 1 | 2 | 'inf'): LayerNode[] {
+/** BatchNorm as the file's framework makes it (PyTorch: eps 1e-5, unbiased running variance, BatchNorm1d/2d). */
+function insertNormalization(standard: LayerNode[], output: string, kind: 'bn' | 'noisy' | 1 | 2 | 'inf', fw: FrameworkDefaults): LayerNode[] {
   const result: LayerNode[] = [];
   const rename = new Map<string, string>();
   const names = new Set(standard.map((l) => l.name));
@@ -117,8 +117,9 @@ function insertNormalization(standard: LayerNode[], output: string, kind: 'bn' |
     const norm: LayerNode =
       kind === 'bn' || kind === 'noisy'
         ? {
-            kind: 'batchnorm', name: normName, className: 'BatchNormalization', inbound: [l.name], derivedFrom: l.name,
-            axis: -1, epsilon: BN_EPSILON, momentum: INSERTED_BN_MOMENTUM, center: true, scale: true, ...(kind === 'noisy' ? { noisy: true } : {}),
+            kind: 'batchnorm', name: normName, className: fw.bnClassName(l.kind), inbound: [l.name], derivedFrom: l.name,
+            axis: -1, epsilon: fw.bnEpsilon, momentum: fw.insertedBnMomentum, center: true, scale: true, ...(kind === 'noisy' ? { noisy: true } : {}),
+            ...(fw.unbiasedMovingVariance ? { unbiasedMovingVariance: true } : {}),
           }
         : { kind: 'lpnorm', name: normName, className: `L${kind === 'inf' ? '∞' : kind}Normalization`, inbound: [l.name], derivedFrom: l.name, p: kind, epsilon: LP_EPSILON };
     result.push(norm);

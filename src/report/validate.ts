@@ -29,12 +29,12 @@ type Obj = Record<string, unknown>;
 
 const LOSSES = ['softmax-ce', 'mse'] as const;
 const BACKENDS = ['node', 'wasm', 'cpu'] as const;
-const FORMATS = ['tfjs-layers', 'keras2', 'keras3', 'onnx'] as const;
+const FORMATS = ['tfjs-layers', 'keras2', 'keras3', 'pytorch', 'keras-python', 'onnx'] as const;
 
 const KEYS = {
   report: ['schema', 'version', 'createdAt', 'complete', 'stopReason', 'config', 'model', 'dataset', 'run', 'eta', 'variants', 'summary'],
   config: ['model', 'dataset', 'loss', 'variants', 'steps', 'batch', 'lr', 'momentum', 'probeEvery', 'etaRange', 'etaCount', 'icsEvery', 'evalEvery', 'seed', 'backend', 'hessianEvery', 'hessianBn', 'hessianTop'],
-  model: ['path', 'format', 'name', 'layers'],
+  model: ['path', 'format', 'name', 'layers', 'layout', 'weightsSource'],
   sourceLayer: ['name', 'className', 'outputShape', 'params'],
   dataset: ['name', 'trainSize', 'testSize', 'inputShape', 'outputs', 'loss'],
   run: ['backend', 'backendReason', 'tfjsVersion', 'bnlensVersion', 'node', 'platform', 'wallMs', 'parallelProcesses'],
@@ -210,6 +210,8 @@ class Checker {
     this.str(m.path, 'model.path', true);
     this.oneOf(m.format, 'model.format', FORMATS);
     this.str(m.name, 'model.name');
+    if (m.layout !== undefined) this.oneOf(m.layout, 'model.layout', ['NHWC', 'NCHW'] as const);
+    if (m.weightsSource !== undefined) this.str(m.weightsSource, 'model.weightsSource', true);
     const layers = this.arr(m.layers, 'model.layers');
     if (layers.length === 0) this.fail('model.layers', 'expected at least one layer');
     layers.forEach((l, i) => {

@@ -7,7 +7,7 @@ import { inputShape, outputWidth } from '../network/modelIO';
 import { loadDataset, type Dataset, type DataSplit } from './index';
 
 export function loadData(net: LoadedNetwork, spec: string, loss: LossName | 'auto', seed: number): Dataset {
-  return loadDataset(spec, { inputShape: inputShape(net.spec.layers), outputs: outputWidth(net), loss }, { seed });
+  return loadDataset(spec, { inputShape: inputShape(net.spec.layers), outputs: outputWidth(net), loss, layout: net.spec.layout }, { seed });
 }
 
 export function mergeSplits(a: DataSplit, b: DataSplit): DataSplit {

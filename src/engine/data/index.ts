@@ -35,6 +35,8 @@ export interface DataNeed {
   /** The model's output width: classes for softmax-ce, targets for mse. */
   outputs: number;
   loss: LossName | 'auto';
+  /** The network file's image layout: NCHW files take [c, h, w] examples (transposed to the engine's NHWC). */
+  layout?: 'NHWC' | 'NCHW';
 }
 
 /** A split as decoded from a source, before it is checked and adapted. */
@@ -254,7 +256,7 @@ function finish(raw: RawData, need: DataNeed, seed: number): Dataset {
   if (raw.train.n === 0) {
     throw new UserError(`the data has zero examples (${raw.train.xName} has shape (0, …)); give at least one example`, file);
   }
-  const layout = adaptLayout(raw.exampleShape, need.inputShape, file);
+  const layout = adaptLayout(raw.exampleShape, need.inputShape, file, need.layout);
   const loss = decideLoss(raw, need);
   const convert = (s: RawSplit): DataSplit => {
     const x = layout(s);
@@ -289,7 +291,7 @@ function finish(raw: RawData, need: DataNeed, seed: number): Dataset {
  * (row-major, which is what [28,28] → [784] or [28,28] → [28,28,1] mean), except that channel-first
  * images [c,h,w] given to a channel-last model [h,w,c] are transposed, as reshaping would scramble them.
  */
-function adaptLayout(from: number[], to: number[], file?: string): (s: RawSplit) => Float32Array {
+function adaptLayout(from: number[], to: number[], file?: string, layout?: 'NHWC' | 'NCHW'): (s: RawSplit) => Float32Array {
   const a = prod(from);
   const b = prod(to);
   if (a !== b) {
@@ -298,7 +300,9 @@ function adaptLayout(from: number[], to: number[], file?: string): (s: RawSplit)
       file,
     );
   }
-  const chw = from.length === 3 && to.length === 3 && from[0] === to[2] && from[1] === to[0] && from[2] === to[1] && from[0] !== from[2] && from[0] > 1;
+  const isChw = from.length === 3 && to.length === 3 && from[0] === to[2] && from[1] === to[0] && from[2] === to[1];
+  // A channels-first file's data is [c, h, w] by definition; for others, guess only where it is unambiguous.
+  const chw = isChw && (layout === 'NCHW' || (from[0] !== from[2] && from[0] > 1));
   if (!chw) return (s) => (s.x instanceof Float32Array ? s.x : Float32Array.from(s.x));
   const [c, h, w] = from;
   return (s) => {

@@ -89,7 +89,8 @@ export class ForwardModel {
         return activate(tf, y, dropSoftmax && l.activation === 'softmax' ? 'linear' : l.activation);
       }
       case 'conv2d': {
-        let y = tf.conv2d(x as tfc.Tensor4D, p(l.name, 'kernel') as tfc.Tensor4D, l.strides, l.padding, 'NHWC', l.dilation) as Tensor;
+        const pad = l.pads ? ([[0, 0], [l.pads[0], l.pads[1]], [l.pads[2], l.pads[3]], [0, 0]] as tfc.backend_util.ExplicitPadding) : l.padding;
+        let y = tf.conv2d(x as tfc.Tensor4D, p(l.name, 'kernel') as tfc.Tensor4D, l.strides, pad, 'NHWC', l.dilation) as Tensor;
         const b = p(l.name, 'bias');
         if (b) y = tf.add(y, b);
         return activate(tf, y, dropSoftmax && l.activation === 'softmax' ? 'linear' : l.activation);
@@ -153,7 +154,8 @@ export class ForwardModel {
       case 'globalpool':
         return l.op === 'max' ? tf.max(x, [1, 2]) : tf.mean(x, [1, 2]);
       case 'flatten':
-        return tf.reshape(l.channelsFirst && x.rank === 4 ? tf.transpose(x, [0, 3, 1, 2]) : x, [x.shape[0], -1]);
+        if (l.channelsFirst && x.rank === 4) return tf.reshape(tf.transpose(x, [0, 3, 1, 2]), [x.shape[0], -1]);
+        return tf.reshape(x, [x.shape[0], -1]);
       case 'reshape':
         return tf.reshape(x, [x.shape[0], ...l.targetShape]);
       case 'dropout':

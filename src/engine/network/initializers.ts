@@ -31,7 +31,7 @@ export function streamOf(key: string): number {
 type Dist = 'uniform' | 'truncated_normal' | 'normal';
 
 interface Normalized {
-  kind: 'constant' | 'uniform' | 'normal' | 'truncated' | 'scaling' | 'identity';
+  kind: 'constant' | 'uniform' | 'normal' | 'truncated' | 'scaling' | 'identity' | 'torch';
   value?: number;
   lo?: number;
   hi?: number;
@@ -84,6 +84,8 @@ function normalize(init: InitializerSpec, where: string): Normalized {
     }
     case 'identity':
       return { kind: 'identity', value: num('gain', 1) };
+    case 'torchdefault':
+      return { kind: 'torch' };
     default:
       throw new UserError(
         `${where} uses initializer ${init.className}, which BatchNorm Lens cannot reproduce; use GlorotUniform, HeNormal, RandomNormal, … or save the weights with the model`,
@@ -91,8 +93,11 @@ function normalize(init: InitializerSpec, where: string): Normalized {
   }
 }
 
-/** Draw a tensor's initial values. */
-export function initialize(init: InitializerSpec, shape: number[], rng: Rng, where: string): Float32Array {
+/**
+ * Draw a tensor's initial values. `fanShape` is the shape whose fan-in applies when it is not the tensor's
+ * own: PyTorch bounds a bias by its weight's fan-in.
+ */
+export function initialize(init: InitializerSpec, shape: number[], rng: Rng, where: string, fanShape: number[] = shape): Float32Array {
   const n = shape.reduce((a, b) => a * b, 1);
   const out = new Float32Array(n);
   const s = normalize(init, where);
@@ -115,6 +120,14 @@ export function initialize(init: InitializerSpec, shape: number[], rng: Rng, whe
     case 'truncated':
       for (let i = 0; i < n; i++) out[i] = truncated(s.mean!, s.std!);
       break;
+    case 'torch': {
+      // kaiming_uniform_(a=√5): gain √(2/(1+a²)) = √(1/3), bound = gain·√(3/fan_in) = 1/√fan_in; a bias
+      // draws from the same bound with its weight's fan-in (0 when the fan-in is 0, as in torch).
+      const { fanIn } = fansOf(fanShape);
+      const bound = fanIn > 0 ? 1 / Math.sqrt(fanIn) : 0;
+      for (let i = 0; i < n; i++) out[i] = rng.range(-bound, bound);
+      break;
+    }
     case 'identity': {
       if (shape.length !== 2) throw new UserError(`${where} uses the Identity initializer on a non-matrix weight`);
       for (let i = 0; i < Math.min(shape[0], shape[1]); i++) out[i * shape[1] + i] = s.value!;
@@ -141,6 +154,6 @@ export function initialize(init: InitializerSpec, shape: number[], rng: Rng, whe
   return out;
 }
 
-export function initialValues(init: InitializerSpec, shape: number[], seed: number, key: string, where: string): Float32Array {
-  return initialize(init, shape, new Rng(seed, streamOf(key)), where);
+export function initialValues(init: InitializerSpec, shape: number[], seed: number, key: string, where: string, fanShape?: number[]): Float32Array {
+  return initialize(init, shape, new Rng(seed, streamOf(key)), where, fanShape);
 }

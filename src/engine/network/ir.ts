@@ -5,6 +5,24 @@ export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'e
 
 export type Padding = 'valid' | 'same';
 
+/**
+ * How the file lays out an image: Keras and tfjs channels-last (NHWC), PyTorch and ONNX channels-first
+ * (NCHW). The engine always computes in NHWC: NCHW data is transposed where it enters (data loading), NCHW
+ * weights where they are read (see layout.ts), and shapes are shown back to the user in the file's layout.
+ */
+export type SourceLayout = 'NHWC' | 'NCHW';
+
+/** Whose defaults apply where the file is silent (BatchNorm eps/momentum, initializers, inserted layers). */
+export type Framework = 'keras' | 'pytorch';
+
+/** A place in the source file, 1-based lines and columns, end exclusive (Python readers set it). */
+export interface SourceRange {
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
 export interface InitializerSpec {
   className: string;
   config: Record<string, unknown>;
@@ -19,6 +37,8 @@ interface LayerBase {
   inbound: string[];
   /** For variants: the source layer this one came from; null for layers of the file itself. */
   derivedFrom?: string | null;
+  /** Where the file defines the layer, when the reader knows it exactly (Python: the assignment or call). */
+  range?: SourceRange;
 }
 
 export type LayerNode =
@@ -37,6 +57,11 @@ export type LayerNode =
       kernelSize: [number, number];
       strides: [number, number];
       padding: Padding;
+      /**
+       * Explicit zero padding [top, bottom, left, right] (PyTorch `padding=1`, ONNX `pads`); when present it
+       * replaces `padding`. TF's 'same' is asymmetric, so PyTorch's symmetric padding needs this.
+       */
+      pads?: [number, number, number, number];
       dilation: [number, number];
       useBias: boolean;
       activation: Activation;
@@ -48,7 +73,13 @@ export type LayerNode =
       /** As written; must name the last axis (checked when shapes are known). */
       axis: number;
       epsilon: number;
+      /**
+       * Keras' convention: moving = momentum·moving + (1 − momentum)·batch. PyTorch's momentum m is stored
+       * as 1 − m (its default 0.1 is 0.9 here); see frameworks.ts.
+       */
       momentum: number;
+      /** PyTorch updates running_var with the unbiased batch variance (n/(n−1)); Keras with the biased one. */
+      unbiasedMovingVariance?: boolean;
       center: boolean;
       scale: boolean;
       /** Variant-only: noise of Santurkar et al. Algorithm 1 after normalizing. */
@@ -66,7 +97,10 @@ export type LayerNode =
   | (LayerBase & { kind: 'globalpool'; op: 'max' | 'avg' })
   | (LayerBase & {
       kind: 'flatten';
-      /** Flatten an image in channel-first order (as PyTorch's NCHW view does), not the IR's NHWC order. */
+      /**
+       * PyTorch's flatten of an NCHW tensor: values in C·H·W order. The engine's NHWC tensor is transposed to
+       * NCHW before flattening, so a Linear after it sees exactly PyTorch's order (and its weights fit).
+       */
       channelsFirst?: boolean;
     })
   | (LayerBase & { kind: 'reshape'; targetShape: number[] })
@@ -86,12 +120,21 @@ export interface WeightSpec {
 export interface NetworkSpec {
   /** The file it was read from. */
   file: string;
-  format: 'tfjs-layers' | 'keras2' | 'keras3' | 'onnx';
+  format: 'tfjs-layers' | 'keras2' | 'keras3' | 'pytorch' | 'keras-python' | 'onnx';
+  /** The file's image layout (default NHWC); the engine's tensors are NHWC whatever this says. */
+  layout?: SourceLayout;
+  /** Whose defaults apply (default keras); read it with frameworkOf(). */
+  framework?: Framework;
   name: string;
   /** Layers in model order (topologically sorted; file order for Sequential). */
   layers: LayerNode[];
   /** Names of the output layers (one for the models the engine trains). */
   outputs: string[];
-  /** Weights manifest, when the file has one; null for topology-only files. */
+  /**
+   * Weights manifest, when the file has one; null for topology-only files. Readers of other formats
+   * deliver weights already in the engine's layout, named `layer/role` (see packWeights in layout.ts).
+   */
   weights: { specs: WeightSpec[]; data: ArrayBuffer } | null;
+  /** Where the weights came from, when not from the network file itself (shown in the report). */
+  weightsSource?: string;
 }

@@ -114,7 +114,8 @@ export function initialWeights(
       }
       values.set(key, stored.values);
     } else {
-      values.set(key, initialValues(initializerFor(layer, p.role), p.shape, seed, key, `layer "${p.layer}"`));
+      const kernel = p.role === 'bias' ? info.params.find((k) => k.layer === p.layer && k.role === 'kernel') : undefined;
+      values.set(key, initialValues(initializerFor(layer, p.role), p.shape, seed, key, `layer "${p.layer}"`, kernel?.shape));
     }
   }
   return values;

@@ -61,9 +61,10 @@ export function inferShapes(layers: LayerNode[], file: string, text?: string): S
         const [kh, kw] = l.kernelSize;
         const [sh, sw] = l.strides;
         const [dh, dw] = l.dilation;
+        const [pt, pb, pl, pr] = l.pads ?? [0, 0, 0, 0];
         const size = (n: number, k: number, s: number, d: number) =>
-          l.padding === 'same' ? Math.ceil(n / s) : Math.floor((n - (k - 1) * d - 1) / s) + 1;
-        out = [size(h, kh, sh, dh), size(w, kw, sw, dw), l.filters];
+          l.padding === 'same' && !l.pads ? Math.ceil(n / s) : Math.floor((n - (k - 1) * d - 1) / s) + 1;
+        out = [size(h + pt + pb, kh, sh, dh), size(w + pl + pr, kw, sw, dw), l.filters];
         if (out[0] <= 0 || out[1] <= 0)
           err(l, `Conv2D layer "${l.name}" with kernel ${kh}×${kw} does not fit its ${h}×${w} input; use padding "same" or a smaller kernel`);
         params.push({ layer: l.name, role: 'kernel', shape: [kh, kw, c, l.filters] });
