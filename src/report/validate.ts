@@ -206,7 +206,7 @@ class Checker {
   }
 
   private model(v: unknown): void {
-    const m = this.obj(v, 'model', KEYS.model);
+    const m = this.obj(v, 'model', KEYS.model, ['layout', 'weightsSource']);
     this.str(m.path, 'model.path', true);
     this.oneOf(m.format, 'model.format', FORMATS);
     this.str(m.name, 'model.name');
