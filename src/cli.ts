@@ -5,10 +5,12 @@ import { reportFailure } from './cli/failure';
 import { analyzeMain } from './cli/analyze';
 import { probeMain } from './cli/probe';
 import { benchMain } from './cli/bench';
+import { inspectMain } from './cli/inspect';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   analyze: { run: analyzeMain, help: 'train the network and its normalization variants with the probes at every step; write the report' },
   probe: { run: probeMain, help: "the paper's measurements at the weights in a model file" },
+  inspect: { run: inspectMain, help: 'the layers read from a network file: output shapes, parameter counts (Python, JSON, …)' },
   bench: { run: benchMain, help: 'speed of training and probing per workload and backend (--peer: against the NumPy peer)' },
 };
 

@@ -39,6 +39,12 @@ export interface AnalyzeConfig {
   hessianBn?: HessianBn;
   /** How many of the largest eigenvalues to report (`top`). */
   hessianTop?: number;
+  /** Python network files: which model of the file (`--model`: a name or a call such as `VGG('VGG11')`). */
+  pythonModel?: string;
+  /** Per-example input shape in the file's layout (C,H,W for PyTorch), when the file does not say it. */
+  inputShape?: number[];
+  /** Weights file (.safetensors) for a Python network; default: the one beside it with the same stem. */
+  weights?: string;
 }
 
 export type HessianBn = 'train' | 'eval';

@@ -33,6 +33,9 @@ const CONFIG_HELP: Record<string, string> = {
   'hessian-every': 'Hessian measures (λ_max, λ_min, trace, density) at every N-th probed step, e.g. 25 (default 0 = never)',
   'hessian-bn': 'BatchNorm in the Hessian measures: train (batch statistics, default) or eval (moving, as PyHessian)',
   'hessian-top': 'how many of the largest Hessian eigenvalues to keep (default 5)',
+  model: 'Python files: which model — a class, builder function or variable, or a call such as "VGG(\'VGG11\')"',
+  'input-shape': 'Python files: per-example input shape C,H,W (or F) when the file does not say it',
+  weights: 'Python files: a .safetensors state_dict (default: FILE.safetensors beside the .py)',
 };
 
 const FLAGS: Record<string, FlagSpec> = {

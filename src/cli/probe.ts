@@ -7,6 +7,7 @@ import { runProbe, type ProbeOptions } from '../engine/probeCommand';
 import { precisionWarning } from '../engine/probes/precision';
 import { helpText, listFlag, numberFlag, parseArgs, type FlagSpec } from './args';
 import { reportFailure } from './failure';
+import { readConfigValues } from '../engine/config';
 
 const FLAGS: Record<string, FlagSpec> = {
   data: { value: true, help: 'data file: .npz (arrays x, y), x.npy,y.npy, .csv, mnist, gaussian, dln' },
@@ -15,6 +16,9 @@ const FLAGS: Record<string, FlagSpec> = {
   'ics-lr': { value: true, help: 'learning rate of the earlier layers’ step in the ICS measure (default 0.1)' },
   backend: { value: true, help: 'auto | node | wasm | cpu (default auto)' },
   seed: { value: true, help: 'seed for weights a topology-only file does not hold, and of the Hessian measures (default 0)' },
+  model: { value: true, help: 'Python files: which model — a class, builder or variable, or a call such as "VGG(\'VGG11\')"' },
+  'input-shape': { value: true, help: 'Python files: per-example input shape C,H,W (or F) (default: from the data)' },
+  weights: { value: true, help: 'Python files: a .safetensors state_dict (default: FILE.safetensors beside the .py)' },
   hessian: { value: false, help: 'also the Hessian measures: λ_max, λ_min, top k (Lanczos), trace (Hutchinson), density (SLQ), gᵀHg/‖g‖²' },
   'hessian-top': { value: true, help: 'with --hessian: how many of the largest eigenvalues (default 5)' },
   'hessian-bn': { value: true, help: 'with --hessian: BatchNorm statistics, train (the batch\'s, default) or eval (moving, as PyHessian)' },
@@ -24,7 +28,7 @@ const FLAGS: Record<string, FlagSpec> = {
   help: { value: false, help: 'this help' },
 };
 
-const USAGE = 'Usage: bnlens probe MODEL --data FILE --eta LIST [--loss softmax-ce|mse] [--ics-lr LR] [--backend B] [--seed S] [--hessian [--hessian-top K] [--hessian-bn train|eval] [--hessian-steps N] [--hessian-samples S] [--hessian-runs R]]';
+const USAGE = 'Usage: bnlens probe MODEL --data FILE --eta LIST [--loss softmax-ce|mse] [--ics-lr LR] [--backend B] [--seed S] [--model NAME] [--input-shape C,H,W] [--weights W.safetensors] [--hessian [--hessian-top K] [--hessian-bn train|eval] [--hessian-steps N] [--hessian-samples S] [--hessian-runs R]]';
 
 function hessianFlags(args: ReturnType<typeof parseArgs>): ProbeOptions['hessian'] {
   const given = ['hessian-top', 'hessian-bn', 'hessian-steps', 'hessian-samples', 'hessian-runs'].filter((f) => args.flags.has(f));
@@ -76,6 +80,10 @@ export async function probeMain(argv: string[]): Promise<number> {
       seed: numberFlag(args, 'seed', 'probe', { integer: true }) ?? 0,
       onNote: (note) => process.stderr.write(`bnlens: note: ${args.positional[0]}: ${note}\n`),
       hessian,
+      ...readConfigValues(
+        Object.fromEntries(['model', 'input-shape', 'weights'].filter((k) => typeof args.flags.get(k) === 'string').map((k) => [k, args.flags.get(k)])),
+        'bnlens probe',
+      ),
     });
     process.stderr.write(`bnlens: backend ${result.backend} — ${result.backendReason}\n`);
     const warning = precisionWarning(result.eta, result.gradChange, result.gradNorm);

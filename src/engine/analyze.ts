@@ -8,7 +8,8 @@ import { batchIterator, BATCH_STREAM } from './data';
 import { UserError } from './errors';
 import type { LayerNode } from './network/ir';
 import { shapeInSourceLayout } from './network/layout';
-import { loadNetwork, type LoadedNetwork } from './network/load';
+import { isPythonFile, openNetwork, type LoadedNetwork, type NetworkReadOptions } from './network/load';
+import { peekInputShape } from './data/peek';
 import { paramCount } from './network/shapes';
 import { analyzeInProcesses, defaultParallelism, findWorkerScript, groupVariants } from './parallel';
 import { Rng } from './rng';
@@ -54,7 +55,8 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   const tStart = performance.now();
   const wallMs: Record<string, number> = {};
   const t0 = performance.now();
-  const net = loadNetwork(req.model);
+  const net = await openNetwork(req.model, readOptionsFor(req));
+  if (net.spec.weightsSource) onEvent({ type: 'log', level: 'info', message: `weights read from ${net.spec.weightsSource}` });
   for (const note of net.notes ?? []) onEvent({ type: 'log', level: 'warn', message: note });
   const config = resolveConfig(req, net);
   const names = config.variants.filter((v) => v !== 'as-written' || asWrittenIsDistinct(net.spec));
@@ -190,4 +192,12 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
 /** An InputLayer that the file itself wrote (not the one the parser adds for batch_input_shape). */
 function existsSyntheticInput(net: LoadedNetwork, l: LayerNode): boolean {
   return net.text.includes(`"${l.name}"`);
+}
+
+/** What a Python network needs from the request: the model choice, its input shape, its weights. */
+export function readOptionsFor(req: Pick<AnalyzeRequest, 'model' | 'pythonModel' | 'inputShape' | 'weights' | 'dataset'>): NetworkReadOptions {
+  if (!isPythonFile(req.model)) return {};
+  const d = (req.dataset ?? '').toLowerCase();
+  const imageSide = d === 'mnist' ? 28 : /cifar/.test(d) ? 32 : undefined;
+  return { pythonModel: req.pythonModel, inputShape: req.inputShape ?? peekInputShape(req.dataset), weights: req.weights, imageSide };
 }

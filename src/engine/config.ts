@@ -41,6 +41,9 @@ export const CONFIG_KEYS: Record<string, keyof Omit<AnalyzeConfig, 'model'>> = {
   'hessian-every': 'hessianEvery',
   'hessian-bn': 'hessianBn',
   'hessian-top': 'hessianTop',
+  model: 'pythonModel',
+  'input-shape': 'inputShape',
+  weights: 'weights',
 };
 
 const camelToFlag = new Map(Object.entries(CONFIG_KEYS).map(([flag, field]) => [field as string, flag]));
@@ -136,6 +139,15 @@ export function readConfigValues(values: Record<string, unknown>, where: string,
         if (!['train', 'eval'].includes(String(v))) bad(`must be train or eval, got ${JSON.stringify(v)}`);
         out.hessianBn = v as AnalyzeConfig['hessianBn'];
         break;
+      case 'pythonModel':
+      case 'weights':
+        if (typeof v !== 'string' || v.trim() === '') bad(field === 'weights' ? 'must be a .safetensors path' : 'must be a model name or call, e.g. Net or "VGG(\'VGG11\')"');
+        if (field === 'weights') out.weights = (v as string).trim();
+        else out.pythonModel = (v as string).trim();
+        break;
+      case 'inputShape':
+        out.inputShape = parseInputShape(v, bad);
+        break;
     }
   }
   return out;
@@ -146,4 +158,11 @@ export function etaGrid(c: Pick<AnalyzeConfig, 'lr' | 'etaRange' | 'etaCount'>):
   const [lo, hi] = c.etaRange;
   if (c.etaCount === 1) return [lo * c.lr];
   return Array.from({ length: c.etaCount }, (_, k) => c.lr * (lo + ((hi - lo) * k) / (c.etaCount - 1)));
+}
+
+/** `--input-shape C,H,W` (or F): positive integers. */
+export function parseInputShape(v: unknown, bad: (what: string) => never): number[] {
+  const list = Array.isArray(v) ? v.map(Number) : String(v).split(/[,x×]/).map((s) => Number(s.trim()));
+  if (list.length === 0 || list.length > 3 || list.some((x) => !Number.isInteger(x) || x <= 0)) bad(`must be positive sizes C,H,W (or F), got ${JSON.stringify(v)}`);
+  return list;
 }

@@ -3,9 +3,10 @@
 
 import type { BackendChoice, HessianBn, LossName, ProbeResult } from '../protocol';
 import type { Tensor, TF } from './network/forward';
-import { initialWeights, loadNetwork, paramKey } from './network/load';
+import { initialWeights, openNetwork, paramKey } from './network/load';
 import type { ShapeInfo } from './network/shapes';
 import { DEFAULT_HESSIAN_OPTIONS, measureHessianAt, type HessianOptions } from './probes/hessian';
+import { readOptionsFor } from './analyze';
 import { UserError } from './errors';
 import { descentFreeCurvature } from '../report/curvature';
 import { mergeSplits } from './data/forNetwork';
@@ -27,6 +28,10 @@ export interface ProbeOptions {
   onNote?: (note: string) => void;
   /** Hessian measures too (`hessian` in the result); the fields not given take DEFAULT_HESSIAN_OPTIONS. */
   hessian?: Partial<Omit<HessianOptions, 'seed'>>;
+  /** Python network files: the model, its input shape, its weights (see readOptionsFor). */
+  pythonModel?: string;
+  inputShape?: number[];
+  weights?: string;
 }
 
 /** BatchNorm moving statistics from the file's weights (for --hessian-bn eval), keyed by layer. */
@@ -44,7 +49,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   if (o.eta.length === 0) throw new UserError('bnlens probe: --eta needs at least one step length, e.g. --eta 0.05,0.1,0.2');
   const bad = o.eta.find((e) => !(e > 0));
   if (bad !== undefined) throw new UserError(`bnlens probe: every --eta must be greater than 0, got ${bad}`);
-  const net = loadNetwork(o.model);
+  const net = await openNetwork(o.model, readOptionsFor({ model: o.model, dataset: o.data, pythonModel: o.pythonModel, inputShape: o.inputShape, weights: o.weights }));
   for (const note of net.notes ?? []) o.onNote?.(note);
   const { ds, backend, tf } = await startRun(net, { dataset: o.data, loss: o.loss, seed: o.seed, backend: o.backend });
   // The whole file is one batch: the held-out part the loader sets aside belongs to it too.

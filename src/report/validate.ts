@@ -33,7 +33,7 @@ const FORMATS = ['tfjs-layers', 'keras2', 'keras3', 'pytorch', 'keras-python', '
 
 const KEYS = {
   report: ['schema', 'version', 'createdAt', 'complete', 'stopReason', 'config', 'model', 'dataset', 'run', 'eta', 'variants', 'summary'],
-  config: ['model', 'dataset', 'loss', 'variants', 'steps', 'batch', 'lr', 'momentum', 'probeEvery', 'etaRange', 'etaCount', 'icsEvery', 'evalEvery', 'seed', 'backend', 'hessianEvery', 'hessianBn', 'hessianTop'],
+  config: ['model', 'dataset', 'loss', 'variants', 'steps', 'batch', 'lr', 'momentum', 'probeEvery', 'etaRange', 'etaCount', 'icsEvery', 'evalEvery', 'seed', 'backend', 'hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights'],
   model: ['path', 'format', 'name', 'layers', 'layout', 'weightsSource'],
   sourceLayer: ['name', 'className', 'outputShape', 'params'],
   dataset: ['name', 'trainSize', 'testSize', 'inputShape', 'outputs', 'loss'],
@@ -180,7 +180,7 @@ class Checker {
 
   private config(v: unknown): { etaCount: number; etaRange: [number, number]; lr: number; steps: number; probeEvery: number; icsEvery: number; variants: string[] } {
     const p = 'config';
-    const c = this.obj(v, p, KEYS.config, ['hessianEvery', 'hessianBn', 'hessianTop']);
+    const c = this.obj(v, p, KEYS.config, ['hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights']);
     if ('hessianEvery' in c) this.num(c.hessianEvery, `${p}.hessianEvery`, { int: true, min: 0 });
     if ('hessianBn' in c) this.oneOf(c.hessianBn, `${p}.hessianBn`, ['train', 'eval']);
     if ('hessianTop' in c) this.num(c.hessianTop, `${p}.hessianTop`, { int: true, min: 1 });

@@ -2,13 +2,61 @@
 // parameter (from the shards, or from the layers' own initializers, seeded).
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { UserError } from '../errors';
 import { initialValues } from './initializers';
 import type { LayerNode, NetworkSpec, WeightSpec } from './ir';
 import { locate, parseNetworkText } from './parse';
 import { inferShapes, type ShapeInfo } from './shapes';
 import { isOnnxFile, readOnnxNetwork } from './onnx/load';
+import { packWeights } from './layout';
+import { initPythonParser } from './python/parser';
+import { readPythonNetwork } from './python/read';
+import { torchWeights } from './python/torchWeights';
+import { readSafetensors } from './safetensors';
+
+/** What a Python network file needs beyond its text (JSON files ignore these). */
+export interface NetworkReadOptions {
+  /** Which model of the file: a name or a call in the Python subset (`--model`). */
+  pythonModel?: string;
+  /** Per-example input shape in the file's layout, when known from the user or the data. */
+  inputShape?: number[];
+  /** Image side to assume for a first Conv2d (28 for MNIST, 32 for CIFAR) when nothing else says. */
+  imageSide?: number;
+  /** A .safetensors state_dict; default: the file beside the network with the same stem. */
+  weights?: string;
+}
+
+export const isPythonFile = (file: string) => /\.py$/i.test(file);
+
+/** loadNetwork after the readers that load asynchronously (the Python grammar) are ready. */
+export async function openNetwork(file: string, opts: NetworkReadOptions = {}): Promise<LoadedNetwork> {
+  if (isPythonFile(file)) await initPythonParser();
+  return loadNetwork(file, opts);
+}
+
+/** The weights beside a network file: `model.py` → `model.safetensors`. */
+export function siblingWeights(file: string): string | undefined {
+  const candidate = join(dirname(file), basename(file).replace(/\.py$/i, '') + '.safetensors');
+  return existsSync(candidate) ? candidate : undefined;
+}
+
+function loadPythonNetwork(file: string, opts: NetworkReadOptions): LoadedNetwork {
+  if (!existsSync(file)) throw new UserError(`network file not found; check the path`, file);
+  const text = readFileSync(file, 'utf8');
+  const py = readPythonNetwork(text, file, { model: opts.pythonModel, inputShape: opts.inputShape, imageSide: opts.imageSide });
+  const weightsFile = opts.weights ?? siblingWeights(file);
+  let weights: NetworkSpec['weights'] = null;
+  if (weightsFile) {
+    if (py.framework !== 'pytorch')
+      throw new UserError(`--weights reads PyTorch state_dicts; for a Keras model save it with model.save("model.keras") and analyze its JSON, or leave --weights out`, weightsFile);
+    const stored = readSafetensors(weightsFile);
+    weights = packWeights(torchWeights(py.spec.layers, py.modules, stored, weightsFile, py.chosen));
+  }
+  const spec: NetworkSpec = { ...py.spec, weights, ...(weightsFile ? { weightsSource: weightsFile } : {}) };
+  const info = inferShapes(spec.layers, file);
+  return { spec, text, defaults: null, info, weightsFromFile: weights !== null };
+}
 
 export interface LoadedNetwork {
   spec: NetworkSpec;
@@ -36,8 +84,9 @@ export function readNetworkFile(file: string): {
   return { spec: { ...spec, weights: null }, text, manifest, defaults };
 }
 
-/** Parse, infer shapes and read the weight shards (if any). */
-export function loadNetwork(file: string): LoadedNetwork {
+/** Parse, infer shapes and read the weight shards (if any). Python files: call openNetwork (or initPythonParser) first. */
+export function loadNetwork(file: string, opts: NetworkReadOptions = {}): LoadedNetwork {
+  if (isPythonFile(file)) return loadPythonNetwork(file, opts);
   if (isOnnxFile(file)) {
     const onnx = readOnnxNetwork(file);
     return { spec: onnx.spec, text: '', defaults: null, info: onnx.info, weightsFromFile: true, notes: onnx.notes };

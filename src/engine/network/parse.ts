@@ -277,7 +277,7 @@ export const SUPPORTED_LAYERS = [
   'AveragePooling2D', 'AvgPool2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Dropout', 'Add', 'Concatenate',
 ];
 
-function readLayer(cls: string, lname: string, cfg: Json, inbound: string[], err: (msg: string, needle?: string) => never): LayerNode {
+export function readLayer(cls: string, lname: string, cfg: Json, inbound: string[], err: (msg: string, needle?: string) => never): LayerNode {
   const base = { name: lname, className: cls, inbound };
   switch (cls) {
     case 'Dense': {
