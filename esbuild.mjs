@@ -58,7 +58,7 @@ function copyExamples() {
   const src = join(root, 'examples');
   if (!existsSync(src)) return;
   mkdirSync(join(root, 'dist', 'examples'), { recursive: true });
-  for (const f of readdirSync(src)) if (f.endsWith('.json')) copyFileSync(join(src, f), join(root, 'dist', 'examples', f));
+  for (const f of readdirSync(src)) if (f.endsWith('.json') || f.endsWith('.py')) copyFileSync(join(src, f), join(root, 'dist', 'examples', f));
 }
 
 copyWasm();

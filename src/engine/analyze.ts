@@ -109,7 +109,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
       name: ds.description ? `${ds.name} — ${ds.description}` : ds.name,
       trainSize: ds.train.n,
       testSize: ds.test.n,
-      inputShape: ds.inputShape,
+      inputShape: shapeInSourceLayout(ds.inputShape, net.spec.layout),
       outputs: ds.outputs,
       loss: ds.loss,
     },
