@@ -5,7 +5,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Report, ViewContext } from './protocol';
 import { ChartsViewProvider } from './host/chartsView';
-import { LayerCodeLensProvider, LayerHoverProvider, NETWORK_SELECTOR, NetworkDiagnostics, NetworkDocs } from './host/editorFeatures';
+import { isNetworkLanguage, LayerCodeLensProvider, LayerHoverProvider, NETWORK_SELECTOR, NetworkDiagnostics, NetworkDocs } from './host/editorFeatures';
+import { pythonModelChoices } from './host/pythonDoc';
+import { initPythonParser } from './engine/network/python/parser';
 import { ReportPanels } from './host/reportPanel';
 import { NetworkFileIndex } from './host/networkFileIndex';
 import { ReportStore, type RunEntry } from './host/reportStore';
@@ -58,9 +60,9 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
 
   const syncActiveEditor = () => {
     const doc = vscode.window.activeTextEditor?.document;
-    const isNet = !!doc && doc.uri.scheme === 'file' && (doc.languageId === 'json' || doc.languageId === 'jsonc') && docs.get(doc).isNetwork;
+    const isNet = !!doc && doc.uri.scheme === 'file' && isNetworkLanguage(doc.languageId) && docs.get(doc).isNetwork;
     void vscode.commands.executeCommand('setContext', 'bnlens.isNetworkFile', isNet);
-    if (doc && (doc.languageId === 'json' || doc.languageId === 'jsonc')) networkFiles.note(doc.uri, isNet);
+    if (doc && isNetworkLanguage(doc.languageId)) networkFiles.note(doc.uri, isNet);
     // Only a real editor change moves the charts: focus in the Output panel or a webview keeps them.
     if (doc && doc.uri.scheme !== 'output') runs.setActiveNetwork(isNet ? doc.uri.fsPath : null);
   };
@@ -98,6 +100,19 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     await vscode.window.showTextDocument(target, { preview: false });
   };
 
+  // Python network files need the tree-sitter grammar (WebAssembly, loaded once); until then they count as
+  // not yet read, and every open one is looked at again when it is ready.
+  pythonModelChoices.store = context.workspaceState;
+  const diagnostics = new NetworkDiagnostics(docs);
+  void initPythonParser().then(
+    () => {
+      docs.forgetPython();
+      for (const d of vscode.workspace.textDocuments) if (d.languageId === 'python') diagnostics.update(d);
+      syncActiveEditor();
+    },
+    (e) => log.error(`the Python grammar did not load: ${(e as Error).message}`),
+  );
+
   context.subscriptions.push(
     log,
     runs,
@@ -105,7 +120,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     panels,
     codeLens,
     networkFiles,
-    new NetworkDiagnostics(docs),
+    diagnostics,
     vscode.window.registerWebviewViewProvider(ChartsViewProvider.viewType, charts),
     onnxEditors,
     vscode.window.registerCustomEditorProvider(OnnxEditorProvider.viewType, onnxEditors, { supportsMultipleEditorsPerDocument: true }),

@@ -11,9 +11,12 @@ import type { RunManager } from './runManager';
 export const NETWORK_SELECTOR: vscode.DocumentSelector = [
   { language: 'json', scheme: 'file' },
   { language: 'jsonc', scheme: 'file' },
+  { language: 'python', scheme: 'file' },
 ];
 
-const isJson = (doc: vscode.TextDocument) => doc.uri.scheme === 'file' && (doc.languageId === 'json' || doc.languageId === 'jsonc');
+/** Languages whose files can be network files: JSON (tfjs, Keras) and Python (PyTorch, Keras). */
+export const isNetworkLanguage = (languageId: string) => languageId === 'json' || languageId === 'jsonc' || languageId === 'python';
+const isJson = (doc: vscode.TextDocument) => doc.uri.scheme === 'file' && isNetworkLanguage(doc.languageId);
 
 export class NetworkDocs {
   private readonly cache = new Map<string, { version: number; info: NetworkDocInfo }>();
@@ -29,6 +32,11 @@ export class NetworkDocs {
 
   forget(doc: vscode.TextDocument): void {
     this.cache.delete(doc.uri.toString());
+  }
+
+  /** Forget every cached Python file (the grammar finished loading, or a model was chosen). */
+  forgetPython(): void {
+    for (const k of [...this.cache.keys()]) if (/\.py$/i.test(k)) this.cache.delete(k);
   }
 }
 

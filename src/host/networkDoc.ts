@@ -6,6 +6,7 @@ import { parseNetworkText } from '../engine/network/parse';
 import { inferShapes, paramCount } from '../engine/network/shapes';
 import type { LayerFacts } from './hoverContent';
 import { layerRangesOfText, looksLikeNetworkText, nodeAt, parseJsonWithOffsets, type LayerRange } from './layerRanges';
+import { analyzePythonText, pythonModelChoices } from './pythonDoc';
 
 export interface NetworkProblem {
   message: string;
@@ -95,6 +96,7 @@ function facts(layers: LayerRange[]): Map<string, LayerFacts> {
 }
 
 export function analyzeNetworkText(text: string, file: string): NetworkDocInfo {
+  if (/\.py$/i.test(file)) return analyzePythonText(text, file, pythonModelChoices.get(file));
   if (!looksLikeNetworkText(text)) {
     return { isNetwork: false, layers: [], facts: new Map(), inputShape: null, problem: null };
   }

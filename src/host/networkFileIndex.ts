@@ -4,6 +4,10 @@
 // test the editor uses (looksLikeNetworkText); the command itself validates for real.
 import * as vscode from 'vscode';
 import { looksLikeNetworkText } from './layerRanges';
+import { looksLikePythonNetwork } from './pythonDoc';
+
+/** JSON network files by their head; Python files that import a framework and define a model. */
+const looksLikeNetwork = (uri: vscode.Uri, head: string) => (/\.py$/i.test(uri.path) ? looksLikePythonNetwork(head) : looksLikeNetworkText(head));
 
 /** Bytes read from each file: a model.json or Keras topology names its classes and layers early. */
 const HEAD_BYTES = 256 * 1024;
@@ -16,13 +20,15 @@ export class NetworkFileIndex implements vscode.Disposable {
   private timer: NodeJS.Timeout | undefined;
 
   constructor() {
-    const watcher = vscode.workspace.createFileSystemWatcher('**/*.json');
-    this.subs.push(
-      watcher,
-      watcher.onDidCreate((u) => void this.check(u)),
-      watcher.onDidChange((u) => void this.check(u)),
-      watcher.onDidDelete((u) => this.set(u, false)),
-    );
+    for (const glob of ['**/*.json', '**/*.py']) {
+      const watcher = vscode.workspace.createFileSystemWatcher(glob);
+      this.subs.push(
+        watcher,
+        watcher.onDidCreate((u) => void this.check(u)),
+        watcher.onDidChange((u) => void this.check(u)),
+        watcher.onDidDelete((u) => this.set(u, false)),
+      );
+    }
     void this.scan();
   }
 
@@ -37,7 +43,7 @@ export class NetworkFileIndex implements vscode.Disposable {
 
   private async scan(): Promise<void> {
     if (!vscode.workspace.workspaceFolders?.length) return this.publish();
-    const files = await vscode.workspace.findFiles('**/*.json', EXCLUDE, MAX_FILES);
+    const files = await vscode.workspace.findFiles('**/*.{json,py}', EXCLUDE, MAX_FILES);
     await Promise.all(files.map((u) => this.check(u, false)));
     this.publish();
   }
@@ -47,7 +53,7 @@ export class NetworkFileIndex implements vscode.Disposable {
     try {
       const bytes = await vscode.workspace.fs.readFile(uri);
       const head = new TextDecoder().decode(bytes.subarray(0, HEAD_BYTES));
-      this.set(uri, looksLikeNetworkText(head), publish);
+      this.set(uri, looksLikeNetwork(uri, head), publish);
     } catch {
       this.set(uri, false, publish);
     }

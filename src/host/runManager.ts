@@ -3,13 +3,15 @@
 // seconds, the charts view's icon, the status bar), forwards live events to the webviews, keeps every
 // run in the file's history and tells the user how it ended.
 import * as vscode from 'vscode';
+import { initPythonParser } from '../engine/network/python/parser';
+import { analyzePythonText, pythonModelChoices, type PythonDocInfo } from './pythonDoc';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatDuration } from '../formatDuration';
 import type { AnalyzeRequest, EngineToHost, Report, RunChoice, ViewContext } from '../protocol';
 import { extentText, progressText, runProgress } from '../report/progress';
 import { EngineRun, type LogLevel, type RunOutcome } from './engineClient';
-import { analyzeNetworkText } from './networkDoc';
+import { analyzeNetworkText, type NetworkDocInfo } from './networkDoc';
 import { isOnnxFile } from '../engine/network/onnx/load';
 import type { ReportStore, RunEntry } from './reportStore';
 import { buildRequest, explicitValue, SettingsError, type SettingKey } from './settings';
@@ -247,8 +249,26 @@ export class RunManager implements ReportSource, vscode.Disposable {
       void vscode.window.showErrorMessage(`BatchNorm Lens: cannot read ${base}: ${(e as Error).message}`);
       return null;
     }
-    const info = isOnnxFile(file) ? { isNetwork: true, problem: null } : analyzeNetworkText(text, file);
+    if (/\.py$/i.test(file)) await initPythonParser();
+    let info: Pick<NetworkDocInfo, 'isNetwork' | 'problem'> = isOnnxFile(file) ? { isNetwork: true, problem: null } : analyzeNetworkText(text, file);
+    // A Python file with several models: ask which one, and remember the answer for this file.
+    let pythonModel = /\.py$/i.test(file) ? pythonModelChoices.get(file) : undefined;
+    const choice = info as Partial<PythonDocInfo>;
+    if (choice.needsChoice && choice.candidates?.length) {
+      const picked = await vscode.window.showQuickPick(
+        choice.candidates.map((c) => ({ label: c })),
+        { title: `BatchNorm Lens: which model of ${base}?`, placeHolder: 'A class, a builder function or a variable; a call with arguments can be typed, e.g. VGG(\'VGG11\')' },
+      );
+      if (!picked) return null;
+      pythonModel = picked.label;
+      pythonModelChoices.set(file, pythonModel);
+      info = analyzePythonText(text, file, pythonModel);
+    }
     const unsaved = open?.isDirty ? ' Nothing was saved.' : '';
+    if (!info.isNetwork && /\.py$/i.test(file)) {
+      void vscode.window.showErrorMessage(`BatchNorm Lens: ${base} holds no model BatchNorm Lens can read: it needs a PyTorch nn.Module / nn.Sequential or a Keras model (see "Python network files" in the README).${''}`);
+      return null;
+    }
     if (!info.isNetwork) {
       void vscode.window.showErrorMessage(
         `BatchNorm Lens: ${base} is not a network file: it needs a TensorFlow.js model.json ("modelTopology") or a Keras model.to_json() topology ("class_name" and "config.layers").${unsaved}`,
@@ -273,6 +293,7 @@ export class RunManager implements ReportSource, vscode.Disposable {
     let config: AnalyzeRequest;
     try {
       config = buildRequest((k: SettingKey) => explicitValue(settings.inspect(k)), file, folder?.uri.fsPath ?? path.dirname(file));
+      if (pythonModel) config.pythonModel = pythonModel;
     } catch (e) {
       if (!(e instanceof SettingsError)) throw e;
       const key = /bnlens\.\w+/.exec(e.message)?.[0] ?? 'bnlens';

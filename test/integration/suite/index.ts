@@ -13,6 +13,7 @@ export function run(): Promise<void> {
   require('./extension.test');
   require('./prompts.test');
   require('./onnx.test');
+  require('./python.test');
   return new Promise<void>((resolve, reject) => {
     mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} integration test(s) failed`)) : resolve()));
   });

@@ -809,9 +809,9 @@ function assignedNames(stmt: SyntaxNode): string[] {
     } else if (n.type === 'expression_statement') {
       for (const c of n.namedChildren) if (c) walk(c);
     } else if (n.type === 'call') {
-      // model.add(...) failing poisons `model`.
+      // model.add(...) failing poisons `model`; model.fit(...) failing (data the reader does not have) does not.
       const f = n.childForFieldName('function');
-      if (f?.type === 'attribute') targets(f.childForFieldName('object'));
+      if (f?.type === 'attribute' && /^(add|append|extend|insert|add_module)$/.test(f.childForFieldName('attribute')!.text)) targets(f.childForFieldName('object'));
     } else if (n.type === 'for_statement' || n.type === 'if_statement' || n.type === 'with_statement' || n.type === 'block' || n.type === 'else_clause' || n.type === 'elif_clause') {
       for (const c of n.namedChildren) if (c) walk(c);
     } else if (n.type === 'class_definition' || n.type === 'function_definition') {

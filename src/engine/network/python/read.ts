@@ -209,7 +209,7 @@ export function chooseModel(
   else if (candidates.length === 1 && !candidates[0].needsArgs) expr = candidates[0].name;
   else if (candidates.length === 1)
     throw new UserError(
-      `${candidates[0].name} needs constructor arguments; give them with --model "${candidates[0].name}(...)" (in the editor: the quick pick, or the setting bnlens.pythonModel)`,
+      `${candidates[0].name} needs constructor arguments; give them with --model "${candidates[0].name}(...)" (in the editor: Analyze BatchNorm offers them in a quick pick)`,
       file,
       candidates[0].range.line,
       candidates[0].range.column,
@@ -219,7 +219,7 @@ export function chooseModel(
   else {
     const list = candidates.map((c) => (c.needsArgs ? `${c.name}(…)` : c.name)).join(', ');
     throw new UserError(
-      `this file defines ${candidates.length} models (${list}); pick one with --model NAME or a call such as --model "${candidates[0].name}(${candidates[0].needsArgs ? '...' : ''})" (in the editor: the quick pick, or the setting bnlens.pythonModel)`,
+      `this file defines ${candidates.length} models (${list}); pick one with --model NAME or a call such as --model "${candidates[0].name}(${candidates[0].needsArgs ? '...' : ''})" (in the editor: Analyze BatchNorm offers them in a quick pick)`,
       file,
       candidates[0].range.line,
       candidates[0].range.column,
