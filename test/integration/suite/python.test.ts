@@ -19,7 +19,7 @@ class Net(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv2d(1, 4, 3)
         self.fc1 = nn.Linear(4 * 13 * 13, 16)
-        self.fc2 = nn.Linear(16, 3)
+        self.fc2 = nn.Linear(16, 10)
 
     def forward(self, x):
         x = F.max_pool2d(F.relu(self.conv1(x)), 2)
