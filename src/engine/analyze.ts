@@ -11,7 +11,7 @@ import { shapeInSourceLayout } from './network/layout';
 import { isPythonFile, openNetwork, type LoadedNetwork, type NetworkReadOptions } from './network/load';
 import { peekInputShape } from './data/peek';
 import { paramCount } from './network/shapes';
-import { analyzeInProcesses, defaultParallelism, findWorkerScript, groupVariants } from './parallel';
+import { analyzeInProcesses, defaultParallelism, findWorkerScript, groupVariants, IN_PROCESS_ENV } from './parallel';
 import { Rng } from './rng';
 import { loadData } from './data/forNetwork';
 import { inputShape } from './network/modelIO';
@@ -57,7 +57,8 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   const t0 = performance.now();
   const net = await openNetwork(req.model, readOptionsFor(req));
   if (net.spec.weightsSource) onEvent({ type: 'log', level: 'info', message: `weights read from ${net.spec.weightsSource}` });
-  for (const note of net.notes ?? []) onEvent({ type: 'log', level: 'warn', message: note });
+  // Once per analysis: the engine processes forked for the variants read the same file again.
+  if (!process.env[IN_PROCESS_ENV]) for (const note of net.notes ?? []) onEvent({ type: 'log', level: 'warn', message: note });
   const config = resolveConfig(req, net);
   const names = config.variants.filter((v) => v !== 'as-written' || asWrittenIsDistinct(net.spec));
   if (names.length < config.variants.length)

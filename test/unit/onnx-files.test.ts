@@ -284,3 +284,12 @@ test('an eval-mode export is detected as folded: one note with the fix, and the 
   assert.equal(t.code, 0, t.stderr);
   assert.doesNotMatch(t.stderr, /note:/);
 });
+
+test('bnlens analyze says it once, also when the variants run in several engine processes', async () => {
+  const r = await run(['analyze', join(ONNX_DIR, 'conv_pool_eval.onnx'), '--dataset', join(ONNX_DIR, 'conv_pool_eval.npz'), '--steps', '2', '--batch', '4', '--backend', 'cpu', '--out', join(dir, 'eval-report.json')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stderr.split('\n').filter((l) => /BatchNorm layers were folded away by the export/.test(l)).length, 1, r.stderr);
+  const report = JSON.parse(readFileSync(join(dir, 'eval-report.json'), 'utf8'));
+  assert.equal(report.model.format, 'onnx');
+  assert.deepEqual(report.model.layers.filter((l: { params: number }) => l.params > 0).map((l: { name: string }) => l.name), ['conv1', 'conv2', 'fc']);
+});
