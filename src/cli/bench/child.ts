@@ -5,9 +5,9 @@
 // Protocol, per child: → ready (after warm-up) · ← go probe · → phaseDone · ← go train · → phaseDone ·
 // (← go <extra phase> · → phaseDone)* · → result. Any failure: → error, and the child exits.
 
-import { fork, type ChildProcess } from 'node:child_process';
 import type { BackendChoice, VariantName } from '../../protocol';
 import { wasmKernelReport } from '../../engine/backend';
+import { ChildLink } from '../../engine/childProcess';
 import { checkPeer } from './peerCheck';
 import { instrumentKernels, resetStats, stepMany, timeSteps, type KernelStat } from './timing';
 import { setupVariant, type WorkloadName } from './workloads';
@@ -133,42 +133,40 @@ export async function childMain(spec: ChildSpec): Promise<void> {
   process.exit(0);
 }
 
-export function forkChild(spec: ChildSpec): ChildProcess {
-  const entry = process.argv[1];
-  return fork(entry, ['bench'], {
-    env: { ...process.env, [CHILD_ENV]: JSON.stringify(spec) },
-    execArgv: process.execArgv,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-}
-
-/** The parent's side of one engine process: its messages in order, or the reason it ended. */
+/** The parent's side of one engine process (src/engine/childProcess.ts): its messages in order, or why it ended. */
 export class ChildHandle {
-  private queue: ChildMsg[] = [];
-  private waiters: Array<(m: ChildMsg) => void> = [];
+  private readonly link: ChildLink<ParentMsg, ChildMsg>;
+  /** The child's own account of a failure, which arrives in place of the message the parent waits for. */
+  private failure: string | null = null;
   constructor(
-    readonly proc: ChildProcess,
+    spec: ChildSpec,
     readonly variant: VariantName,
   ) {
-    proc.on('message', (m) => this.push(m as ChildMsg));
-    // 'close', not 'exit': messages still in the IPC pipe when the process exits arrive before 'close'.
-    proc.on('close', (code, signal) => this.push({ type: 'error', message: `engine process for ${variant} exited (${signal ?? `code ${code}`})` }));
-  }
-  private push(m: ChildMsg) {
-    const w = this.waiters.shift();
-    if (w) w(m);
-    else this.queue.push(m);
+    // The same entry point as the parent (bundle or sources through tsx), in the parent's process group so
+    // a Ctrl-C of the bench ends it too.
+    this.link = new ChildLink<ParentMsg, ChildMsg>({
+      script: process.argv[1],
+      args: ['bench'],
+      env: { [CHILD_ENV]: JSON.stringify(spec) },
+      execArgv: process.execArgv,
+      output: 'inherit',
+      queue: true,
+    });
+    this.link.onMessage((m) => {
+      if (m.type === 'error') this.failure = m.message;
+    });
   }
   async next<T extends ChildMsg['type']>(type: T): Promise<Extract<ChildMsg, { type: T }>> {
-    const m = this.queue.shift() ?? (await new Promise<ChildMsg>((r) => this.waiters.push(r)));
-    if (m.type === 'error') throw new Error(`${this.variant}: ${m.message}`);
-    if (m.type !== type) throw new Error(`${this.variant}: expected ${type}, got ${m.type}`);
-    return m as Extract<ChildMsg, { type: T }>;
+    try {
+      return await this.link.next(type);
+    } catch (e) {
+      throw new Error(`engine process for ${this.variant}: ${this.failure ?? (e as Error).message}`);
+    }
   }
   send(m: ParentMsg) {
-    this.proc.send(m);
+    this.link.send(m);
   }
   kill() {
-    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill();
+    if (!this.link.exited) this.link.kill();
   }
 }

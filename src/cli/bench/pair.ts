@@ -3,7 +3,7 @@
 
 import { availableParallelism, loadavg } from 'node:os';
 import type { BackendChoice, VariantName } from '../../protocol';
-import { ChildHandle, forkChild } from './child';
+import { ChildHandle } from './child';
 import { round, type BenchLine, type PhaseLine } from './report';
 import { workloadDef } from './workloads';
 
@@ -13,7 +13,7 @@ const VARIANTS: VariantName[] = ['standard', 'batchnorm'];
  * runs them at once, one per core — the two figures measure how the step time scales with processes. */
 export async function benchPair(workload: string, backend: BackendChoice, steps: number, root: string, profile: boolean, peerCheckPython?: string, concurrency = 2): Promise<BenchLine> {
   const def = workloadDef(workload);
-  const handles = VARIANTS.map((variant) => new ChildHandle(forkChild({ workload, variant, backend, steps, root, profile, peerCheckPython }), variant));
+  const handles = VARIANTS.map((variant) => new ChildHandle({ workload, variant, backend, steps, root, profile, peerCheckPython }, variant));
   try {
     await Promise.all(handles.map((h) => h.next('ready')));
     const phase = async (p: string) => {
