@@ -6,11 +6,13 @@ import { analyzeMain } from './cli/analyze';
 import { probeMain } from './cli/probe';
 import { benchMain } from './cli/bench';
 import { inspectMain } from './cli/inspect';
+import { sliceMain } from './cli/slice';
 
 const COMMANDS: Record<string, { run: (argv: string[]) => Promise<number>; help: string }> = {
   analyze: { run: analyzeMain, help: 'train the network and its normalization variants with the probes at every step; write the report' },
   probe: { run: probeMain, help: "the paper's measurements at the weights in a model file" },
   inspect: { run: inspectMain, help: 'the layers read from a network file: output shapes, parameter counts (Python, JSON, …)' },
+  slice: { run: sliceMain, help: 'a 1-D or 2-D random-direction slice of the loss surface (Li et al. 2018), per variant' },
   bench: { run: benchMain, help: 'speed of training and probing per workload and backend (--peer: against the NumPy peer)' },
 };
 

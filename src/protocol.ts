@@ -82,6 +82,91 @@ export interface IcsEntry {
   cos: number;
 }
 
+// ---------------------------------------------------------------- loss-surface slices (`bnlens slice`)
+
+export type SliceNormName = 'filter' | 'layer' | 'none';
+export type SliceIgnoreName = 'biasbn' | 'none';
+export type SliceDirectionName = 'random' | 'gradient-random';
+
+/** What a caller asks `bnlens slice` (and the extension's "Loss Surface at Step…") for. */
+export interface SliceRequest {
+  model: string;
+  /** A data file or built-in set whose whole content is the batch (as in `bnlens probe`). */
+  data?: string;
+  /** Without `data`: `batch` seeded training examples of the run's data set (train.dataset, or auto). */
+  batch?: number;
+  /** Weights from another tfjs model.json with the same layers (default: MODEL's own, or its initializers). */
+  weights?: string;
+  /** Train each variant for this many steps (the run's settings in `train`) and slice at those weights. */
+  atStep?: number;
+  /** The run's settings for `atStep` and for the data set: what `bnlens analyze` would use. */
+  train?: AnalyzeRequest;
+  /** Variants to slice; default: the file as written, or with `atStep` the run's variants. */
+  variants?: VariantName[];
+  dims?: 1 | 2;
+  range?: [number, number];
+  points?: number;
+  directions?: SliceDirectionName;
+  norm?: SliceNormName;
+  ignore?: SliceIgnoreName;
+  bn?: 'train' | 'eval';
+  seed?: number;
+  backend?: BackendChoice;
+  /** Engine processes to spread the points over (default one per core). */
+  parallel?: number;
+}
+
+/** One network's slice. `loss` is null where the loss was not finite. */
+export interface SliceVariant {
+  variant: VariantName;
+  /** Training step the weights are from (null: the file's weights or its initial ones). */
+  step: number | null;
+  /** 1-D: loss[i] at alphas[i]; 2-D: loss[j][i] at (alphas[i], betas[j]). */
+  loss: (number | null)[] | (number | null)[][];
+  /** L at the weights themselves (α = β = 0). */
+  centerLoss: number;
+  /** cos∠(d₁, d₂) before Gram–Schmidt; null for 1-D slices. */
+  directionCosine: number | null;
+  /** gradient-random: the point α on the first axis is x − (α·etaPerAlpha)·g. */
+  etaPerAlpha: number | null;
+  gradNorm: number | null;
+  /** Parameters the directions move (all but the ignored ones). */
+  sliceParams: number;
+}
+
+/** The `bnlens slice --out` document; the top-level loss fields are those of the first variant. */
+export interface SliceResult {
+  schema: 'bnlens-slice';
+  version: 1;
+  createdAt: string;
+  model: string;
+  dims: 1 | 2;
+  alphas: number[];
+  betas?: number[];
+  directions: SliceDirectionName;
+  norm: SliceNormName;
+  ignore: SliceIgnoreName;
+  bn: 'train' | 'eval';
+  /** Examples in the fixed batch every point is evaluated on. */
+  batch: number;
+  /** Where the batch came from. */
+  batchSource: string;
+  seed: number;
+  variant: VariantName;
+  step: number | null;
+  loss: (number | null)[] | (number | null)[][];
+  centerLoss: number;
+  directionCosine: number | null;
+  variants: SliceVariant[];
+  backend: BackendName;
+  backendReason: string;
+  tfjsVersion: string;
+  processes: number;
+  wallMs: number;
+  pointsPerSecond: number;
+  note: string;
+}
+
 // ---------------------------------------------------------------- report
 
 export interface Report {
@@ -101,6 +186,8 @@ export interface Report {
   variants: VariantReport[];
   /** Filled in at the end (and for partial reports at cancellation). */
   summary: SummaryRow[];
+  /** Loss-surface slices taken of this run ("Loss Surface at Step…", `bnlens slice --report`); absent when none. */
+  slices?: SliceResult[];
 }
 
 export interface ModelInfo {
@@ -274,6 +361,8 @@ export interface SummaryRow {
 
 export type HostToEngine =
   | { type: 'start'; config: AnalyzeRequest }
+  /** Evaluate the points k, k + of, … of a slice's grid (see src/engine/sliceParallel.ts). */
+  | { type: 'slice'; request: SliceRequest; share: { k: number; of: number }; saveDirections?: string }
   | { type: 'cancel' };
 
 // ---------------------------------------------------------------- engine → host
@@ -295,7 +384,12 @@ export type EngineToHost =
   | { type: 'failed'; message: string; location?: SourceLocation }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }
   /** The engine's last message: it exits with `code` as soon as this has left the channel. */
-  | { type: 'exiting'; code: number };
+  | { type: 'exiting'; code: number }
+  | { type: 'sliceProgress'; done: number; total: number }
+  /** One process's share of a slice: the result with, per variant, [flat grid index, loss] of its points. */
+  | { type: 'slicePart'; part: { result: SliceResult; points: [number, number][][] } }
+  /** A finished slice, added to the report's `slices`. */
+  | { type: 'slice'; slice: SliceResult };
 
 export interface SourceLocation {
   file: string;

@@ -81,6 +81,11 @@ export class VariantRun {
     return this.params;
   }
 
+  /** The weights now (owned by the run: read, do not dispose) and the BatchNorm moving statistics. */
+  get current(): { params: Tensor[]; moving: Map<string, { mean: Tensor; variance: Tensor }> } {
+    return { params: this.params, moving: this.moving };
+  }
+
   get diverged(): boolean {
     return this.report.diverged !== null;
   }

@@ -5,21 +5,31 @@
 import type { EngineToHost, HostToEngine } from '../protocol';
 import { analyze } from './analyze';
 import { isUserError } from './errors';
+import { runSlice } from './sliceCommand';
 
 const send = (m: EngineToHost) => process.send?.(m);
 const controller = new AbortController();
 let running = false;
+/** A slice share has no step boundary to stop at: cancelling it ends the process. */
+let slicing = false;
 
 process.on('message', (raw: unknown) => {
   const m = raw as HostToEngine;
   if (m?.type === 'cancel') {
     controller.abort();
-    if (!running) process.exit(0);
+    if (!running || slicing) process.exit(0);
     return;
   }
-  if (m?.type !== 'start' || running) return;
+  if (running || (m?.type !== 'start' && m?.type !== 'slice')) return;
   running = true;
-  analyze(m.config, send, controller.signal).then(
+  const job =
+    m.type === 'slice'
+      ? ((slicing = true),
+        runSlice(m.request, { share: m.share, saveDirections: m.saveDirections, onProgress: (done, total) => send({ type: 'sliceProgress', done, total }) }).then((part) =>
+          send({ type: 'slicePart', part }),
+        ))
+      : analyze(m.config, send, controller.signal);
+  job.then(
     () => finish(0),
     (e) => {
       if (isUserError(e)) send({ type: 'failed', message: e.message, location: e.file ? { file: e.file, line: e.line, column: e.column } : undefined });

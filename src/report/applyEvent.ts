@@ -1,6 +1,6 @@
 // The one reducer from engine events to the report: the extension host keeps its copy of a running
 // analysis with it, and the webview (which receives the same events) can use it too. No `vscode`, no DOM.
-import type { EngineToHost, Report, VariantName, VariantReport } from '../protocol';
+import type { EngineToHost, Report, SliceResult, VariantName, VariantReport } from '../protocol';
 
 function variantOf(report: Report, name: VariantName): VariantReport | undefined {
   return report.variants.find((v) => v.name === name);
@@ -26,6 +26,11 @@ export function applyEvent(report: Report | null, ev: EngineToHost): Report | nu
       return report;
     case 'log':
     case 'exiting':
+    case 'sliceProgress':
+    case 'slicePart':
+      return report;
+    case 'slice':
+      if (report) report.slices = [...(report.slices ?? []).filter((s) => !sameSlice(s, ev.slice)), ev.slice];
       return report;
   }
   if (!report) return report;
@@ -46,6 +51,12 @@ export function applyEvent(report: Report | null, ev: EngineToHost): Report | nu
       break;
   }
   return report;
+}
+
+/** A new slice of the same variants at the same step and settings replaces the old one. */
+function sameSlice(a: SliceResult, b: SliceResult): boolean {
+  const key = (s: SliceResult) => JSON.stringify([s.variants.map((v) => [v.variant, v.step]), s.dims, s.directions, s.norm, s.ignore, s.bn, s.seed]);
+  return key(a) === key(b);
 }
 
 /** Records arrive in step order; a repeated step replaces the earlier record, a late one is put in its place. */
