@@ -45,6 +45,12 @@ export interface AnalyzeConfig {
   inputShape?: number[];
   /** Weights file (.safetensors) for a Python network; default: the one beside it with the same stem. */
   weights?: string;
+  /**
+   * A learning-rate sweep (`--lr 0.01,0.05,0.1,0.5`): every variant trains at every one of these, in this
+   * order. `lr` is lrs[0], whose runs are the report's `variants`; the others are in `Report.runs`.
+   * Absent for a single learning rate.
+   */
+  lrs?: number[];
 }
 
 export type HessianBn = 'train' | 'eval';
@@ -186,8 +192,26 @@ export interface Report {
   variants: VariantReport[];
   /** Filled in at the end (and for partial reports at cancellation). */
   summary: SummaryRow[];
+  /** Learning-rate sweep: the runs at every lr of config.lrs but the first (which is `variants` above). */
+  runs?: LrRun[];
+  /** Learning-rate sweep: per variant, the largest lr that did not diverge. */
+  sweep?: SweepSummary;
   /** Loss-surface slices taken of this run ("Loss Surface at Step…", `bnlens slice --report`); absent when none. */
   slices?: SliceResult[];
+}
+
+/** One learning rate of a sweep: the same fields as the report's own `eta`, `variants`, `summary`. */
+export interface LrRun {
+  lr: number;
+  eta: number[];
+  variants: VariantReport[];
+  summary: SummaryRow[];
+}
+
+export interface SweepSummary {
+  lrs: number[];
+  /** Per variant (config.variants order): the largest lr of the sweep whose run did not diverge; null if all did. */
+  largestStableLr: { variant: VariantName; lr: number | null }[];
 }
 
 export interface ModelInfo {
@@ -376,10 +400,10 @@ export interface Progress {
 
 export type EngineToHost =
   | { type: 'started'; report: Report }
-  | { type: 'step'; variant: VariantName; record: StepRecord; progress: Progress }
-  | { type: 'layerStats'; variant: VariantName; records: LayerStatRecord[] }
-  | { type: 'eval'; variant: VariantName; record: EvalRecord }
-  | { type: 'diverged'; variant: VariantName; info: DivergenceInfo }
+  | { type: 'step'; variant: VariantName; record: StepRecord; progress: Progress; lr?: number }
+  | { type: 'layerStats'; variant: VariantName; records: LayerStatRecord[]; lr?: number }
+  | { type: 'eval'; variant: VariantName; record: EvalRecord; lr?: number }
+  | { type: 'diverged'; variant: VariantName; info: DivergenceInfo; lr?: number }
   | { type: 'finished'; report: Report }
   | { type: 'failed'; message: string; location?: SourceLocation }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }

@@ -10,6 +10,7 @@ import { CONFIG_KEYS, readConfigValues } from '../engine/config';
 import { UserError } from '../engine/errors';
 import { parseJsonText } from '../engine/network/json';
 import { summaryTable } from '../report/summary';
+import { isSweep, sweepTable } from '../report/runs';
 import { readReportAssets, renderReportHtml } from '../report/html';
 import { helpText, parseArgs, type FlagSpec } from './args';
 import { reportFailure } from './failure';
@@ -21,7 +22,7 @@ const CONFIG_HELP: Record<string, string> = {
   variants: 'comma list of as-written, standard, batchnorm, noisy-batchnorm, l1, l2, linf (default standard,batchnorm)',
   steps: 'training steps per variant (default 200)',
   batch: 'batch size (default 128)',
-  lr: 'learning rate of plain SGD (default 0.1)',
+  lr: 'learning rate of plain SGD (default 0.1); a comma list (0.01,0.05,0.1,0.5) is a sweep: every variant at every lr, probes every 10 steps unless --probe-every',
   momentum: 'SGD momentum (default 0: the paper’s plain SGD)',
   'probe-every': 'probe the landscape every N steps (default 1)',
   'eta-range': 'η range as multiples of lr, lo,hi (default 0.5,4: the paper’s VGG range)',
@@ -104,6 +105,7 @@ export async function analyzeMain(argv: string[]): Promise<number> {
     writeFileSync(outPath, JSON.stringify(report));
     if (htmlPath && assets) writeFileSync(htmlPath, renderReportHtml(report, assets));
     process.stdout.write(`\n${summaryTable(report.summary)}\n\n`);
+    if (isSweep(report)) process.stdout.write(`Learning-rate sweep (the table above is lr ${report.config.lr}):\n${sweepTable(report)}\n\n`);
     if (!report.complete) process.stdout.write(`Run stopped early (${report.stopReason}); the report holds the steps done so far.\n`);
     process.stdout.write(`Report: ${outPath}${htmlPath ? `   Charts: ${htmlPath}` : ''}\n`);
     process.stdout.write(`${findingLine(report)}\n`);

@@ -3,7 +3,7 @@
 // extension's engine process and the tests are thin callers that pass onEvent and an AbortSignal.
 
 import { REPORT_SCHEMA, REPORT_VERSION, type AnalyzeConfig, type AnalyzeRequest, type EngineToHost, type Report } from '../protocol';
-import { DEFAULT_CONFIG, etaGrid, readConfigValues } from './config';
+import { DEFAULT_CONFIG, etaGrid, readConfigValues, SWEEP_DEFAULTS } from './config';
 import { batchIterator, BATCH_STREAM } from './data';
 import { UserError } from './errors';
 import type { LayerNode } from './network/ir';
@@ -21,6 +21,7 @@ import { batchTensors } from './tensors';
 import { VariantRun } from './train';
 import { asWrittenIsDistinct, deriveVariants } from './variants';
 import { BNLENS_VERSION } from './version';
+import { analyzeSweep } from './sweep';
 
 export type EventSink = (e: EngineToHost) => void;
 
@@ -30,6 +31,12 @@ export function resolveConfig(req: AnalyzeRequest, net: LoadedNetwork): AnalyzeC
   const given = Object.fromEntries(Object.entries(req).filter(([, v]) => v !== undefined)) as AnalyzeRequest;
   const c: AnalyzeConfig = { ...DEFAULT_CONFIG, ...fromFile, ...given, model: req.model };
   if (c.dataset === 'auto') c.dataset = autoDataset(net.spec.layers);
+  // A single lr given by the caller overrides a sweep in the file's own settings.
+  if (given.lr !== undefined && given.lrs === undefined) delete c.lrs;
+  if (c.lrs && c.lrs.length > 1) {
+    if (given.probeEvery === undefined && fromFile.probeEvery === undefined) c.probeEvery = SWEEP_DEFAULTS.probeEvery;
+    if (given.icsEvery === undefined && fromFile.icsEvery === undefined) c.icsEvery = SWEEP_DEFAULTS.icsEvery;
+  } else delete c.lrs;
   return c;
 }
 
@@ -64,6 +71,11 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   if (names.length < config.variants.length)
     onEvent({ type: 'log', level: 'info', message: "variant 'as-written' left out: the file is already one of the other variants" });
   config.variants = names;
+  if (config.lrs) {
+    // Fail fast on bad data here, before any run starts.
+    loadData(net, config.dataset, config.loss, config.seed);
+    return analyzeSweep(config, onEvent, signal, opts);
+  }
   const parallel = opts.parallel ?? defaultParallelism(names.length);
   const worker = parallel > 1 ? findWorkerScript() : null;
   if (worker) {

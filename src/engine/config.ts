@@ -107,9 +107,22 @@ export function readConfigValues(values: Record<string, unknown>, where: string,
       case 'batch':
         out.batch = num({ int: true, min: 1 });
         break;
-      case 'lr':
-        out.lr = num({ gt: 0 });
+      case 'lr': {
+        // A list (`--lr 0.01,0.05,0.1`, `"lr": [0.01, 0.1]`) is a learning-rate sweep: config.lrs.
+        const list = Array.isArray(v) ? v : typeof v === 'string' && v.includes(',') ? v.split(',').map((x) => x.trim()) : null;
+        if (!list) {
+          out.lr = num({ gt: 0 });
+          break;
+        }
+        const lrs = list.map((x) => (typeof x === 'number' ? x : typeof x === 'string' && x.trim() !== '' ? Number(x) : NaN));
+        if (lrs.length === 0) bad('needs at least one learning rate');
+        const wrong = lrs.find((x) => !(Number.isFinite(x) && x > 0));
+        if (wrong !== undefined) bad(`must be numbers greater than 0, got ${JSON.stringify(v)}`);
+        if (new Set(lrs).size !== lrs.length) bad(`lists a learning rate twice: ${JSON.stringify(v)}`);
+        out.lr = lrs[0];
+        if (lrs.length > 1) out.lrs = lrs;
         break;
+      }
       case 'momentum':
         out.momentum = num({ min: 0 });
         if (out.momentum >= 1) bad(`must be below 1, got ${out.momentum}`);
@@ -152,6 +165,9 @@ export function readConfigValues(values: Record<string, unknown>, where: string,
   }
   return out;
 }
+
+/** Probes and layer statistics of a learning-rate sweep when nobody set them: sparse, so N runs cost about N trainings. */
+export const SWEEP_DEFAULTS = { probeEvery: 10, icsEvery: 0 } as const;
 
 /** The η grid: etaCount values evenly spaced over [lo·lr, hi·lr] (one value at lo·lr when etaCount is 1). */
 export function etaGrid(c: Pick<AnalyzeConfig, 'lr' | 'etaRange' | 'etaCount'>): number[] {

@@ -1,8 +1,9 @@
 // The one reducer from engine events to the report: the extension host keeps its copy of a running
 // analysis with it, and the webview (which receives the same events) can use it too. No `vscode`, no DOM.
 import type { EngineToHost, Report, SliceResult, VariantName, VariantReport } from '../protocol';
+import { runFor } from './runs';
 
-function variantOf(report: Report, name: VariantName): VariantReport | undefined {
+function variantOf(report: { variants: VariantReport[] }, name: VariantName): VariantReport | undefined {
   return report.variants.find((v) => v.name === name);
 }
 
@@ -34,7 +35,7 @@ export function applyEvent(report: Report | null, ev: EngineToHost): Report | nu
       return report;
   }
   if (!report) return report;
-  const v = variantOf(report, ev.variant);
+  const v = variantOf(runFor(report, ev.lr) ?? { variants: [] }, ev.variant);
   if (!v) return report;
   switch (ev.type) {
     case 'step':

@@ -32,8 +32,8 @@ const BACKENDS = ['node', 'wasm', 'cpu'] as const;
 const FORMATS = ['tfjs-layers', 'keras2', 'keras3', 'pytorch', 'keras-python', 'onnx'] as const;
 
 const KEYS = {
-  report: ['schema', 'version', 'createdAt', 'complete', 'stopReason', 'config', 'model', 'dataset', 'run', 'eta', 'variants', 'summary'],
-  config: ['model', 'dataset', 'loss', 'variants', 'steps', 'batch', 'lr', 'momentum', 'probeEvery', 'etaRange', 'etaCount', 'icsEvery', 'evalEvery', 'seed', 'backend', 'hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights'],
+  report: ['schema', 'version', 'createdAt', 'complete', 'stopReason', 'config', 'model', 'dataset', 'run', 'eta', 'variants', 'summary', 'runs', 'sweep', 'slices'],
+  config: ['model', 'dataset', 'loss', 'variants', 'steps', 'batch', 'lr', 'momentum', 'probeEvery', 'etaRange', 'etaCount', 'icsEvery', 'evalEvery', 'seed', 'backend', 'hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights', 'lrs'],
   model: ['path', 'format', 'name', 'layers', 'layout', 'weightsSource'],
   sourceLayer: ['name', 'className', 'outputShape', 'params'],
   dataset: ['name', 'trainSize', 'testSize', 'inputShape', 'outputs', 'loss'],
@@ -48,6 +48,10 @@ const KEYS = {
   moments: ['mean', 'std', 'min', 'max'],
   evalRec: ['step', 'loss', 'accuracy'],
   divergence: ['step', 'reason'],
+  lrRun: ['lr', 'eta', 'variants', 'summary'],
+  sweep: ['lrs', 'largestStableLr'],
+  slice: ['schema', 'version', 'createdAt', 'model', 'dims', 'alphas', 'betas', 'directions', 'norm', 'ignore', 'bn', 'batch', 'batchSource', 'seed', 'variant', 'step', 'loss', 'centerLoss', 'directionCosine', 'variants', 'backend', 'backendReason', 'tfjsVersion', 'processes', 'wallMs', 'pointsPerSecond', 'note'],
+  sliceVariant: ['variant', 'step', 'loss', 'centerLoss', 'directionCosine', 'etaPerAlpha', 'gradNorm', 'sliceParams'],
   summary: ['variant', 'finalLoss', 'finalAccuracy', 'testLoss', 'testAccuracy', 'meanBandWidth', 'meanGradChange', 'meanBeta', 'maxBeta', 'meanCurvature', 'meanDescentFreeCurvature', 'meanLambdaMax', 'diverged'],
 } as const;
 
@@ -138,7 +142,7 @@ class Checker {
   }
 
   report(x: unknown): void {
-    const r = this.obj(x, '', KEYS.report);
+    const r = this.obj(x, '', KEYS.report, ['runs', 'sweep', 'slices']);
     if (r.schema !== REPORT_SCHEMA) this.fail('schema', `expected "${REPORT_SCHEMA}", got ${describe(r.schema)}`);
     if (r.version !== REPORT_VERSION)
       this.fail('version', `expected ${REPORT_VERSION}, got ${describe(r.version)} (this reader understands ${REPORT_SCHEMA} version ${REPORT_VERSION})`);
@@ -154,33 +158,107 @@ class Checker {
     const loss = this.dataset(r.dataset);
     this.run(r.run);
 
-    const eta = this.numbers(r.eta, 'eta', config.etaCount, { gt: 0 }) as number[];
+    const names = this.lrRun(r, '', config, loss, complete, false);
+
+    if ('runs' in r || 'sweep' in r || config.lrs) {
+      if (!config.lrs) this.fail('config.lrs', 'missing: a report with runs or a sweep lists its learning rates');
+      if (config.lrs[0] !== config.lr) this.fail('config.lr', `expected the sweep's first learning rate ${config.lrs[0]}, got ${config.lr}`);
+      const runs = this.arr(r.runs, 'runs');
+      if (runs.length !== config.lrs.length - 1) this.fail('runs', `expected one run per learning rate after the first (${config.lrs.length - 1}), got ${runs.length}`);
+      runs.forEach((run, i) => {
+        const p = `runs[${i}]`;
+        const o = this.obj(run, p, KEYS.lrRun);
+        const lr = this.num(o.lr, `${p}.lr`, { gt: 0 });
+        if (lr !== config.lrs![i + 1]) this.fail(`${p}.lr`, `expected ${config.lrs![i + 1]} (config.lrs[${i + 1}]), got ${lr}`);
+        // A cancelled sweep may not have reached every (lr, variant) pair.
+        this.lrRun(o, p, { ...config, lr }, loss, complete, !complete);
+      });
+      if ('sweep' in r) {
+        const s = this.obj(r.sweep, 'sweep', KEYS.sweep);
+        const lrs = this.numbers(s.lrs, 'sweep.lrs', config.lrs.length, { gt: 0 });
+        if (lrs.join() !== config.lrs.join()) this.fail('sweep.lrs', `expected config.lrs (${config.lrs.join(', ')}), got ${lrs.join(', ')}`);
+        this.arr(s.largestStableLr, 'sweep.largestStableLr').forEach((e, i) => {
+          const q = `sweep.largestStableLr[${i}]`;
+          const o = this.obj(e, q, ['variant', 'lr']);
+          if (o.variant !== names[i]) this.fail(`${q}.variant`, `expected "${names[i]}" (the order of variants), got ${describe(o.variant)}`);
+          const lr = this.numOrNull(o.lr, `${q}.lr`);
+          if (lr !== null && !config.lrs!.includes(lr)) this.fail(`${q}.lr`, `expected one of config.lrs or null, got ${lr}`);
+        });
+      }
+    }
+    if ('slices' in r) this.arr(r.slices, 'slices').forEach((x, i) => this.slice(x, `slices[${i}]`));
+  }
+
+  /** The eta, variants and summary of one learning rate's run (the report's own, or an entry of runs). */
+  private lrRun(r: Obj, at: string, config: ReturnType<Checker['config']>, loss: 'softmax-ce' | 'mse', complete: boolean, partial: boolean): string[] {
+    const path = (k: string) => (at ? `${at}.${k}` : k);
+    const eta = this.numbers(r.eta, path('eta'), config.etaCount, { gt: 0 }) as number[];
     const [lo, hi] = config.etaRange;
     eta.forEach((e, k) => {
       const want = config.etaCount === 1 ? lo * config.lr : config.lr * (lo + ((hi - lo) * k) / (config.etaCount - 1));
-      if (Math.abs(e - want) > 1e-9 * Math.abs(want)) this.fail(`eta[${k}]`, `expected ${want} (lr ${config.lr} × the η range [${lo}, ${hi}] at point ${k} of ${config.etaCount}), got ${e}`);
+      if (Math.abs(e - want) > 1e-9 * Math.abs(want)) this.fail(path(`eta[${k}]`), `expected ${want} (lr ${config.lr} × the η range [${lo}, ${hi}] at point ${k} of ${config.etaCount}), got ${e}`);
     });
 
-    const variants = this.arr(r.variants, 'variants');
-    if (variants.length === 0) this.fail('variants', 'expected at least one variant');
+    const variants = this.arr(r.variants, path('variants'));
+    if (variants.length === 0 && !partial) this.fail(path('variants'), 'expected at least one variant');
     const names: string[] = [];
-    variants.forEach((v, i) => names.push(this.variant(v, `variants[${i}]`, { eta, config, loss, complete })));
+    variants.forEach((v, i) => names.push(this.variant(v, path(`variants[${i}]`), { eta, config, loss, complete })));
     const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) this.fail('variants', `variant "${dup}" appears twice`);
+    if (dup) this.fail(path('variants'), `variant "${dup}" appears twice`);
     // The variants run are the configured ones in order; only 'as-written' may be left out (when the file
     // already is one of the derived networks).
-    const expected = config.variants.filter((n) => names.includes(n) || n !== 'as-written');
-    if (expected.join() !== names.join()) this.fail('variants', `expected the variants of config.variants in order (${expected.join(', ')}), got ${names.join(', ')}`);
+    const expected = config.variants.filter((n) => names.includes(n) || (n !== 'as-written' && !partial));
+    if (expected.join() !== names.join()) this.fail(path('variants'), `expected the variants of config.variants in order (${expected.join(', ')}), got ${names.join(', ')}`);
 
-    const summary = this.arr(r.summary, 'summary');
-    if (complete && summary.length !== names.length) this.fail('summary', `expected one row per variant (${names.length}) in a complete report, got ${summary.length}`);
-    if (summary.length !== 0 && summary.length !== names.length) this.fail('summary', `expected no rows or one per variant (${names.length}), got ${summary.length}`);
-    summary.forEach((s, i) => this.summaryRow(s, `summary[${i}]`, names[i], (variants[i] as Obj).diverged));
+    const summary = this.arr(r.summary, path('summary'));
+    if (complete && summary.length !== names.length) this.fail(path('summary'), `expected one row per variant (${names.length}) in a complete report, got ${summary.length}`);
+    if (summary.length !== 0 && summary.length !== names.length) this.fail(path('summary'), `expected no rows or one per variant (${names.length}), got ${summary.length}`);
+    summary.forEach((s, i) => this.summaryRow(s, path(`summary[${i}]`), names[i], (variants[i] as Obj).diverged));
+    return names;
   }
 
-  private config(v: unknown): { etaCount: number; etaRange: [number, number]; lr: number; steps: number; probeEvery: number; icsEvery: number; variants: string[] } {
+  /** A loss-surface slice (`bnlens slice`, "Loss Surface at Step…"). */
+  private slice(v: unknown, p: string): void {
+    const o = this.obj(v, p, KEYS.slice, ['betas']);
+    if (o.schema !== 'bnlens-slice') this.fail(`${p}.schema`, `expected "bnlens-slice", got ${describe(o.schema)}`);
+    if (o.version !== 1) this.fail(`${p}.version`, `expected 1, got ${describe(o.version)}`);
+    const dims = this.num(o.dims, `${p}.dims`, { int: true, min: 1, max: 2 });
+    const alphas = this.numbers(o.alphas, `${p}.alphas`, null);
+    const betas = dims === 2 ? this.numbers(o.betas, `${p}.betas`, null) : null;
+    this.oneOf(o.directions, `${p}.directions`, ['random', 'gradient-random']);
+    this.oneOf(o.norm, `${p}.norm`, ['filter', 'layer', 'none']);
+    this.oneOf(o.ignore, `${p}.ignore`, ['biasbn', 'none']);
+    this.oneOf(o.bn, `${p}.bn`, ['train', 'eval']);
+    this.num(o.batch, `${p}.batch`, { int: true, min: 1 });
+    this.num(o.seed, `${p}.seed`, { int: true });
+    this.num(o.processes, `${p}.processes`, { int: true, min: 1 });
+    for (const k of ['wallMs', 'pointsPerSecond'] as const) this.num(o[k], `${p}.${k}`, { min: 0 });
+    for (const k of ['createdAt', 'model', 'batchSource', 'backendReason', 'tfjsVersion', 'note'] as const) this.str(o[k], `${p}.${k}`);
+    this.oneOf(o.backend, `${p}.backend`, BACKENDS);
+    const vs = this.arr(o.variants, `${p}.variants`);
+    if (vs.length === 0) this.fail(`${p}.variants`, 'expected at least one variant');
+    vs.forEach((x, i) => {
+      const q = `${p}.variants[${i}]`;
+      const s = this.obj(x, q, KEYS.sliceVariant);
+      this.oneOf(s.variant, `${q}.variant`, VARIANT_NAMES);
+      if (s.step !== null) this.num(s.step, `${q}.step`, { int: true, min: 0 });
+      this.num(s.centerLoss, `${q}.centerLoss`);
+      if (s.directionCosine !== null || dims === 2) this.num(s.directionCosine, `${q}.directionCosine`, { min: -1 - 1e-6, max: 1 + 1e-6 });
+      this.numOrNull(s.etaPerAlpha, `${q}.etaPerAlpha`, { min: 0 });
+      this.numOrNull(s.gradNorm, `${q}.gradNorm`, { min: 0 });
+      this.num(s.sliceParams, `${q}.sliceParams`, { int: true, min: 0 });
+      if (betas) {
+        const rows = this.arr(s.loss, `${q}.loss`);
+        if (rows.length !== betas.length) this.fail(`${q}.loss`, `expected ${betas.length} rows (one per beta), got ${rows.length}`);
+        rows.forEach((row, j) => this.numbers(row, `${q}.loss[${j}]`, alphas.length, { nullable: true }));
+      } else this.numbers(s.loss, `${q}.loss`, alphas.length, { nullable: true });
+      if (i === 0 && JSON.stringify(s.loss) !== JSON.stringify(o.loss)) this.fail(`${p}.loss`, 'expected the first variant’s loss');
+    });
+  }
+
+  private config(v: unknown): { etaCount: number; etaRange: [number, number]; lr: number; steps: number; probeEvery: number; icsEvery: number; variants: string[]; lrs?: number[] } {
     const p = 'config';
-    const c = this.obj(v, p, KEYS.config, ['hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights']);
+    const c = this.obj(v, p, KEYS.config, ['hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights', 'lrs']);
     if ('hessianEvery' in c) this.num(c.hessianEvery, `${p}.hessianEvery`, { int: true, min: 0 });
     if ('hessianBn' in c) this.oneOf(c.hessianBn, `${p}.hessianBn`, ['train', 'eval']);
     if ('hessianTop' in c) this.num(c.hessianTop, `${p}.hessianTop`, { int: true, min: 1 });
@@ -202,7 +280,13 @@ class Checker {
     this.num(c.evalEvery, `${p}.evalEvery`, { int: true, min: 0 });
     this.num(c.seed, `${p}.seed`, { int: true });
     this.oneOf(c.backend, `${p}.backend`, ['auto', ...BACKENDS]);
-    return { etaCount, etaRange: [range[0], range[1]], lr, steps, probeEvery, icsEvery, variants: vs as string[] };
+    let lrs: number[] | undefined;
+    if ('lrs' in c) {
+      lrs = this.numbers(c.lrs, `${p}.lrs`, null, { gt: 0 }) as number[];
+      if (lrs.length < 2) this.fail(`${p}.lrs`, `expected at least two learning rates (a sweep), got ${lrs.length}`);
+      if (new Set(lrs).size !== lrs.length) this.fail(`${p}.lrs`, 'expected each learning rate once');
+    }
+    return { etaCount, etaRange: [range[0], range[1]], lr, steps, probeEvery, icsEvery, variants: vs as string[], lrs };
   }
 
   private model(v: unknown): void {
