@@ -14,6 +14,7 @@ import { ReportStore, type RunEntry } from './host/reportStore';
 import { validateReport } from './report/validate';
 import { RunManager } from './host/runManager';
 import { OnnxEditorProvider } from './host/onnxEditor';
+import { lossSurfaceAtStep } from './host/lossSurface';
 
 /** The example networks shipped in dist/examples (copied there from examples/ by esbuild.mjs). */
 const EXAMPLES = [
@@ -196,6 +197,20 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
       await vscode.workspace.fs.writeFile(target, new TextEncoder().encode(JSON.stringify(report, null, 2) + '\n'));
       log.info(`saved the report of ${model} to ${target.fsPath}`);
     }),
+    vscode.commands.registerCommand('bnlens.lossSurface', (step?: unknown) =>
+      lossSurfaceAtStep(
+        {
+          workerPath: context.asAbsolutePath(path.join('dist', 'worker.js')),
+          current: () => ({ file: runs.currentFileName(), ...runs.current() }),
+          update: (file, report) => {
+            store.set(file, report, true);
+            runs.showReport(file, report);
+          },
+          log,
+        },
+        typeof step === 'number' ? step : undefined,
+      ),
+    ),
     vscode.commands.registerCommand('bnlens.showLog', () => log.show(true)),
     vscode.commands.registerCommand('bnlens._test.lastReport', (arg?: unknown) => {
       const uri = toUri(arg);

@@ -12,6 +12,9 @@ import * as layerHistogram from './charts/layerHistogram';
 import * as layerIcs from './charts/layerIcs';
 import * as lossLandscape from './charts/lossLandscape';
 import * as training from './charts/training';
+import * as sliceSurface from './charts/sliceSurface';
+import * as sweepAccuracy from './charts/sweepAccuracy';
+import * as sweepTraining from './charts/sweepTraining';
 
 export interface ChartModule {
   title: string;
@@ -27,6 +30,8 @@ export interface ChartDef {
   layerPicker?: boolean;
   /** A slider over the probed steps (the η profile). */
   stepPicker?: boolean;
+  /** Shown only for reports this returns true for (a sweep, a report with slices); default: reports of a training run. */
+  applies?: (report: Report | null) => boolean;
 }
 
 export const CHARTS: ChartDef[] = [
@@ -41,4 +46,7 @@ export const CHARTS: ChartDef[] = [
   { id: 'layer-activations', mod: layerActivations, panels: 1, layerPicker: true },
   { id: 'layer-histogram', mod: layerHistogram, panels: 2, layerPicker: true },
   { id: 'eta-profile', mod: etaProfile, panels: 2, stepPicker: true },
+  { id: 'sweep-training', mod: sweepTraining, panels: 2, applies: sweepTraining.applies },
+  { id: 'sweep-accuracy', mod: sweepAccuracy, panels: 1, applies: sweepAccuracy.applies },
+  { id: 'slice-surface', mod: sliceSurface, panels: 2, applies: sliceSurface.applies },
 ];

@@ -198,6 +198,10 @@ class App {
     this.drawSummary();
     for (const def of CHARTS) {
       const card = this.cards.get(def.id)!;
+      // A slice-only page (`bnlens slice --html`) has no training run: only the charts that apply are shown.
+      const shown = def.applies ? def.applies(report) : !(report && report.variants.length === 0);
+      card.element.hidden = !shown;
+      if (!shown) continue;
       card.caption.textContent = def.mod.caption(report);
       if (this.syncCard(def.id)) continue; // folded: not drawn
       if (card.select) syncOptions(card.select, layers, this.layer);

@@ -13,11 +13,13 @@ import { UserError } from './errors';
 import { ForwardModel, type ForwardOptions, type Tensor, type TF } from './network/forward';
 import { initialWeights, loadNetwork, paramKey, type LoadedNetwork } from './network/load';
 import { inferShapes, type ShapeInfo } from './network/shapes';
-import { lossAndGrads, type Batch, type ProbeSetup } from './probes';
+import { lossAndGrads, type Batch, type ProbeSetup } from './probes/lossAndGrads';
 import { evaluatePoints, gridPoints, isIgnored, linspace, makeDirections, type ParamMeta, type SliceDirections } from './probes/slice';
 import { Rng } from './rng';
-import { batchTensors, loadData, mergeSplits } from './session';
+import { loadData, mergeSplits } from './data/forNetwork';
+import { batchTensors } from './tensors';
 import { VariantRun } from './train';
+import { shapeLoss, type SlicePart } from './sliceMerge';
 import { asWrittenIsDistinct, deriveVariants, type Variant } from './variants';
 
 /** Seed stream of the fixed probe batch drawn from the training data. */
@@ -89,12 +91,7 @@ export interface SliceRunOptions {
   backend?: ActiveBackend;
 }
 
-/** Partial results carry the loss of every grid point this process evaluated, by flat index. */
-export interface SlicePart {
-  result: SliceResult;
-  /** Per variant: [flat index, loss] of the points evaluated here. */
-  points: [number, number][][];
-}
+export type { SlicePart };
 
 /** The slice in this process (all points, or the share given). */
 export async function runSlice(req: SliceRequest, opts: SliceRunOptions = {}): Promise<SlicePart> {
@@ -292,28 +289,6 @@ async function trainTo(tf: TF, variant: Variant, steps: number, net: LoadedNetwo
   } finally {
     run.dispose();
   }
-}
-
-function shapeLoss(alphas: number[], betas: number[] | null, byIndex: Map<number, number>): SliceVariant['loss'] {
-  const at = (i: number) => {
-    const v = byIndex.get(i);
-    return v === undefined || !Number.isFinite(v) ? null : v;
-  };
-  if (!betas) return alphas.map((_, i) => at(i));
-  return betas.map((_, j) => alphas.map((_, i) => at(j * alphas.length + i)));
-}
-
-/** Fills a result's losses from the points of every process (see SlicePart). */
-export function mergeSliceParts(parts: SlicePart[]): SliceResult {
-  const base = structuredClone(parts[0].result);
-  const betas = base.betas ?? null;
-  base.variants = base.variants.map((v, k) => {
-    const byIndex = new Map(parts.flatMap((p) => p.points[k]));
-    return { ...v, loss: shapeLoss(base.alphas, betas, byIndex) };
-  });
-  base.loss = base.variants[0].loss;
-  base.processes = parts.length;
-  return base;
 }
 
 /**

@@ -6,7 +6,8 @@ import { fork } from 'node:child_process';
 import type { EngineToHost, HostToEngine, SliceRequest, SliceResult } from '../protocol';
 import { UserError } from './errors';
 import { defaultParallelism, findWorkerScript } from './parallel';
-import { mergeSliceParts, resolveSlice, runSlice, type SlicePart, type SliceRunOptions } from './sliceCommand';
+import { resolveSlice, runSlice, type SliceRunOptions } from './sliceCommand';
+import { mergeSliceParts, type SlicePart } from './sliceMerge';
 
 export async function sliceInProcesses(req: SliceRequest, opts: Omit<SliceRunOptions, 'share'> & { signal?: AbortSignal } = {}): Promise<SliceResult> {
   const t0 = performance.now();

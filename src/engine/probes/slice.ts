@@ -12,7 +12,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { ForwardOptions, Tensor } from '../network/forward';
 import { lossOf } from '../network/forward';
 import { Rng } from '../rng';
-import type { Batch, ProbeSetup } from '../probes';
+import type { Batch, ProbeSetup } from './lossAndGrads';
 
 export type SliceNorm = 'filter' | 'layer' | 'none';
 export type SliceIgnore = 'biasbn' | 'none';
