@@ -22,6 +22,7 @@ import { deriveVariants } from '../../engine/variants';
 import { gradientEvalFlops } from './flops';
 import { lossAndGrads } from '../../engine/probes/lossAndGrads';
 import { hessianVectorProduct } from '../../engine/probes/hvp';
+import { SLICE_WORKLOAD } from './sliceWorkload';
 
 /** A measured operation beyond the probed and the training step. */
 export interface PhaseDef {
@@ -118,6 +119,7 @@ export const WORKLOAD_DEFS: WorkloadDef[] = [
     model: 'examples/deep-linear.json',
     request: { batch: 1000 },
   },
+  SLICE_WORKLOAD,
 ];
 
 export const WORKLOADS = WORKLOAD_DEFS.map((w) => w.name);
