@@ -203,8 +203,8 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
           workerPath: context.asAbsolutePath(path.join('dist', 'worker.js')),
           current: () => ({ file: runs.currentFileName(), ...runs.current() }),
           update: (file, report) => {
-            store.set(file, report, true);
-            runs.showReport(file, report);
+            // The same run (createdAt) with its new slice: replace its history entry and redraw it.
+            runs.follow(file, store.set(file, report, true));
           },
           log,
         },
