@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import type { Report } from '../../../src/protocol';
+import type { Report, SliceResult } from '../../../src/protocol';
 import type { BnLensApi } from '../../../src/extension';
 
 const EXTENSION_ID = 'bnlens.bnlens';
@@ -249,6 +249,25 @@ describe('BatchNorm Lens extension', function () {
     await vscode.commands.executeCommand('bnlens.openReportPanel');
     assert.equal(api.panelCount(), Math.max(before, 1));
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
+  });
+
+  it('takes the loss surface at a step of the run (bnlens.lossSurface) and keeps it in the report', async function () {
+    this.timeout(300_000);
+    assert.ok(report, 'needs the previous scenario');
+    const slice = await vscode.commands.executeCommand<SliceResult | null>('bnlens.lossSurface', 3);
+    assert.ok(slice, 'a slice (see the BatchNorm Lens log if not)');
+    assert.deepEqual(slice.variants.map((v) => [v.variant, v.step]), [['standard', 3], ['batchnorm', 3]]);
+    assert.equal(slice.dims, 2);
+    assert.equal(slice.alphas.length, 21);
+    for (const v of slice.variants) {
+      const grid = v.loss as (number | null)[][];
+      assert.equal(grid.length, 21);
+      assert.ok(grid.every((row) => row.length === 21 && row.every((x) => typeof x === 'number' && Number.isFinite(x))), `${v.variant}: every point finite`);
+      assert.ok(Number.isFinite(v.centerLoss));
+    }
+    const kept = api.lastReport(file);
+    assert.equal(kept?.createdAt, report.createdAt, 'the same run');
+    assert.equal(kept?.slices?.length, 1, 'the slice is kept with the run');
   });
 
   it('stops a long run on bnlens.stop and keeps the partial report', async function () {
