@@ -272,7 +272,7 @@ async function trainTo(tf: TF, variant: Variant, steps: number, net: LoadedNetwo
     const batches = batchIterator(ds.train, batchSize, new Rng(config.seed, BATCH_STREAM));
     for (let t = 0; t < steps; t++) {
       const b = batches.next().value!;
-      const batch: Batch = batchTensors(tf, ds, ds.train, b);
+      const batch: Batch = batchTensors(tf, ds, b);
       try {
         // Step 0 is probed (0 mod anything is 0); the probe reads, it does not move the weights.
         const out = await run.step(t, batch, b.n);

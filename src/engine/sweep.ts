@@ -66,7 +66,7 @@ export async function analyzeSweep(config: AnalyzeConfig, onEvent: (e: EngineToH
         return;
       }
       case 'log':
-        if (e.message !== 'engine done') onEvent({ ...e, message: `lr ${lr}: ${e.message}` });
+        onEvent({ ...e, message: `lr ${lr}: ${e.message}` });
         return;
       default:
         return;
