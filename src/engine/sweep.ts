@@ -116,7 +116,7 @@ export async function analyzeSweep(config: AnalyzeConfig, onEvent: (e: EngineToH
   report.complete = ran.length === jobs.length && ran.every((f) => f.complete);
   report.stopReason = report.complete ? null : (ran.find((f) => f.stopReason)?.stopReason ?? 'cancelled');
   report.summary = summarize(report);
-  for (const r of report.runs ?? []) r.summary = r.variants.map(summarizeVariant);
+  for (const r of report.runs ?? []) r.summary = r.variants.map((v) => summarizeVariant(v, r.eta));
   report.sweep = sweepSummary(report);
   report.run.wallMs = combine(wallParts, performance.now() - t0);
   report.run.parallelProcesses = lanes;
