@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // `npm test`: every suite, in order, counted, with one closing line `N passed, N failed`.
 //   build        node esbuild.mjs (a failed build counts as one failure)
+//   lint         tsc --noEmit (the type check) and eslint (typescript-eslint, eslint.config.mjs); each file
+//                eslint reports counts as one failure
 //   unit         node --import tsx --test test/unit/*.test.ts
 //   html-report  node --import tsx --test test/e2e/html-report*.test.ts  (Chromium opens --html reports)
 //   code-server  scripts/install-code-server.sh (instant when cached in .ci-cache/code-server)
@@ -12,7 +14,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -23,9 +25,9 @@ const listArg = (name) => {
   const v = argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
   return new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
 };
-const SUITES = ['build', 'unit', 'html-report', 'code-server', 'integration', 'e2e'];
+const SUITES = ['build', 'lint', 'unit', 'html-report', 'code-server', 'integration', 'e2e'];
 let only = listArg('--only');
-if (argv.includes('--unit-only')) only = new Set(['build', 'unit']);
+if (argv.includes('--unit-only')) only = new Set(['build', 'lint', 'unit']);
 const skip = listArg('--skip') ?? new Set();
 for (const s of [...(only ?? []), ...skip]) {
   if (!SUITES.includes(s)) {
@@ -93,6 +95,28 @@ if (wanted('build')) {
   const t = Date.now();
   const r = await run(process.execPath, ['esbuild.mjs']);
   record('build', 0, r.code === 0 ? 0 : 1, Date.now() - t, r.code === 0 ? 'ok' : 'FAILED');
+}
+if (wanted('lint')) {
+  banner('lint');
+  const t = Date.now();
+  const tsc = await run(process.execPath, ['node_modules/typescript/bin/tsc', '--noEmit', '-p', '.']);
+  const report = join(tmp, 'eslint.json');
+  const es = await run(process.execPath, ['node_modules/eslint/bin/eslint.js', '.', '--format', 'json', '--output-file', report]);
+  let files = [];
+  try {
+    files = JSON.parse(readFileSync(report, 'utf8'));
+  } catch {
+    // no report: eslint itself failed (counted below)
+  }
+  const bad = files.filter((f) => f.errorCount > 0);
+  for (const f of bad) for (const m of f.messages) console.log(`${f.filePath.replace(`${root}/`, '')}:${m.line}:${m.column}: ${m.message} (${m.ruleId})`);
+  let failed = bad.length + (tsc.code === 0 ? 0 : 1);
+  const note = [tsc.code === 0 ? 'types ok' : 'type errors', `${bad.length} of ${files.length} files with lint errors`];
+  if (es.code !== 0 && bad.length === 0) {
+    failed += 1;
+    note.push(`eslint exited ${es.code}`);
+  }
+  record('lint', files.length - bad.length + (tsc.code === 0 ? 1 : 0), failed, Date.now() - t, note.join('; '));
 }
 if (wanted('unit')) await nodeTests('unit', testFiles('test/unit', /\.test\.ts$/));
 if (wanted('html-report')) {

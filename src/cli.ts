@@ -26,10 +26,6 @@ ${Object.entries(COMMANDS)
   .join('\n')}
 `;
 
-export function registerCommand(name: string, run: (argv: string[]) => Promise<number>, help: string): void {
-  COMMANDS[name] = { run, help };
-}
-
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
   if (!cmd || cmd === '--help' || cmd === '-h' || cmd === 'help') {

@@ -36,6 +36,8 @@ export interface BnLensApi {
   isRunning(): boolean;
   /** Report panels currently open. */
   panelCount(): number;
+  /** Test-only: per report panel, the createdAt of the report its webview asked for and received. */
+  panelReports(): (string | null)[];
   /** Test-only: the process id of the running analysis engine, if one runs. */
   enginePid(): number | undefined;
 }
@@ -212,10 +214,6 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
       ),
     ),
     vscode.commands.registerCommand('bnlens.showLog', () => log.show(true)),
-    vscode.commands.registerCommand('bnlens._test.lastReport', (arg?: unknown) => {
-      const uri = toUri(arg);
-      return uri?.scheme === 'file' ? newest(uri.fsPath) : runs.current().report;
-    }),
   );
   syncActiveEditor();
   log.info(`BatchNorm Lens activated (VS Code ${vscode.version}, ${process.platform}/${process.arch}, node ${process.version})`);
@@ -227,6 +225,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     viewContext: () => runs.viewContext(),
     isRunning: () => runs.isRunning(),
     panelCount: () => panels.count,
+    panelReports: () => panels.shownReports,
     enginePid: () => runs.enginePid(),
   };
 }

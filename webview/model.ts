@@ -9,13 +9,6 @@ export function isNum(v: unknown): v is number {
   return typeof v === 'number' && Number.isFinite(v);
 }
 
-export function mean(values: (number | null | undefined)[]): number | null {
-  let s = 0;
-  let n = 0;
-  for (const v of values) if (isNum(v)) (s += v), n++;
-  return n ? s / n : null;
-}
-
 /** Range of the finite values of one probe row; null when none is finite. */
 export function band(values: readonly (number | null)[] | undefined): { lo: number; hi: number; finite: number; total: number } | null {
   if (!values || values.length === 0) return null;

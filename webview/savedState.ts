@@ -40,7 +40,10 @@ export class StateSaver {
   ) {}
 
   save(live: boolean): void {
-    if (this.timer && !live) clearTimeout(this.timer), (this.timer = 0);
+    if (this.timer && !live) {
+      clearTimeout(this.timer);
+      this.timer = 0;
+    }
     if (this.timer) return;
     const write = () => {
       this.timer = 0;

@@ -3,7 +3,7 @@
 // Ctrl-C stops at the end of the current step and still writes the partial report.
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { AnalyzeRequest, EngineToHost, Report } from '../protocol';
 import { analyze } from '../engine/analyze';
 import { CONFIG_KEYS, readConfigValues } from '../engine/config';
@@ -133,5 +133,3 @@ function distDir(): string {
   if (!found) throw new UserError('the chart bundle dist/webview.js is missing; run `npm run build` first');
   return found;
 }
-
-export const _test = { findingLine, basename };

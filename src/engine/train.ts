@@ -270,7 +270,6 @@ export class VariantRun {
     grads: Tensor[],
     activations: Map<string, Tensor>,
   ): Promise<LayerStatRecord[]> {
-    const { tf } = this;
     const icsEntries = await internalCovariateShift(setup, this.params, grads, batch, this.config.lr);
     const ics = new Map(icsEntries.map((e) => [e.layer, e]));
     const records: LayerStatRecord[] = [];

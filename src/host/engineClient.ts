@@ -1,6 +1,7 @@
 // Runs one analysis in a child process (dist/worker.js) so that training never blocks the extension host:
 // forks it (through the one child-process helper, src/engine/childProcess.ts), sends `start`, streams its
-// EngineToHost events, cancels (politely, then by force), and turns every way it can end — finished, failed, cancelled, crashed, killed, out of memory — into one outcome.
+// EngineToHost events, cancels (politely, then by force), and turns every way it can end — finished, failed,
+// cancelled, crashed, killed, out of memory — into one outcome.
 // No `vscode` here: the unit tests drive it against a fake worker.
 import { ChildLink, describeExit, GRACE_MS, type ChildExit } from '../engine/childProcess';
 import { applyEvent, markStopped } from '../report/applyEvent';

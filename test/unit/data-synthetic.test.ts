@@ -46,7 +46,10 @@ test('gaussian: clusters sit at the stated means with unit noise and the documen
   }
   for (let i = 0; i < g.train.n; i++) {
     const c = g.train.labels![i];
-    for (let j = 0; j < d; j++) (resid += (g.train.x[i * d + j] - g.means[c * d + j]) ** 2), nres++;
+    for (let j = 0; j < d; j++) {
+      resid += (g.train.x[i * d + j] - g.means[c * d + j]) ** 2;
+      nres++;
+    }
   }
   assert.ok(Math.abs(resid / nres - 1) < 0.03, 'noise variance 1');
   // ‖μ_c‖² ≈ R² on average over the classes.

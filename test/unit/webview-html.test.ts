@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { test } from 'node:test';
-import { jsonForScript, renderReportHtml, scriptForInline } from '../../src/report/html';
+import { renderReportHtml, scriptForInline } from '../../src/report/html';
 import { makeNonce, renderWebviewHtml } from '../../src/report/webviewHtml';
 import { applyEvent, band, fmt, layerRecords, sourceLayers, summaryRows } from '../../webview/model';
 import { emptyReport, independentSummary, makeReport, viaJson } from './webview-fixture';

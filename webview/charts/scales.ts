@@ -19,7 +19,10 @@ export function fitDomain(values: number[], log: boolean): [number, number] | nu
   if (log) {
     let a = Math.log10(lo);
     let b = Math.log10(hi);
-    if (b - a < 1e-9) (a -= 0.5), (b += 0.5);
+    if (b - a < 1e-9) {
+      a -= 0.5;
+      b += 0.5;
+    }
     const pad = 0.05 * (b - a);
     return [10 ** (a - pad), 10 ** (b + pad)];
   }

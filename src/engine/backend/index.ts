@@ -78,10 +78,6 @@ export function getTf(): TfNamespace {
   return active.tf;
 }
 
-export function getActiveBackend(): ActiveBackend | null {
-  return active;
-}
-
 /** What we changed on wasm, for logs and the report; null until wasm has been started. */
 export function wasmKernelReport(): WasmKernelReport | null {
   return wasmKernels;

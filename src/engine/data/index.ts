@@ -12,10 +12,10 @@ import { basename, dirname, join } from 'node:path';
 import type { LossName } from '../../protocol';
 import { UserError } from '../errors';
 import { Rng } from '../rng';
-import { isCifarDir, readCifar10, CIFAR_CHANNELS, CIFAR_SIDE, CIFAR_CLASSES } from './cifar';
+import { isCifarDir, readCifar10, CIFAR_CHANNELS, CIFAR_SIDE } from './cifar';
 import { readCsv } from './csv';
 import { isDirectory } from './files';
-import { loadMnist, MNIST_CLASSES, MNIST_SIDE } from './mnist';
+import { loadMnist, MNIST_SIDE } from './mnist';
 import { NpyArray, readNpy } from './npy';
 import { readNpz } from './npz';
 import { deepLinearData, gaussianClusters } from './synthetic';
@@ -434,9 +434,3 @@ function allWhole(v: ArrayLike<number>): boolean {
 function prod(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
-
-// Re-exported so callers can size a model for the built-in sets without loading them.
-export const BUILTIN_SHAPES = {
-  mnist: { inputShape: [MNIST_SIDE, MNIST_SIDE, 1], classes: MNIST_CLASSES },
-  cifar10: { inputShape: [CIFAR_SIDE, CIFAR_SIDE, CIFAR_CHANNELS], classes: CIFAR_CLASSES },
-} as const;

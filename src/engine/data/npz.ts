@@ -89,8 +89,14 @@ function listEntries(bytes: Uint8Array, file: string): Entry[] {
       const len = v.getUint16(x + 2, true);
       if (id === 1) {
         let q = x + 4;
-        if (size === U32_MAX) (size = num64(v, q)), (q += 8);
-        if (compressedSize === U32_MAX) (compressedSize = num64(v, q)), (q += 8);
+        if (size === U32_MAX) {
+          size = num64(v, q);
+          q += 8;
+        }
+        if (compressedSize === U32_MAX) {
+          compressedSize = num64(v, q);
+          q += 8;
+        }
         if (localOffset === U32_MAX) localOffset = num64(v, q);
       }
       x += 4 + len;

@@ -108,8 +108,6 @@ export type LayerNode =
   | (LayerBase & { kind: 'add' })
   | (LayerBase & { kind: 'concatenate'; axis: number });
 
-export type LayerKind = LayerNode['kind'];
-
 /** A weight as stored in the file (name as in the weights manifest). */
 export interface WeightSpec {
   name: string;

@@ -20,7 +20,7 @@ export async function internalCovariateShift(
   const kernels = model.info.params.map((p, i) => ({ p, i })).filter(({ p }) => p.role === 'kernel');
   const parts: Tensor[] = [];
   const exact: boolean[] = [];
-  for (const { p, i: k } of kernels) {
+  for (const { i: k } of kernels) {
     const pos = model.paramLayerPos[k];
     const moved = model.paramLayerPos.map((lp) => lp < pos);
     if (!moved.some(Boolean)) {
@@ -40,7 +40,6 @@ export async function internalCovariateShift(
         const G2 = tf.grad(f)(shifted[k]);
         const l2 = tf.norm(tf.sub(G, G2));
         const cos = tf.div(tf.sum(tf.mul(G, G2)), tf.mul(tf.norm(G), tf.norm(G2)));
-        void p;
         return tf.stack([l2, cos]);
       }),
     );

@@ -381,7 +381,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
           fail(node, `its input has shape [N, ${a.dims.join(', ')}]${a.order === 'hwc' ? ' in NHWC order' : ''}; BatchNorm Lens normalizes [N, C] features or NCHW images over their channels`);
         const C = a.dims[0];
         const roles = ['gamma', 'beta', 'moving_mean', 'moving_variance'] as const;
-        const ps = roles.map((r, k) => floats(node, k + 1, ['scale', 'bias B', 'mean', 'var'][k]));
+        const ps = roles.map((_role, k) => floats(node, k + 1, ['scale', 'bias B', 'mean', 'var'][k]));
         ps.forEach((p, k) => {
           if (prod(p.dims) !== C) fail(node, `its ${roles[k]} has ${prod(p.dims)} values but the input has ${C} channels`);
         });
