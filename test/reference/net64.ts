@@ -1,5 +1,5 @@
 // Independent float64 reference for `bnlens probe`: forward + hand-written backprop in plain loops on
-// Float64Array, and the probes of Santurkar et al. 2018 (/work/shared/paper/metrics.md) computed straight
+// Float64Array, and the probes of Santurkar et al. 2018 (docs/metrics.md) computed straight
 // from their definitions. Deliberately imports nothing from src/ and nothing of TensorFlow.js.
 //
 // Conventions (those of tfjs-layers / Keras):
