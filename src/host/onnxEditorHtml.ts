@@ -42,7 +42,7 @@ export function onnxModelView(net: OnnxNetwork): OnnxModelView {
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-function lastStats(report: Report, variant: Report['variants'][number], layer: string): LayerStatRecord | null {
+function lastStats(_report: Report, variant: Report['variants'][number], layer: string): LayerStatRecord | null {
   const vl = variantLayerFor(variant, layer);
   if (!vl) return null;
   const recs = variant.layerStats.filter((r) => r.layer === vl.name).sort((a, b) => a.step - b.step);
