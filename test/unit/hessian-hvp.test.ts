@@ -101,7 +101,7 @@ for (const backend of ['wasm', 'cpu'] as const) {
       try {
         got = hvTf(tf, fn, w, c, v);
       } catch (e) {
-        throw new Error(`${fn.name}: ${(e as Error).message}`);
+        throw new Error(`${fn.name}: ${(e as Error).message}`, { cause: e });
       }
       const err = relErr(got, want);
       assert.ok(err < 1e-4, `${fn.name}: Hv off by ${err.toExponential(2)} relative (got ${Array.from(got)}, float64 ${Array.from(want)})`);

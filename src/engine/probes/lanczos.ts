@@ -46,7 +46,7 @@ export async function lanczos(apply: (v: Float32Array) => Promise<Float32Array>,
   const startNorm = Math.sqrt(dot(start, start));
   if (!(startNorm > 0)) throw new Error('lanczos: the start vector is zero');
   const Q: Float32Array[] = [];
-  let q = new Float64Array(n);
+  const q = new Float64Array(n);
   for (let i = 0; i < n; i++) q[i] = start[i] / startNorm;
   const alpha: number[] = [];
   const beta: number[] = [];
