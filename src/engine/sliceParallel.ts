@@ -19,7 +19,7 @@ export async function sliceInProcesses(req: SliceRequest, opts: Omit<SliceRunOpt
   const shares = Array.from({ length: n }, (_, k) => ({ k, of: n }));
   const done = new Array<number>(n).fill(0);
   const totals = new Array<number>(n).fill(0);
-  const children = shares.map((share) => fork(worker, [], { env: { ...process.env, BNLENS_IN_PROCESS: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] }));
+  const children = shares.map(() => fork(worker, [], { env: { ...process.env, BNLENS_IN_PROCESS: '1' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] }));
   const cancel = () => children.forEach((c) => c.connected && c.send({ type: 'cancel' } satisfies HostToEngine));
   opts.signal?.addEventListener('abort', cancel, { once: true });
   try {

@@ -128,6 +128,10 @@ export class RunManager implements ReportSource, vscode.Disposable {
     };
   }
 
+  currentFileName(): string | null {
+    return this.followed;
+  }
+
   defaultDir(): vscode.Uri | undefined {
     return this.followed ? vscode.Uri.file(path.dirname(this.followed)) : vscode.workspace.workspaceFolders?.[0]?.uri;
   }

@@ -160,7 +160,7 @@ export class ChildHandle {
     try {
       return await this.link.next(type);
     } catch (e) {
-      throw new Error(`engine process for ${this.variant}: ${this.failure ?? (e as Error).message}`);
+      throw new Error(`engine process for ${this.variant}: ${this.failure ?? (e as Error).message}`, { cause: e });
     }
   }
   send(m: ParentMsg) {

@@ -266,7 +266,7 @@ export class KerasFront implements FrontEnd {
     this.it.runModule(root);
     const isModel = (v: Py | undefined) => v instanceof KerasSequential || v instanceof KerasModel;
     const candidates = findCandidates(this.it, root, () => false, isModel, /\b(Sequential|Model)\s*\(/);
-    const { value, chosen, at } = chooseModel(this.it, candidates, opts.model, this.file, root, 'Keras', (v) => isModel(v));
+    const { value, chosen } = chooseModel(this.it, candidates, opts.model, this.file, root, 'Keras', (v) => isModel(v));
     let graph: GraphBuilder;
     let output: string;
     let name: string;

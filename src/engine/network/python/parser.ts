@@ -12,7 +12,6 @@ export type SyntaxNode = Node;
 
 // Loaded through require so esbuild bundles the package's CommonJS build: its ES build needs import.meta.url,
 // which a CommonJS bundle does not have.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const { Language, Parser } = require('web-tree-sitter') as { Language: typeof LanguageT; Parser: typeof ParserT };
 
 let parser: ParserT | null = null;

@@ -450,7 +450,7 @@ export class TorchFront implements FrontEnd {
     return this.emit({ kind: 'pool', name, className: cls, op, poolSize: k, strides: stride, padding: 'valid' } as LayerNode, [x], where);
   }
 
-  private adaptive(op: 'max' | 'avg', x: Tensor, size: Py, at: SyntaxNode, name: string, cls: string, where: SyntaxNode): Tensor {
+  private adaptive(op: 'max' | 'avg', x: Tensor, size: Py, _at: SyntaxNode, name: string, cls: string, where: SyntaxNode): Tensor {
     const ok = size === 1 || (isSeq(size) && size.items.length === 2 && size.items.every((v) => v === 1));
     if (!ok) throw this.it.unsupported(where, `${cls}(${repr(size)})`, 'use output size 1 or (1, 1) (global pooling)');
     return this.emit({ kind: 'globalpool', name, className: cls, op } as LayerNode, [x], where);
