@@ -36,13 +36,10 @@ function hardReport(): Report {
 }
 
 async function openAll(page: Page): Promise<void> {
-  // Unfold every card and open every explanation: everything a user can bring up must be legible.
-  const folded = page.locator('.bn-card.is-collapsed .bn-card-toggle');
-  while (await folded.count()) await folded.first().click();
-  const summary = page.locator('details.bn-summary-box:not([open]) > summary');
-  while (await summary.count()) await summary.first().click();
-  const closed = page.locator('.bn-card .bn-info[aria-expanded="false"]');
-  while (await closed.count()) await closed.first().click();
+  // Unfold every card and open every explanation: everything a user can bring up must be legible. Cards that
+  // do not apply to the report (the sweep's and the slices' on a single-lr run) are hidden and cannot be opened.
+  for (const sel of ['.bn-card:not([hidden]).is-collapsed .bn-card-toggle', 'details.bn-summary-box:not([open]) > summary', '.bn-card:not([hidden]) .bn-info[aria-expanded="false"]'])
+    await page.locator(sel).evaluateAll((els) => els.forEach((e) => (e as HTMLElement).click()));
   await nextFrame(page);
   await nextFrame(page);
 }

@@ -15,6 +15,13 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser, Frame, FrameLocator, Page } from 'playwright-core';
 import { describeProblems, TEXT_OVERLAPS_SOURCE, type TextProblems } from '../harness/textOverlaps';
 import { launchChromium } from '../harness/browser';
+
+/** The folded cards, closed summaries and closed explanations of the cards a report shows. */
+const SHOWN_FOLDED = [
+  '.bn-card:not([hidden]).is-collapsed .bn-card-toggle',
+  'details.bn-summary-box:not([open]) > summary',
+  '.bn-card:not([hidden]) .bn-info[aria-expanded="false"]',
+];
 import {
   CodeServer, ensureCodeServer, extensionId, installExtension, makeWorkspace, mkTemp, repoRoot, startCodeServer,
 } from '../harness/codeServer';
@@ -362,12 +369,8 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       for (const width of [260, 400, 1000]) {
         await setSideBarWidth(width);
         // Unfold every card and open every explanation.
-        const folded = frame.locator('.bn-card.is-collapsed .bn-card-toggle');
-        while (await folded.count()) await folded.first().click();
-        const summary = frame.locator('details.bn-summary-box:not([open]) > summary');
-        while (await summary.count()) await summary.first().click();
-        const closed = frame.locator('.bn-card .bn-info[aria-expanded="false"]');
-        while (await closed.count()) await closed.first().click();
+        // Cards that do not apply to this report (the sweep's, the slices') are hidden: only the shown ones count.
+        for (const sel of SHOWN_FOLDED) await frame.locator(sel).evaluateAll((els) => els.forEach((e) => (e as HTMLElement).click()));
         await new Promise((r) => setTimeout(r, 800));
         const bar = (await page.locator('.part.sidebar').boundingBox())!;
         const inner = chartsFrameHandle();

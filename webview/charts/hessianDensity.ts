@@ -45,7 +45,7 @@ export const render: ChartRender = (container, report, size, theme, state) => {
     key: 'hessian-density',
     title: steps.length ? `${title} — step ${steps.join(', ')}` : title,
     xLabel: 'eigenvalue',
-    emptyText: !report ? 'No report' : 'No Hessian measures in this run (analyze with --hessian-every N)',
+    emptyText: !report ? 'No report' : 'No Hessian measures',
     steps: grid,
     x: { domain: grid.length ? [grid[0], grid[grid.length - 1]] : [0, 1], what: 'eigenvalue', cursorLabel: (x) => `λ ${fmt(x)}` },
     panels: [

@@ -35,7 +35,7 @@ export const render: ChartRender = (container, report, size, theme, state) => {
     key: 'hessian-spectrum',
     title,
     xLabel: 'training step',
-    emptyText: !report ? 'No report' : report.config.hessianEvery ? 'Waiting for the first Hessian measure…' : 'No Hessian measures in this run (analyze with --hessian-every N)',
+    emptyText: !report ? 'No report' : report.config.hessianEvery ? 'Hessian measure pending…' : 'No Hessian measures',
     steps: unionSteps(series.map((s) => s.max)),
     panels: [
       {

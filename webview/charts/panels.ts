@@ -166,14 +166,24 @@ function drawDivergences(g: G, x: XScale, divergences: { name: string; step: num
       .attr('stroke', theme.variantColor(d.name))
       .attr('stroke-width', 1.5)
       .attr('stroke-dasharray', '4 3');
-    if (o.labels)
-      g.append('text')
+    if (o.labels) {
+      const label = g
+        .append('text')
         .attr('class', 'bn-diverged-label')
         .attr('data-variant', d.name)
-        .attr('x', xx + (xx > o.plotW - 90 ? -4 : 4))
         .attr('y', o.fs)
-        .attr('text-anchor', xx > o.plotW - 90 ? 'end' : 'start')
-        .attr('fill', theme.variantColor(d.name))
-        .text(`✕ ${d.name} diverged @ ${d.step}`);
+        .attr('fill', theme.variantColor(d.name));
+      // Measured, not guessed: the label goes right of the marker, else left of it, else shortened, so it
+      // never runs into the axis or out of a narrow side bar.
+      const place = (text: string): boolean => {
+        label.text(text);
+        const w = (label.node() as SVGTextElement | null)?.getComputedTextLength?.() ?? 0;
+        if (xx + 4 + w <= o.plotW) label.attr('x', xx + 4).attr('text-anchor', 'start');
+        else if (xx - 4 - w >= 0) label.attr('x', xx - 4).attr('text-anchor', 'end');
+        else return false;
+        return true;
+      };
+      if (!place(`✕ ${d.name} diverged @ ${d.step}`) && !place(`✕ @ ${d.step}`)) label.remove();
+    }
   }
 }
