@@ -234,6 +234,10 @@ class App {
     }
     // A fold of its own: open in a wide panel, folded in a narrow side bar (where it would push the charts
     // a screen down); the user's choice is kept.
+    // The box being replaced knows best: a click opens it at once, but its 'toggle' event (which records
+    // the choice) comes a task later, after a redraw that would otherwise fold it again.
+    const shown = this.summary.querySelector<HTMLDetailsElement>('details.bn-summary-box');
+    if (shown) this.summaryOpen = shown.open;
     const box = el('details', 'bn-summary-box');
     box.open = this.summaryOpen ?? this.root.clientWidth >= COMPACT_WIDTH;
     const head = el('summary', 'bn-summary-head');

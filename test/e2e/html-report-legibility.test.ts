@@ -68,6 +68,7 @@ describe('charts legible at 260, 400 and 1000 px', () => {
       await post(page, { type: 'report', report: hardReport(), live: false });
       if (width < 520) assert.ok(await page.locator('.bn-card.is-collapsed').count() > 0, 'narrow: the per-layer cards start folded');
       await openAll(page);
+      assert.equal(await page.locator('details.bn-summary-box[open]').count(), 1, 'the summary table is open (and measured)');
       const result = (await page.evaluate(`(${TEXT_OVERLAPS_SOURCE})(1)`)) as TextProblems;
       await screenshot(page, `legibility/webview-${width}`);
       assert.ok(result.boxes > 100, `measured ${result.boxes} text boxes`);

@@ -628,6 +628,35 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
     await again.page.context().close();
   });
 
+  test('the summary a user unfolds stays open when the view redraws before the fold\'s toggle event arrives', async () => {
+    const { page, problems } = await openWebview(browser, { width: 300 });
+    const report = viaJson(makeReport({ steps: 6, variants: ['standard', 'batchnorm'] }));
+    await post(page, { type: 'report', report, live: true });
+    assert.equal(await page.locator('details.bn-summary-box[open]').count(), 0, 'narrow: the summary starts folded');
+    // The browser delivers 'toggle' a task after the click; a redraw can come first (a resize, a burst of
+    // steps). Hold the event back until the next live update has redrawn the view, then let it through.
+    await page.evaluate(() => {
+      const w = window as unknown as { __heldToggle?: Event[] };
+      w.__heldToggle = [];
+      window.addEventListener('toggle', (e) => { if (w.__heldToggle && e.isTrusted) { e.stopImmediatePropagation(); w.__heldToggle.push(e); } }, true);
+      document.querySelector<HTMLElement>('details.bn-summary-box > summary')!.click();
+    });
+    await post(page, { type: 'report', report, live: true });
+    await nextFrame(page);
+    assert.ok((await page.evaluate(() => (window as unknown as { __heldToggle: Event[] }).__heldToggle.length)) >= 1, 'the click\'s toggle event was held back');
+    await page.evaluate(() => {
+      const w = window as unknown as { __heldToggle?: Event[] };
+      const held = w.__heldToggle!;
+      w.__heldToggle = undefined;
+      for (const e of held) e.target!.dispatchEvent(new Event('toggle'));
+    });
+    assert.equal(await page.locator('details.bn-summary-box[open]').count(), 1, 'the summary is still open after the redraw');
+    await post(page, { type: 'report', report, live: false });
+    assert.equal(await page.locator('details.bn-summary-box[open]').count(), 1, 'and after the next one');
+    assert.deepEqual(problems, []);
+    await page.context().close();
+  });
+
   test('no report: an empty state with an Open report button that asks the host', async () => {
     const { page, problems } = await openWebview(browser, { width: 340 });
     await post(page, { type: 'report', report: null, live: false });

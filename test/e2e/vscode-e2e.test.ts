@@ -413,8 +413,13 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       await page.keyboard.press('Enter');
       await page.locator('.tabs-container .tab[aria-label*="settings.json"]').first().waitFor({ timeout: 15_000 });
       await status.filter({ hasText: example.file }).waitFor({ timeout: 15_000 });
-      await page.reload();
+      // Reload as a user does (Developer: Reload Window): the workbench flushes its state before it
+      // unloads. page.reload() skips that flush, so which editor comes back depends on timing.
+      const reloaded = page.waitForEvent('load', { timeout: 60_000 });
+      await runCommand('Developer: Reload Window');
+      await reloaded;
       await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+      await page.locator('.tabs-container .tab.active[aria-label*="settings.json"]').first().waitFor({ timeout: 30_000 });
       await chartsFrame().locator('.bn-status').filter({ hasText: example.file }).filter({ hasText: /complete: 8 steps/ }).waitFor({ timeout: 60_000 });
       await screenshot('view-after-reload');
     });

@@ -30,6 +30,8 @@ export const TEXT_OVERLAPS_SOURCE = `(tol) => {
     return parts.join(' < ');
   };
   const visible = (el) => {
+    // Content the browser does not render (a closed <details>, content-visibility) still has boxes when asked.
+    if (typeof el.checkVisibility === 'function' && !el.checkVisibility()) return false;
     for (let e = el; e && e.nodeType === 1; e = e.parentElement) {
       const cs = getComputedStyle(e);
       if (cs.display === 'none' || cs.visibility === 'hidden' || Number(cs.opacity) === 0) return false;
