@@ -5,7 +5,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Report, ViewContext } from './protocol';
 import { ChartsViewProvider } from './host/chartsView';
-import { isNetworkLanguage, LayerCodeLensProvider, LayerHoverProvider, NETWORK_SELECTOR, NetworkDiagnostics, NetworkDocs } from './host/editorFeatures';
+import { isNetworkLanguage, LayerCodeLensProvider, LayerHoverProvider, NETWORK_SELECTOR, NetworkDiagnostics, NetworkDocs, SupportedLayersAction } from './host/editorFeatures';
 import { pythonModelChoices } from './host/pythonDoc';
 import { initPythonParser } from './engine/network/python/parser';
 import { ReportPanels } from './host/reportPanel';
@@ -129,6 +129,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     vscode.window.registerCustomEditorProvider(OnnxEditorProvider.viewType, onnxEditors, { supportsMultipleEditorsPerDocument: true }),
     vscode.languages.registerHoverProvider(NETWORK_SELECTOR, new LayerHoverProvider(docs, store, runs)),
     vscode.languages.registerCodeLensProvider(NETWORK_SELECTOR, codeLens),
+    vscode.languages.registerCodeActionsProvider(NETWORK_SELECTOR, new SupportedLayersAction(), { providedCodeActionKinds: SupportedLayersAction.kinds }),
     vscode.window.onDidChangeActiveTextEditor(syncActiveEditor),
     vscode.workspace.onDidChangeTextDocument((e) => {
       if (e.document === vscode.window.activeTextEditor?.document) syncActiveEditor();

@@ -127,6 +127,24 @@ export class LayerCodeLensProvider implements vscode.CodeLensProvider, vscode.Di
   }
 }
 
+const UNSUPPORTED_LAYER_CODE = 'unsupported-layer';
+
+/** The quick fix on an unsupported layer: open the README's list of supported layers. */
+export class SupportedLayersAction implements vscode.CodeActionProvider {
+  static readonly kinds = [vscode.CodeActionKind.QuickFix];
+
+  provideCodeActions(_doc: vscode.TextDocument, _range: vscode.Range, context: vscode.CodeActionContext): vscode.CodeAction[] {
+    return context.diagnostics
+      .filter((d) => d.source === 'BatchNorm Lens' && d.code === UNSUPPORTED_LAYER_CODE)
+      .map((d) => {
+        const a = new vscode.CodeAction('Show the layers BatchNorm Lens supports', vscode.CodeActionKind.QuickFix);
+        a.command = { command: 'bnlens.showSupportedLayers', title: 'Show the layers BatchNorm Lens supports' };
+        a.diagnostics = [d];
+        return a;
+      });
+  }
+}
+
 /** Problems-panel entries for network files, refreshed while typing (debounced) and cleared when fixed. */
 export class NetworkDiagnostics implements vscode.Disposable {
   readonly collection = vscode.languages.createDiagnosticCollection('bnlens');
@@ -171,8 +189,11 @@ export class NetworkDiagnostics implements vscode.Disposable {
       return;
     }
     const p = info.problem;
-    const d = new vscode.Diagnostic(new vscode.Range(doc.positionAt(p.start), doc.positionAt(p.end)), p.message, vscode.DiagnosticSeverity.Error);
+    // An unsupported layer gets the short text (the full one lists every supported type, a screen long in the
+    // Problems panel); the list is one quick fix away (SupportedLayersAction).
+    const d = new vscode.Diagnostic(new vscode.Range(doc.positionAt(p.start), doc.positionAt(p.end)), p.short ?? p.message, vscode.DiagnosticSeverity.Error);
     d.source = 'BatchNorm Lens';
+    if (p.short) d.code = UNSUPPORTED_LAYER_CODE;
     this.collection.set(doc.uri, [d]);
   }
 

@@ -8,9 +8,12 @@ import type { AnalyzeConfig, AnalyzeRequest } from '../protocol';
 
 export type SettingKey = keyof Omit<AnalyzeConfig, 'model'>;
 
-/** The settings contributed in package.json, with the engine's defaults (a unit test keeps them equal). */
-export const SETTING_DEFAULTS: Omit<AnalyzeConfig, 'model'> = DEFAULT_CONFIG;
-export const SETTING_KEYS = Object.keys(DEFAULT_CONFIG) as SettingKey[];
+/**
+ * The settings contributed in package.json, with the engine's defaults (a unit test keeps them equal): the
+ * run's, and the Hessian measures', which are off unless asked for (they cost tens of gradients a step).
+ */
+export const SETTING_DEFAULTS: Omit<AnalyzeConfig, 'model'> = { ...DEFAULT_CONFIG, hessianEvery: 0, hessianBn: 'train', hessianTop: 5 };
+export const SETTING_KEYS = Object.keys(SETTING_DEFAULTS) as SettingKey[];
 
 const BUILTIN_DATASETS = new Set(['auto', 'mnist', 'gaussian', 'dln']);
 

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeNetworkText, lineColumnToOffset, problemRange } from '../../src/host/networkDoc';
 import { SETTING_DEFAULTS, SettingsError, buildRequest, explicitValue } from '../../src/host/settings';
+import { DEFAULT_HESSIAN_OPTIONS } from '../../src/engine/probes/hessian';
 
 const mlp = `{
   "format": "layers-model",
@@ -88,6 +89,16 @@ test('settings → request: only explicit settings are sent, dataset auto left t
   assert.throws(() => buildRequest(set({ variants: ['batchnorm', 'foo'] }), '/w/n.json', '/w'), /bnlens\.variants has unknown variant 'foo'/);
   assert.throws(() => buildRequest(set({ etaCount: 1.5 }), '/w/n.json', '/w'), /bnlens\.etaCount must be a whole number/);
   assert.throws(() => buildRequest(set({ etaRange: [4, 0.5] }), '/w/n.json', '/w'), /bnlens\.etaRange/);
+});
+
+test('the Hessian settings reach the request as the CLI flags would, checked by the engine\'s reader', () => {
+  const set = (vals: Record<string, unknown>) => (k: string) => vals[k];
+  assert.deepEqual(buildRequest(set({ hessianEvery: 25, hessianBn: 'eval', hessianTop: 3 }), '/w/n.json', '/w'), { model: '/w/n.json', hessianEvery: 25, hessianBn: 'eval', hessianTop: 3 });
+  assert.throws(() => buildRequest(set({ hessianBn: 'running' }), '/w/n.json', '/w'), /bnlens\.hessianBn must be train or eval/);
+  assert.throws(() => buildRequest(set({ hessianTop: 0 }), '/w/n.json', '/w'), /bnlens\.hessianTop must be at least 1/);
+  // The contributed default is the engine's own (Lanczos' top-k when the setting is left alone).
+  assert.equal(SETTING_DEFAULTS.hessianTop, DEFAULT_HESSIAN_OPTIONS.top);
+  assert.equal(SETTING_DEFAULTS.hessianEvery, 0, 'off unless asked for');
 });
 
 test('explicitValue: the most specific level wins; nothing set → undefined', () => {

@@ -166,6 +166,13 @@ describe('BatchNorm Lens extension', function () {
       vscode.languages.getDiagnostics(bdoc.uri).find((x) => x.source === 'BatchNorm Lens' && /Densse/.test(x.message)),
     );
     assert.equal(bdoc.getText(unknown.range), '"Densse"', 'the squiggle covers the class name');
+    // One line in the Problems panel, not the list of every supported type; the list is a quick fix away.
+    assert.doesNotMatch(unknown.message, /supported: /, unknown.message);
+    assert.match(unknown.message, /README/);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', bdoc.uri, unknown.range, vscode.CodeActionKind.QuickFix.value);
+    const show = actions.find((a) => a.title === 'Show the layers BatchNorm Lens supports');
+    assert.ok(show, `quick fixes: ${actions.map((a) => a.title).join(', ')}`);
+    assert.equal(show.command?.command, 'bnlens.showSupportedLayers');
 
     // A syntax error is VS Code's own JSON diagnostic ("Expected comma"): BatchNorm Lens does not repeat it.
     const edit = new vscode.WorkspaceEdit();
