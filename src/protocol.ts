@@ -391,6 +391,9 @@ export type HostToEngine =
 
 // ---------------------------------------------------------------- engine → host
 
+/** The parts of a step that take long enough to name while they run. */
+export type RunPhase = 'hessian' | 'eval';
+
 export interface Progress {
   done: number;
   total: number;
@@ -404,6 +407,8 @@ export type EngineToHost =
   | { type: 'layerStats'; variant: VariantName; records: LayerStatRecord[]; lr?: number }
   | { type: 'eval'; variant: VariantName; record: EvalRecord; lr?: number }
   | { type: 'diverged'; variant: VariantName; info: DivergenceInfo; lr?: number }
+  /** A long piece of a step begins (the Hessian measures, a held-out evaluation): shown until the next 'step'. */
+  | { type: 'phase'; variant: VariantName; step: number; phase: RunPhase; lr?: number }
   | { type: 'finished'; report: Report }
   | { type: 'failed'; message: string; location?: SourceLocation }
   | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string }

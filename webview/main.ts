@@ -12,6 +12,7 @@ import type { ChartSize, ChartState } from './charts/chartTypes';
 import { buildCard, type Card, el, summaryTable, syncCard, syncOptions, syncRange } from './dom';
 import { exportChart } from './export';
 import { applyEvent, defaultLayer, probedSteps, sourceLayers } from './model';
+import { phaseText } from '../src/report/progress';
 import { RedrawScheduler } from './redraw';
 import { readSavedState, type SavedState, StateSaver, type VsCodeApi, vscodeApi } from './savedState';
 import { observeTheme, readTheme, type Theme } from './theme';
@@ -35,6 +36,7 @@ class App {
   /** The η profile's step; null follows the last probed step (a live run keeps showing the newest). */
   etaStep: number | null = null;
   progress: Progress | null = null;
+  working: { variant: string; text: string } | null = null;
   notice: string | null = null;
   theme: Theme;
   /** Milliseconds the last draw of each chart took (for devtools and the perf check). */
@@ -157,7 +159,16 @@ class App {
       this.notice = null;
     }
     if (ev.type === 'finished') this.live = false;
-    if (ev.type === 'step') this.progress = ev.progress;
+    if (ev.type === 'step') {
+      this.progress = ev.progress;
+      if (this.working?.variant === ev.variant) this.working = null;
+    }
+    if (ev.type === 'finished' || ev.type === 'failed' || ev.type === 'started') this.working = null;
+    if (ev.type === 'phase') {
+      // Only the status line changes: no chart redraw for it.
+      this.working = { variant: ev.variant, text: phaseText(ev) };
+      this.drawStatus();
+    }
     if (ev.type === 'failed') {
       this.live = false;
       this.notice = `Run failed: ${ev.message}`;
@@ -223,7 +234,7 @@ class App {
 
   private drawStatus(): void {
     this.root.classList.toggle('bn-empty-report', !this.report);
-    this.header.render({ report: this.report, live: this.live, progress: this.progress, notice: this.notice });
+    this.header.render({ report: this.report, live: this.live, progress: this.progress, notice: this.notice, working: this.working?.text ?? null });
   }
 
   private drawSummary(): void {

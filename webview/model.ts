@@ -47,7 +47,7 @@ export function fmtPercent(v: number | null | undefined): string {
 export function applyEvent(report: Report | null, ev: EngineToHost): { report: Report | null; changed: boolean } {
   const next = applyReportEvent(report, ev);
   const known = !('variant' in ev) || (next?.variants.some((v) => v.name === ev.variant) ?? false);
-  return { report: next, changed: ev.type !== 'log' && next !== null && known };
+  return { report: next, changed: ev.type !== 'log' && ev.type !== 'phase' && next !== null && known };
 }
 
 // ---------------------------------------------------------------- layers

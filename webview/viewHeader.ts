@@ -10,16 +10,18 @@ export interface HeaderInput {
   live: boolean;
   progress: Progress | null;
   notice: string | null;
+  /** The long part of a step going on now ("batchnorm: Hessian at step 25…"), from a 'phase' event. */
+  working?: string | null;
 }
 
 /** The status line for a report: "running · step 9 of 40 (…) · about 35s left", "complete · 40 steps", "stopped at step 8 of 40". */
-export function statusText(report: Report, live: boolean, progress: Progress | null, phase: ViewContext['phase'] | null): string {
+export function statusText(report: Report, live: boolean, progress: Progress | null, phase: ViewContext['phase'] | null, working: string | null = null): string {
   const p = runProgress(report);
   if (live && phase === 'stopping') return `stopping at the end of the current step… (${progressText(p)})`;
   if (live) {
     const pct = p.total ? ` (${Math.floor((100 * p.step) / p.total)}%)` : '';
     const eta = progress?.etaMs != null ? ` · about ${formatDuration(progress.etaMs)} left` : '';
-    return `running: step ${p.step} of ${p.total}${pct} · ${variantsText(p)}${eta}`;
+    return `running: step ${p.step} of ${p.total}${pct} · ${variantsText(p)}${eta}${working ? ` · ${working}` : ''}`;
   }
   if (report.complete) return `complete: ${p.total} steps`;
   const why = report.stopReason && report.stopReason !== 'cancelled' ? `: ${report.stopReason}` : '';
@@ -87,7 +89,7 @@ export class ViewHeader {
       line.classList.add('bn-busy');
       this.el.append(line, this.buttons([['Stop', { type: 'action', action: 'stop' }]]));
     } else if (report) {
-      line.textContent = `${statusText(report, live, input.progress, phase)} · ${settingsText(report)}`;
+      line.textContent = `${statusText(report, live, input.progress, phase, input.working ?? null)} · ${settingsText(report)}`;
       if (live) line.classList.add('bn-busy');
       this.el.append(line);
       if (live && phase === 'running') this.el.append(this.buttons([['Stop', { type: 'action', action: 'stop' }]]));

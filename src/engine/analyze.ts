@@ -162,9 +162,11 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
             continue;
           }
           if (config.evalEvery > 0 && t % config.evalEvery === 0 && t > 0) {
+            onEvent({ type: 'phase', variant: run.variant.name, step: t, phase: 'eval' });
             const e = await run.evaluate(t, ds.test);
             if (e) onEvent({ type: 'eval', variant: run.variant.name, record: e });
           }
+          if (run.hessianDue(t)) onEvent({ type: 'phase', variant: run.variant.name, step: t, phase: 'hessian' });
           const out = await run.step(t, batch, b.n);
           done++;
           const elapsed = performance.now() - tTrain;

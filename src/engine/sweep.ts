@@ -59,6 +59,7 @@ export async function analyzeSweep(config: AnalyzeConfig, onEvent: (e: EngineToH
       }
       case 'layerStats':
       case 'eval':
+      case 'phase':
       case 'diverged': {
         const ev = { ...e, lr };
         merged = applyEvent(merged, ev);

@@ -116,6 +116,12 @@ export class VariantRun {
     return m;
   }
 
+  /** Whether step t measures the Hessian (probed steps at multiples of hessianEvery), so callers can say so first. */
+  hessianDue(t: number): boolean {
+    const every = this.config.hessianEvery ?? 0;
+    return every > 0 && t % every === 0 && t % this.config.probeEvery === 0;
+  }
+
   async step(t: number, batch: Batch, batchSize: number): Promise<StepOutcome> {
     const { tf, config } = this;
     const probe = t % config.probeEvery === 0;
@@ -162,8 +168,7 @@ export class VariantRun {
         gradNorm = p.gradNorm;
         record = { step: t, loss, accuracy: Number.isNaN(acc) ? null : acc, gradNorm, lossAtEta: p.lossAtEta, gradChange: p.gradChange, beta: p.beta, curvatureAtEta: p.curvatureAtEta };
         if (this.report.steps.length === 0) outcome.warning = precisionWarning(this.etas, p.gradChange, gradNorm);
-        const every = config.hessianEvery ?? 0;
-        if (every > 0 && t % every === 0 && Number.isFinite(loss) && Number.isFinite(gradNorm)) {
+        if (this.hessianDue(t) && Number.isFinite(loss) && Number.isFinite(gradNorm)) {
           const th = performance.now();
           record.hessian = await this.hessianAt(t, setup, batch, grads);
           this.wallMs.hessian += performance.now() - th;

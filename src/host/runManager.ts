@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatDuration } from '../formatDuration';
 import type { AnalyzeRequest, EngineToHost, Report, RunChoice, ViewContext } from '../protocol';
-import { extentText, progressText, runProgress } from '../report/progress';
+import { extentText, phaseText, progressText, runProgress } from '../report/progress';
 import { EngineRun, type LogLevel, type RunOutcome } from './engineClient';
 import { analyzeNetworkText, type NetworkDocInfo } from './networkDoc';
 import { isOnnxFile } from '../engine/network/onnx/load';
@@ -38,6 +38,8 @@ interface ActiveRun {
   ended: vscode.EventEmitter<void>;
   /** Updates the notification's text at once (Stopping…). */
   say?: (message: string) => void;
+  /** The long part of a step going on now ("batchnorm: Hessian at step 25…"), until that variant's step lands. */
+  working?: { variant: string; text: string } | null;
 }
 
 /** How long the progress notification stays once training has started; then the status bar and the view carry it. */
@@ -45,10 +47,10 @@ export const NOTIFICATION_MS = 8000;
 export const LIVE_ID = 'live';
 
 /** The run's progress with the time left: "step 9 of 40 (standard 10, batchnorm 9) · 35s left". */
-export function progressMessage(report: Report | null, etaMs: number | null): string {
+export function progressMessage(report: Report | null, etaMs: number | null, working: string | null = null): string {
   if (!report) return 'starting the engine…';
   const eta = etaMs === null ? '' : ` · ${formatDuration(etaMs)} left`;
-  return `${progressText(runProgress(report))}${eta}`;
+  return `${progressText(runProgress(report))}${eta}${working ? ` · ${working}` : ''}`;
 }
 
 function when(iso: string): string {
@@ -371,6 +373,11 @@ export class RunManager implements ReportSource, vscode.Disposable {
       }
       if (ev.type === 'step') {
         etaMs = ev.progress.etaMs;
+        if (active.working?.variant === ev.variant) active.working = null;
+        if (active.phase !== 'stopping') this.updateStatus(active, etaMs);
+      }
+      if (ev.type === 'phase') {
+        active.working = { variant: ev.variant, text: phaseText(ev) };
         if (active.phase !== 'stopping') this.updateStatus(active, etaMs);
       }
       if (this.followed === file && this.shownId === LIVE_ID) this.events.fire(ev);
@@ -390,11 +397,13 @@ export class RunManager implements ReportSource, vscode.Disposable {
           stopping = true;
           progress.report({ message: `${message} ${link}` });
         };
+        let eta: number | null = null;
         const psub = run.onEvent((ev) => {
-          if (ev.type !== 'step' || stopping || !run.report) return;
+          if ((ev.type !== 'step' && ev.type !== 'phase') || stopping || !run.report) return;
+          if (ev.type === 'step') eta = ev.progress.etaMs;
           const total = Math.max(1, run.report.config.steps);
           const pct = (100 * runProgress(run.report).step) / total;
-          progress.report({ message: `${progressMessage(run.report, ev.progress.etaMs)} ${link}`, increment: Math.max(0, pct - reported) });
+          progress.report({ message: `${progressMessage(run.report, eta, active.working?.text)} ${link}`, increment: Math.max(0, pct - reported) });
           reported = Math.max(reported, pct);
         });
         progress.report({ message: `starting the engine… ${link}` });
@@ -488,9 +497,10 @@ export class RunManager implements ReportSource, vscode.Disposable {
       this.status.text = `$(loading~spin) BN Lens: stopping ${base}…`;
     } else {
       const p = r ? runProgress(r) : null;
-      this.status.text = p ? `$(sync~spin) BN Lens ${base} step ${p.step}/${p.total}` : `$(sync~spin) BN Lens: starting ${base}…`;
+      const extra = a.working ? ` · ${a.working.text}` : '';
+      this.status.text = p ? `$(sync~spin) BN Lens ${base} step ${p.step}/${p.total}${extra}` : `$(sync~spin) BN Lens: starting ${base}…`;
     }
-    const what = a.phase === 'stopping' ? 'stopping at the end of the current step…' : progressMessage(r, etaMs);
+    const what = a.phase === 'stopping' ? 'stopping at the end of the current step…' : progressMessage(r, etaMs, a.working?.text);
     this.status.tooltip = new vscode.MarkdownString(`**BatchNorm Lens** — analyzing \`${base}\`\n\n${what}\n\nClick to show the charts.`);
     this.status.show();
   }

@@ -26,6 +26,7 @@ export function applyEvent(report: Report | null, ev: EngineToHost): Report | nu
       }
       return report;
     case 'log':
+    case 'phase':
     case 'exiting':
     case 'sliceProgress':
     case 'slicePart':

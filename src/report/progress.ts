@@ -2,7 +2,7 @@
 // view, hover): the run is at step N of S when every variant has finished N of its S steps, and each
 // variant's own count is shown beside it. A diverged variant stops training, so it counts as finished.
 // Pure (no vscode, no DOM): the host and the webview both use it.
-import type { Report } from '../protocol';
+import type { EngineToHost, Report } from '../protocol';
 
 export interface VariantProgress {
   name: string;
@@ -47,4 +47,10 @@ export function progressText(p: RunProgress): string {
 export function extentText(report: Report): string {
   if (report.complete) return `${report.config.steps} steps`;
   return `stopped at step ${runProgress(report).step} of ${report.config.steps}`;
+}
+
+/** "batchnorm: Hessian at step 25…", the long part of a step going on now (a 'phase' event). */
+export function phaseText(ev: EngineToHost & { type: 'phase' }): string {
+  const what = ev.phase === 'hessian' ? `Hessian at step ${ev.step}` : `held-out evaluation at step ${ev.step}`;
+  return `${ev.lr !== undefined ? `lr ${ev.lr} ` : ''}${ev.variant}: ${what}…`;
 }

@@ -571,9 +571,14 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
         assert.equal(pts.length, 15, 'half-way: 15 steps drawn');
         assert.match((await page.textContent('.bn-status')) ?? '', /running: step 15 of 30 \(50%\) · standard 15, batchnorm 15/);
         await screenshot(page, 'webview-live');
+        // A long part of a step is named while it runs, until that variant's step arrives.
+        await post(page, { type: 'event', event: { type: 'phase', variant: 'batchnorm', step: 15, phase: 'hessian' } });
+        assert.match((await page.textContent('.bn-status')) ?? '', /standard 15, batchnorm 15 · .* · batchnorm: Hessian at step 15…/);
       }
     }
     await page.evaluate((evs) => evs.forEach((event) => window.postMessage({ type: 'event', event }, '*')), events);
+    await nextFrame(page);
+    assert.doesNotMatch((await page.textContent('.bn-status')) ?? '', /Hessian/, 'the variant\'s next step ends the named phase');
     await post(page, { type: 'event', event: { type: 'diverged', variant: 'standard', info: { step: 29, reason: 'loss exploded' } } });
     await page.waitForSelector('[data-chart="beta-smoothness"] line.bn-diverged[data-variant="standard"]', { state: 'attached' });
     for (const chart of CHARTS) {
