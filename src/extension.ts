@@ -142,7 +142,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     vscode.commands.registerCommand('bnlens.showSupportedLayers', () => {
       // In the .vsix the users' README is readme.md (vsce --readme-path); in a development checkout, media/README.md.
       const readme = ['readme.md', 'media/README.md', 'README.md'].map((f) => path.join(context.extensionPath, f)).find((f) => fs.existsSync(f));
-      if (readme) return vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(readme).with({ fragment: 'network-files' }));
+      if (readme) return vscode.commands.executeCommand('markdown.showPreview', vscode.Uri.file(readme).with({ fragment: 'supported-layers' }));
     }),
     vscode.commands.registerCommand('bnlens.openExample', (name?: unknown) => openExample(typeof name === 'string' ? name : undefined)),
     vscode.commands.registerCommand('bnlens.openReportPanel', (arg?: unknown) => {
