@@ -7,7 +7,7 @@ import { DEFAULT_CONFIG, etaGrid, readConfigValues, SWEEP_DEFAULTS } from './con
 import { batchIterator, BATCH_STREAM } from './data';
 import { UserError } from './errors';
 import type { LayerNode } from './network/ir';
-import { shapeInSourceLayout } from './network/layout';
+import { layerShapeInSource, shapeInSourceLayout } from './network/layout';
 import { isPythonFile, openNetwork, type LoadedNetwork, type NetworkReadOptions } from './network/load';
 import { peekInputShape } from './data/peek';
 import { paramCount } from './network/shapes';
@@ -114,7 +114,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
         .map((l) => ({
           name: l.name,
           className: l.className,
-          outputShape: [null, ...shapeInSourceLayout(net.info.shapes.get(l.name)!, net.spec.layout)],
+          outputShape: [null, ...layerShapeInSource(net.spec, l.name, net.info.shapes.get(l.name)!)],
           params: paramCount(net.info, l.name),
         })),
     },

@@ -3,7 +3,7 @@
 // them. The hover shows the same facts. No backend, no data: only the reader and shape inference.
 
 import { isPythonFile, openNetwork, type NetworkReadOptions } from './network/load';
-import { shapeInSourceLayout } from './network/layout';
+import { layerShapeInSource } from './network/layout';
 import type { LoadedNetwork } from './network/load';
 
 export interface InspectRow {
@@ -47,7 +47,7 @@ export function inspectLoaded(net: LoadedNetwork): InspectResult {
     layers: spec.layers.map((l) => ({
       name: l.name,
       type: l.className,
-      outputShape: shapeInSourceLayout(info.shapes.get(l.name)!, spec.layout),
+      outputShape: layerShapeInSource(spec, l.name, info.shapes.get(l.name)!),
       params: count(l.name),
       ...(l.range ? { line: l.range.line } : {}),
     })),

@@ -7,7 +7,7 @@ import type { AnalyzeConfig, EvalRecord, LayerStatRecord, Moments, StepRecord, V
 import type { Dataset, DataSplit } from './data';
 import { ForwardModel, lossOf, type ForwardOptions, type NoiseTensors, type Tensor, type TF } from './network/forward';
 import type { LayerNode, NetworkSpec } from './network/ir';
-import { shapeInSourceLayout } from './network/layout';
+import { layerShapeInSource } from './network/layout';
 import { initialWeights, paramKey } from './network/load';
 import { inferShapes, paramCount, type ShapeInfo } from './network/shapes';
 import { drawNoise } from './noise';
@@ -41,7 +41,7 @@ export class VariantRun {
   private moving = new Map<string, { mean: Tensor; variance: Tensor }>();
   private readonly noiseRng: Rng;
   private readonly layers: LayerNode[];
-  private readonly layout: NetworkSpec['layout'];
+  private readonly source: Pick<NetworkSpec, 'layout' | 'sourceShapes'>;
   /** Time spent per phase, ms. */
   readonly wallMs = { gradient: 0, probe: 0, ics: 0, update: 0, eval: 0, hessian: 0 };
 
@@ -54,7 +54,7 @@ export class VariantRun {
     private readonly etas: number[],
   ) {
     this.layers = variant.layers;
-    this.layout = source.spec.layout;
+    this.source = source.spec;
     this.info = inferShapes(variant.layers, source.spec.file, source.text);
     this.model = new ForwardModel(variant.layers, variant.outputs[0], this.info, ds.loss === 'softmax-ce');
     const values = initialWeights({ spec: { ...source.spec, layers: variant.layers }, info: this.info, text: source.text }, config.seed, variant.name === 'as-written');
@@ -96,7 +96,7 @@ export class VariantRun {
       className: l.className,
       sourceLayer: l.derivedFrom ?? (l.kind === 'input' ? null : l.name),
       inserted: l.derivedFrom !== undefined && l.derivedFrom !== null,
-      outputShape: [null, ...shapeInSourceLayout(this.info.shapes.get(l.name)!, this.layout)],
+      outputShape: [null, ...layerShapeInSource(this.source, l.name, this.info.shapes.get(l.name)!)],
       params: paramCount(this.info, l.name),
     };
   }

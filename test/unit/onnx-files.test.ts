@@ -143,12 +143,22 @@ test('a grouped convolution names the node and the group', async () => {
   await expectOneLineError('group.onnx', /node "\/a\/Conv" \(Conv\): .*group/);
 });
 
-test('padding that is neither valid nor TF same names the pads and the fix', async () => {
+test('negative Conv pads (cropping) name the node and the pads', async () => {
   const m = load('conv_pool');
   const conv = node(m, 'Conv');
-  conv.attribute.find((a) => a.name === 'pads')!.ints = [2, 2, 2, 2];
+  conv.attribute.find((a) => a.name === 'pads')!.ints = [-1, 0, 0, 0];
   save(m, 'pads.onnx');
-  await expectOneLineError('pads.onnx', /node "\/conv1\/Conv" \(Conv\): pads \[2, 2, 2, 2\] .* neither 'valid' .* nor TensorFlow's 'same'/);
+  await expectOneLineError('pads.onnx', /node "\/conv1\/Conv" \(Conv\): pads \[-1, 0, 0, 0\] crop the input/);
+});
+
+test('auto_pad SAME_LOWER is padded with the extra cell first: here exactly the padding PyTorch wrote', async () => {
+  // down = Conv2d(3, 6, 3, stride=2, padding=1) on 8×8: SAME_LOWER pads [1, 0], whose windows are PyTorch's
+  // (its bottom pad of 1 is never read), so the probe is PyTorch's; TF's 'same' ([0, 1]) would not be.
+  const m = load('op_conv_pads');
+  const conv = node(m, 'Conv');
+  conv.attribute = conv.attribute.filter((a) => a.name !== 'pads');
+  conv.attribute.push(onnx.AttributeProto.create({ name: 'auto_pad', type: 3, s: Buffer.from('SAME_LOWER') }) as onnx.AttributeProto);
+  await expectTorch(save(m, 'same-lower.onnx'), REFS.get('op_conv_pads')!);
 });
 
 test('an opset outside 9–21 is refused with the range', async () => {

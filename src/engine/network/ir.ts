@@ -135,4 +135,9 @@ export interface NetworkSpec {
   weights: { specs: WeightSpec[]; data: ArrayBuffer } | null;
   /** Where the weights came from, when not from the network file itself (shown in the report). */
   weightsSource?: string;
+  /**
+   * Per layer of the file, its output shape without the batch exactly as the file's framework computes it,
+   * where that is not the engine's shape put in `layout` (ONNX GlobalAveragePool keeps [C, 1, 1]).
+   */
+  sourceShapes?: Record<string, number[]>;
 }

@@ -13,6 +13,11 @@ export function shapeInSourceLayout(shape: number[], layout: SourceLayout | unde
   return [c, h, w];
 }
 
+/** A layer's output shape per example as the user's framework shows it (see NetworkSpec.sourceShapes). */
+export function layerShapeInSource(spec: Pick<NetworkSpec, 'layout' | 'sourceShapes'>, layer: string, engineShape: number[]): number[] {
+  return spec.sourceShapes?.[layer]?.slice() ?? shapeInSourceLayout(engineShape, spec.layout);
+}
+
 /** The inverse: a file's [c, h, w] → the engine's [h, w, c]. */
 export function shapeInEngineLayout(shape: number[], layout: SourceLayout | undefined): number[] {
   if (layout !== 'NCHW' || shape.length !== 3) return shape.slice();

@@ -9,7 +9,9 @@
 
 import type { onnx } from 'onnx-proto';
 import { UserError } from '../../errors';
-import type { Activation, LayerNode, Padding, WeightSpec } from '../ir';
+import { FRAMEWORK_DEFAULTS } from '../frameworks';
+import type { Activation, Framework, LayerNode, Padding, WeightSpec } from '../ir';
+import { linearToKernel, oihwToHwio } from '../layout';
 import { floatValues, intValues, isFloatTensor, typeName, type TensorPlace } from './tensors';
 
 const BATCH = 'N' as const;
@@ -51,6 +53,11 @@ export interface MappedGraph {
   origin: Map<string, string>;
   /** Per layer: its output's ONNX dimensions without the batch (NCHW order for images), for display. */
   onnxShapes: Map<string, number[]>;
+  /**
+   * How the file's input lays out an image: NCHW as ONNX does, NHWC when the input only feeds Transposes to
+   * NCHW (tf2onnx's Keras models). Data is read in this layout and shapes are shown in it.
+   */
+  layout: 'NCHW' | 'NHWC';
 }
 
 const SUPPORTED = [
@@ -62,9 +69,14 @@ const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
-/** Maps a decoded graph. `file` is the model's path (messages, external data). */
-export function mapGraph(model: onnx.ModelProto, file: string, opset: number): MappedGraph {
+/**
+ * Maps a decoded graph. `file` is the model's path (messages, external data); `framework` whose conventions
+ * the layers get where the graph is silent (initializers, how BatchNorm's running variance is updated).
+ */
+export function mapGraph(model: onnx.ModelProto, file: string, opset: number, framework: Framework = 'pytorch'): MappedGraph {
   const graph = model.graph as onnx.GraphProto;
+  const fw = FRAMEWORK_DEFAULTS[framework];
+  const init = { kernelInitializer: fw.kernelInitializer, biasInitializer: fw.biasInitializer };
   const values = new Map<string, Value>();
   const layers: LayerNode[] = [];
   const used = new Set<string>();
@@ -258,7 +270,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
         const perm = at.ints('perm');
         if (v.kind === 'float') {
           if (v.dims.length !== 2 || (perm.length && (perm[0] !== 1 || perm[1] !== 0))) fail(node, 'only 2-D weights can be transposed');
-          set(node, { kind: 'float', dims: [v.dims[1], v.dims[0]], values: transpose2d(v.values, v.dims[0], v.dims[1]), source: v.source });
+          set(node, { kind: 'float', dims: [v.dims[1], v.dims[0]], values: linearToKernel(v.values, [v.dims[0], v.dims[1]]), source: v.source });
           break;
         }
         if (v.kind === 'int') fail(node, 'transposing a shape vector is not supported');
@@ -324,10 +336,10 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
         const alpha = at.f('alpha', 1);
         const beta = at.f('beta', 1);
         // alpha·B and beta·C are the layer's weights: the same function, and the gradient is taken with respect to them.
-        const kernel = scaled(transB ? transpose2d(w.values, w.dims[0], w.dims[1]) : w.values, alpha);
+        const kernel = scaled(transB ? linearToKernel(w.values, [w.dims[0], w.dims[1]]) : w.values, alpha);
         const c = node.input[2] ? floats(node, 2, 'bias C') : null;
         const name = addLayer(node, weightBase(node, w.source, containers), {
-          kind: 'dense', inbound: [a.layer], units, useBias: !!c, activation: 'linear', kernelInitializer: ZEROS_INIT, biasInitializer: ZEROS_INIT,
+          kind: 'dense', inbound: [a.layer], units, useBias: !!c, activation: 'linear', ...init,
         } as never);
         addWeight(name, 'kernel', [k, units], kernel);
         if (c) addWeight(name, 'bias', [units], scaled(broadcastBias(node, c, units, fail), beta));
@@ -341,7 +353,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
         const w = floats(node, 1, 'weight');
         if (w.dims.length !== 2 || w.dims[0] !== a.dims[0]) fail(node, `weight has shape [${w.dims.join(', ')}] but its input has ${a.dims[0]} features`);
         const name = addLayer(node, weightBase(node, w.source, containers), {
-          kind: 'dense', inbound: [a.layer], units: w.dims[1], useBias: false, activation: 'linear', kernelInitializer: ZEROS_INIT, biasInitializer: ZEROS_INIT,
+          kind: 'dense', inbound: [a.layer], units: w.dims[1], useBias: false, activation: 'linear', ...init,
         } as never);
         addWeight(name, 'kernel', w.dims, w.values);
         if (w.source?.startsWith('onnx::')) foldedConv.push(name);
@@ -362,17 +374,22 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
         if (I !== C) fail(node, `weight has ${I} input channels but its input has ${C}`);
         const strides = pairOf(at.ints('strides'), 1);
         const dil = pairOf(at.ints('dilations'), 1);
-        const padding = paddingOf(node, at, [H, W], [kh, kw], strides, dil, fail);
+        if (strides.some((v) => v !== 1) && dil.some((v) => v !== 1))
+          fail(node, `strides [${strides.join(', ')}] with dilations [${dil.join(', ')}]: the engine's convolution takes one or the other; use stride 1 for a dilated convolution`);
+        const { padding, pads } = convPadding(node, at, [H, W], [kh, kw], strides, dil, fail);
+        const [pt, pb, pl, pr] = pads ?? [0, 0, 0, 0];
         const size = (n: number, k: number, s: number, d: number) => (padding === 'same' ? Math.ceil(n / s) : Math.floor((n - (k - 1) * d - 1) / s) + 1);
+        const [oh, ow] = [size(H + pt + pb, kh, strides[0], dil[0]), size(W + pl + pr, kw, strides[1], dil[1])];
+        if (!(oh > 0 && ow > 0)) fail(node, `its ${kh}×${kw} kernel does not fit the ${H}×${W} input with pads [${[pt, pl, pb, pr].join(', ')}]`);
         const c = node.input[2] ? floats(node, 2, 'bias') : null;
         const name = addLayer(node, weightBase(node, w.source, containers), {
-          kind: 'conv2d', inbound: [a.layer], filters: O, kernelSize: [kh, kw], strides, padding, dilation: dil, useBias: !!c, activation: 'linear',
-          kernelInitializer: ZEROS_INIT, biasInitializer: ZEROS_INIT,
+          kind: 'conv2d', inbound: [a.layer], filters: O, kernelSize: [kh, kw], strides, padding, ...(pads ? { pads } : {}), dilation: dil, useBias: !!c, activation: 'linear',
+          ...init,
         } as never);
-        addWeight(name, 'kernel', [kh, kw, I, O], oihwToHwio(w.values, O, I, kh, kw));
+        addWeight(name, 'kernel', [kh, kw, I, O], oihwToHwio(w.values, [O, I, kh, kw]));
         if (c) addWeight(name, 'bias', [O], broadcastBias(node, c, O, fail));
         if (w.source?.startsWith('onnx::')) foldedConv.push(name);
-        set(node, { kind: 'act', layer: name, dims: [O, size(H, kh, strides[0], dil[0]), size(W, kw, strides[1], dil[1])], order: 'chw' });
+        set(node, { kind: 'act', layer: name, dims: [O, oh, ow], order: 'chw' });
         break;
       }
       case 'BatchNormalization': {
@@ -389,6 +406,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
         extraOutputsUnused(node, 1);
         const name = addLayer(node, weightBase(node, ps[0].source, containers), {
           kind: 'batchnorm', inbound: [a.layer], axis: -1, epsilon: at.f('epsilon', 1e-5), momentum: at.f('momentum', 0.9), center: true, scale: true,
+          ...(fw.unbiasedMovingVariance ? { unbiasedMovingVariance: true } : {}),
         } as never);
         roles.forEach((r, k) => addWeight(name, r, [C], ps[k].values));
         set(node, { ...a, layer: name, biasFor: undefined });
@@ -509,10 +527,9 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number): M
     data.set(v, off);
     off += v.length;
   }
-  return { layers, output: (out as ActValue).layer, weights: { specs: weightSpecs, data: data.buffer }, notes, origin, onnxShapes };
+  const layout = inputOrder === 'hwc' ? 'NHWC' : 'NCHW';
+  return { layers, output: (out as ActValue).layer, weights: { specs: weightSpecs, data: data.buffer }, notes, origin, onnxShapes, layout };
 }
-
-const ZEROS_INIT = { className: 'Zeros', config: {} };
 
 function unique(base: string, used: Set<string>): string {
   let name = base || 'layer';
@@ -562,23 +579,8 @@ function irAxisOf(axis: number, a: ActValue): number {
   return axis;
 }
 
-function transpose2d(v: Float32Array, rows: number, cols: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = v[r * cols + c];
-  return out;
-}
-
 function scaled(v: Float32Array, s: number): Float32Array {
   return s === 1 ? v : Float32Array.from(v, (x) => x * s);
-}
-
-/** [out, in, kh, kw] → [kh, kw, in, out]. */
-function oihwToHwio(v: Float32Array, O: number, I: number, kh: number, kw: number): Float32Array {
-  const out = new Float32Array(v.length);
-  for (let o = 0; o < O; o++)
-    for (let i = 0; i < I; i++)
-      for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) out[((y * kw + x) * I + i) * O + o] = v[((o * I + i) * kh + y) * kw + x];
-  return out;
 }
 
 function broadcastBias(node: onnx.NodeProto, c: FloatValue, units: number, fail: (n: onnx.NodeProto, m: string) => never): Float32Array {
@@ -602,7 +604,43 @@ function pairOf(v: number[], dflt: number): [number, number] {
 }
 
 /**
- * ONNX pads (or auto_pad) as the engine's padding: 'valid' when there is none, 'same' when they are exactly
+ * A convolution's ONNX pads (or auto_pad) as the engine's: 'valid' without padding, 'same' for SAME_UPPER
+ * (TensorFlow's 'same'), otherwise the explicit zero padding [top, bottom, left, right] PyTorch applied —
+ * asymmetric included, so the output is PyTorch's whatever the input size and stride.
+ */
+function convPadding(
+  node: onnx.NodeProto,
+  at: Attrs,
+  [H, W]: number[],
+  k: number[],
+  s: number[],
+  d: number[],
+  fail: (n: onnx.NodeProto, m: string) => never,
+): { padding: Padding; pads?: [number, number, number, number] } {
+  if ([...k, ...s, ...d].some((x) => !(x > 0))) fail(node, 'only 2-D windows (kernel_shape, strides, dilations of length 2) are supported');
+  const auto = at.s('auto_pad', 'NOTSET');
+  if (auto === 'VALID') return { padding: 'valid' };
+  if (auto === 'SAME_UPPER') return { padding: 'same' };
+  let pads: [number, number, number, number];
+  if (auto === 'SAME_LOWER') {
+    // The extra cell of an odd total goes first (top/left), where TensorFlow's 'same' puts it last.
+    const lower = (n: number, kk: number, ss: number, dd: number) => {
+      const total = Math.max((Math.ceil(n / ss) - 1) * ss + (kk - 1) * dd + 1 - n, 0);
+      return [total - Math.floor(total / 2), Math.floor(total / 2)];
+    };
+    pads = [...lower(H, k[0], s[0], d[0]), ...lower(W, k[1], s[1], d[1])] as [number, number, number, number];
+  } else {
+    const p = at.ints('pads');
+    if (p.length !== 0 && p.length !== 4) fail(node, `pads [${p.join(', ')}]: expected 4 values for a 2-D convolution`);
+    if (p.some((x) => x < 0)) fail(node, `pads [${p.join(', ')}] crop the input; export without negative padding`);
+    const [t, l, b, r] = p.length === 4 ? p : [0, 0, 0, 0];
+    pads = [t, b, l, r];
+  }
+  return pads.every((x) => x === 0) ? { padding: 'valid' } : { padding: 'valid', pads };
+}
+
+/**
+ * A pool's ONNX pads (or auto_pad) as the engine's padding: 'valid' when there is none, 'same' when they are exactly
  * TensorFlow's 'same' for this input size (the extra cell after), else an error naming the pads.
  */
 function paddingOf(
