@@ -396,7 +396,13 @@ describe('standalone HTML report', () => {
   });
 
   test('export: SVG text with inline styles, a PNG data URL, a download link in the standalone page', async () => {
-    const svg = await page.evaluate(() => (window as unknown as { bnlens: { exportChart(c: string, f: string): Promise<string> } }).bnlens.exportChart('loss-landscape', 'svg'));
+    // Every export in the standalone page is also a download: each is awaited here, so a late one (a busy
+    // machine) cannot be taken for the next.
+    const [svgDownload, svg] = await Promise.all([
+      page.waitForEvent('download'),
+      page.evaluate(() => (window as unknown as { bnlens: { exportChart(c: string, f: string): Promise<string> } }).bnlens.exportChart('loss-landscape', 'svg')),
+    ]);
+    assert.equal(svgDownload.suggestedFilename(), 'bnlens-loss-landscape.svg');
     assert.match(svg, /^<\?xml version="1.0" encoding="UTF-8"\?>\n<svg /);
     // parsed and drawn in a blank page: the exported file must stand on its own
     const blank = await page.context().newPage();
@@ -427,7 +433,11 @@ describe('standalone HTML report', () => {
     assert.match(parsed.bandStyle, /fill: rgb\(/);
     assert.match(parsed.bandStyle, /fill-opacity: 0\.\d+/);
     assert.equal(parsed.title, 'Loss landscape along the gradient');
-    const png = await page.evaluate(() => (window as unknown as { bnlens: { exportChart(c: string, f: string): Promise<string> } }).bnlens.exportChart('training', 'png'));
+    const [pngExport, png] = await Promise.all([
+      page.waitForEvent('download'),
+      page.evaluate(() => (window as unknown as { bnlens: { exportChart(c: string, f: string): Promise<string> } }).bnlens.exportChart('training', 'png')),
+    ]);
+    assert.equal(pngExport.suggestedFilename(), 'bnlens-training.png');
     assert.match(png, /^data:image\/png;base64,/);
     const bytes = Buffer.from(png.slice('data:image/png;base64,'.length), 'base64');
     assert.deepEqual([...bytes.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
