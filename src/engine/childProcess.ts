@@ -1,6 +1,7 @@
 // The one way this project starts a child process and talks to it: the extension host's engine
-// (src/host/engineClient.ts), the variant processes of a parallel run (src/engine/parallel.ts) and the bench's
-// workers all fork a script and exchange typed messages over Node's IPC channel.
+// (src/host/engineClient.ts), the variant processes of a parallel run (src/engine/parallel.ts), the shares of
+// a slice (src/engine/sliceParallel.ts) and the bench's workers all fork a script and exchange typed
+// messages over Node's IPC channel.
 //
 //  - Typed both ways: `send` takes the parent's message type, listeners get the child's; a message that is not
 //    an object with a string `type` is dropped with a log line instead of reaching code that trusts it.

@@ -4,9 +4,9 @@
 // the grid; the points are spread over engine processes, one per core. The slice is added to the report
 // (`slices`), so the charts view, the report panel and a saved report show it.
 import * as vscode from 'vscode';
-import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
+import { ChildLink, describeExit } from '../engine/childProcess';
 import { mergeSliceParts, type SlicePart } from '../engine/sliceMerge';
 import type { AnalyzeRequest, EngineToHost, HostToEngine, Report, SliceRequest, SliceResult, VariantName } from '../protocol';
 import { applyEvent } from '../report/applyEvent';
@@ -91,7 +91,7 @@ function runSliceProcesses(deps: LossSurfaceDeps, request: SliceRequest, token: 
   const points = (request.points ?? 21) ** 2;
   const n = Math.max(1, Math.min(availableParallelism(), points));
   const t0 = Date.now();
-  const children: ChildProcess[] = [];
+  const children: ChildLink<HostToEngine, EngineToHost>[] = [];
   const done = new Array<number>(n).fill(0);
   let shown = 0;
   return new Promise((resolve) => {
@@ -99,7 +99,7 @@ function runSliceProcesses(deps: LossSurfaceDeps, request: SliceRequest, token: 
     const finish = (r: SliceResult | null, error?: string) => {
       if (settled) return;
       settled = true;
-      for (const c of children) if (c.exitCode === null) c.kill();
+      for (const c of children) c.kill();
       if (error) {
         deps.log.error(`loss surface failed: ${error}`);
         void vscode.window.showErrorMessage(`BatchNorm Lens: loss surface failed: ${error}`, 'Show Log').then((c) => c && deps.log.show(true));
@@ -109,16 +109,17 @@ function runSliceProcesses(deps: LossSurfaceDeps, request: SliceRequest, token: 
     token.onCancellationRequested(() => finish(null));
     const parts: (SlicePart | null)[] = new Array(n).fill(null);
     for (let k = 0; k < n; k++) {
-      const child = fork(deps.workerPath, [], {
-        execArgv: [],
+      const child = new ChildLink<HostToEngine, EngineToHost>({
+        script: deps.workerPath,
         cwd: path.dirname(request.model),
-        env: { ...process.env, ELECTRON_RUN_AS_NODE: '1', BNLENS_IN_PROCESS: '1' },
-        stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-        serialization: 'json',
+        env: { ELECTRON_RUN_AS_NODE: '1', BNLENS_IN_PROCESS: '1' },
+        ownProcessGroup: true,
+        output: 'pipe',
+        onOutput: (stream, line) => deps.log[stream === 'stderr' ? 'warn' : 'info'](`[slice engine ${k}] ${line}`),
+        log: (level, message) => deps.log[level](`[slice engine ${k}] ${message}`),
       });
       children.push(child);
-      child.stderr?.on('data', (d: Buffer) => deps.log.warn(`[slice engine ${k}] ${String(d).trimEnd()}`));
-      child.on('message', (m: EngineToHost) => {
+      child.onMessage((m) => {
         if (m.type === 'slicePart') parts[k] = m.part;
         else if (m.type === 'sliceProgress') {
           done[k] = m.done;
@@ -129,9 +130,9 @@ function runSliceProcesses(deps: LossSurfaceDeps, request: SliceRequest, token: 
           }
         } else if (m.type === 'failed') finish(null, m.message);
       });
-      child.on('close', (code) => {
+      void child.closed.then((exit) => {
         if (settled) return;
-        if (!parts[k]) return finish(null, `a slice engine process stopped unexpectedly (exit code ${code})`);
+        if (!parts[k]) return finish(null, exit.spawnError ? exit.spawnError.message : `a slice engine process stopped unexpectedly (${describeExit(exit)})`);
         if (parts.every(Boolean)) {
           const slice = mergeSliceParts(parts as SlicePart[]);
           slice.wallMs = Date.now() - t0;
@@ -139,7 +140,7 @@ function runSliceProcesses(deps: LossSurfaceDeps, request: SliceRequest, token: 
           finish(slice);
         }
       });
-      child.send({ type: 'slice', request, share: { k, of: n } } satisfies HostToEngine);
+      child.send({ type: 'slice', request, share: { k, of: n } });
     }
   });
 }
