@@ -209,6 +209,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
             // The same run (createdAt) with its new slice: replace its history entry and redraw it.
             runs.follow(file, store.set(file, report, true));
           },
+          preview: (file, slice) => runs.previewSlice(file, slice),
           log,
         },
         typeof step === 'number' ? step : undefined,

@@ -171,6 +171,8 @@ export interface SliceResult {
   wallMs: number;
   pointsPerSecond: number;
   note: string;
+  /** Only on a slice still being evaluated (the charts fill in live): grid points not evaluated yet, null in `loss`. */
+  pending?: number;
 }
 
 // ---------------------------------------------------------------- report
@@ -417,6 +419,8 @@ export type EngineToHost =
   | { type: 'sliceProgress'; done: number; total: number }
   /** One process's share of a slice: the result with, per variant, [flat grid index, loss] of its points. */
   | { type: 'slicePart'; part: { result: SliceResult; points: [number, number][][] } }
+  /** One process's share so far, while it evaluates (the points done are in `points`); the charts fill in from these. */
+  | { type: 'slicePartial'; part: { result: SliceResult; points: [number, number][][] } }
   /** A finished slice, added to the report's `slices`. */
   | { type: 'slice'; slice: SliceResult };
 

@@ -87,6 +87,8 @@ export interface SliceRunOptions {
   /** Where to write the directions (--save-directions), from the process that has share 0. */
   saveDirections?: string;
   onProgress?: (done: number, total: number) => void;
+  /** After each chunk of points: this process's share so far (finished variants, and the one under way with the points done). */
+  onPartial?: (part: SlicePart) => void;
   /** A backend already started by the caller. */
   backend?: ActiveBackend;
 }
@@ -114,6 +116,35 @@ export async function runSlice(req: SliceRequest, opts: SliceRunOptions = {}): P
   const variants: SliceVariant[] = [];
   const points: [number, number][][] = [];
   const saved: { variant: string; metas: ParamMeta[]; dirs: SliceDirections }[] = [];
+  const build = (vs: SliceVariant[], wallMs: number): SliceResult => ({
+    schema: 'bnlens-slice',
+    version: 1,
+    createdAt: new Date().toISOString(),
+    model: r.model,
+    dims: r.dims,
+    alphas,
+    ...(betas ? { betas } : {}),
+    directions: r.directions,
+    norm: r.norm,
+    ignore: r.ignore,
+    bn: r.bn,
+    batch: split.n,
+    batchSource: source,
+    seed: r.seed,
+    variant: vs[0].variant,
+    step: vs[0].step,
+    loss: vs[0].loss,
+    centerLoss: vs[0].centerLoss,
+    directionCosine: vs[0].directionCosine,
+    variants: vs,
+    backend: backend.name,
+    backendReason: backend.reason,
+    tfjsVersion: backend.tfjsVersion,
+    processes: 1,
+    wallMs,
+    pointsPerSecond: (all.length * names.length) / (wallMs / 1000),
+    note: r.bn === 'train' ? BN_NOTE : 'BatchNorm in evaluation mode (moving statistics), as the anchors (Li et al. 2018) evaluate.',
+  });
   try {
     for (const [v, name] of names.entries()) {
       const p = await prepare(tf, name, r, net, ds, train);
@@ -136,59 +167,40 @@ export async function runSlice(req: SliceRequest, opts: SliceRunOptions = {}): P
       saved.push({ variant: name, metas: p.metas, dirs });
       const d1 = p.metas.map((m, k) => tf.tensor(dirs.d1[k], m.shape, 'float32'));
       const d2 = dirs.d2 ? p.metas.map((m, k) => tf.tensor(dirs.d2![k], m.shape, 'float32')) : null;
-      let losses: number[];
-      try {
-        losses = await evaluatePoints(setup, w, d1, d2, batch, mine, forward, 16, (done) => opts.onProgress?.(v * mine.length + done, total));
-      } finally {
-        tf.dispose([...w, ...d1, ...(d2 ?? [])]);
-        if (forward.moving) for (const m of forward.moving.values()) tf.dispose([m.mean, m.variance]);
-      }
-      points.push(mine.map((pt, i) => [pt.index, losses[i]]));
-      variants.push({
+      // Everything of this variant but its losses is known now: the snapshots for the live charts carry it.
+      const meta = {
         variant: name,
         step: p.step,
-        loss: shapeLoss(alphas, betas, new Map(mine.map((pt, i) => [pt.index, losses[i]]))),
         centerLoss: center,
         directionCosine: dirs.cosine,
         etaPerAlpha: dirs.etaPerAlpha,
         gradNorm: dirs.gradNorm,
         sliceParams: p.metas.reduce((a, m, k) => a + (isIgnored(m, r.ignore) ? 0 : p.weights[k].length), 0),
-      });
+      };
+      const done: [number, number][] = [];
+      const onChunk = (n: number, chunk: ArrayLike<number>) => {
+        for (let i = 0; i < chunk.length; i++) done.push([mine[n - chunk.length + i].index, chunk[i]]);
+        opts.onProgress?.(v * mine.length + n, total);
+        if (opts.onPartial) {
+          const sofar = [...variants, { ...meta, loss: shapeLoss(alphas, betas, new Map(done)) }];
+          opts.onPartial({ result: build(sofar, performance.now() - t0), points: [...points, [...done]] });
+        }
+      };
+      let losses: number[];
+      try {
+        losses = await evaluatePoints(setup, w, d1, d2, batch, mine, forward, 16, onChunk);
+      } finally {
+        tf.dispose([...w, ...d1, ...(d2 ?? [])]);
+        if (forward.moving) for (const m of forward.moving.values()) tf.dispose([m.mean, m.variance]);
+      }
+      points.push(mine.map((pt, i) => [pt.index, losses[i]]));
+      variants.push({ ...meta, loss: shapeLoss(alphas, betas, new Map(mine.map((pt, i) => [pt.index, losses[i]]))) });
     }
   } finally {
     tf.dispose([batch.x, batch.y]);
   }
   if (opts.saveDirections && share.k === 0) writeDirections(opts.saveDirections, saved, r);
-  const wallMs = performance.now() - t0;
-  const result: SliceResult = {
-    schema: 'bnlens-slice',
-    version: 1,
-    createdAt: new Date().toISOString(),
-    model: r.model,
-    dims: r.dims,
-    alphas,
-    ...(betas ? { betas } : {}),
-    directions: r.directions,
-    norm: r.norm,
-    ignore: r.ignore,
-    bn: r.bn,
-    batch: split.n,
-    batchSource: source,
-    seed: r.seed,
-    variant: variants[0].variant,
-    step: variants[0].step,
-    loss: variants[0].loss,
-    centerLoss: variants[0].centerLoss,
-    directionCosine: variants[0].directionCosine,
-    variants,
-    backend: backend.name,
-    backendReason: backend.reason,
-    tfjsVersion: backend.tfjsVersion,
-    processes: 1,
-    wallMs,
-    pointsPerSecond: (all.length * names.length) / (wallMs / 1000),
-    note: r.bn === 'train' ? BN_NOTE : 'BatchNorm in evaluation mode (moving statistics), as the anchors (Li et al. 2018) evaluate.',
-  };
+  const result = build(variants, performance.now() - t0);
   return { result, points };
 }
 

@@ -32,3 +32,24 @@ export function mergeSliceParts(parts: SlicePart[]): SliceResult {
   return base;
 }
 
+
+/**
+ * The slice so far from the latest snapshot of each process (some may not have sent one yet, or be a variant
+ * behind the others): every variant any process has begun, with the points evaluated anywhere, and
+ * `pending` the grid points of the requested variants still to come (`variantCount` of them in all).
+ */
+export function mergeLiveParts(parts: SlicePart[], variantCount: number): SliceResult {
+  const base = structuredClone(parts.reduce((a, p) => (p.result.variants.length > a.result.variants.length ? p : a)).result);
+  const betas = base.betas ?? null;
+  const perVariant = base.alphas.length * (betas ? betas.length : 1);
+  let evaluated = 0;
+  base.variants = base.variants.map((v, k) => {
+    const byIndex = new Map(parts.flatMap((p) => p.points[k] ?? []));
+    evaluated += byIndex.size;
+    return { ...v, loss: shapeLoss(base.alphas, betas, byIndex) };
+  });
+  base.loss = base.variants[0].loss;
+  base.processes = parts.length;
+  base.pending = perVariant * variantCount - evaluated;
+  return base;
+}

@@ -25,7 +25,12 @@ process.on('message', (raw: unknown) => {
   const job =
     m.type === 'slice'
       ? ((slicing = true),
-        runSlice(m.request, { share: m.share, saveDirections: m.saveDirections, onProgress: (done, total) => send({ type: 'sliceProgress', done, total }) }).then((part) =>
+        runSlice(m.request, {
+          share: m.share,
+          saveDirections: m.saveDirections,
+          onProgress: (done, total) => send({ type: 'sliceProgress', done, total }),
+          onPartial: (part) => send({ type: 'slicePartial', part }),
+        }).then((part) =>
           send({ type: 'slicePart', part }),
         ))
       : analyze(m.config, send, controller.signal);

@@ -7,7 +7,7 @@ import * as vscode from 'vscode';
 import { availableParallelism } from 'node:os';
 import * as path from 'node:path';
 import { ChildLink, describeExit } from '../engine/childProcess';
-import { mergeSliceParts, type SlicePart } from '../engine/sliceMerge';
+import { mergeLiveParts, mergeSliceParts, type SlicePart } from '../engine/sliceMerge';
 import type { AnalyzeRequest, EngineToHost, HostToEngine, Report, SliceRequest, SliceResult, VariantName } from '../protocol';
 import { applyEvent } from '../report/applyEvent';
 
@@ -16,6 +16,8 @@ export interface LossSurfaceDeps {
   current(): { file: string | null; report: Report | null; live: boolean };
   /** Keeps the report with its new slice and shows it. */
   update(file: string, report: Report): void;
+  /** Shows the slice so far while it is evaluated (not kept); null: the slice ended without a result, show the report as kept. */
+  preview(file: string, slice: SliceResult | null): void;
   log: vscode.LogOutputChannel;
 }
 
@@ -71,14 +73,23 @@ export async function lossSurfaceAtStep(deps: LossSurfaceDeps, presetStep?: numb
     { location: vscode.ProgressLocation.Notification, title: `BatchNorm Lens: loss surface of ${path.basename(file)} at step ${step}`, cancellable: true },
     (progress, token) => {
       let reported = 0;
-      return runSliceProcesses(deps, request, token, (done, total) => {
-        const pct = (100 * done) / Math.max(1, total);
-        progress.report({ message: `${done}/${total} points`, increment: pct - reported });
-        reported = pct;
-      });
+      return runSliceProcesses(
+        deps,
+        request,
+        token,
+        (done, total) => {
+          const pct = (100 * done) / Math.max(1, total);
+          progress.report({ message: `${done}/${total} points`, increment: pct - reported });
+          reported = pct;
+        },
+        (partial) => deps.preview(file, partial),
+      );
     },
   );
-  if (!slice) return null;
+  if (!slice) {
+    deps.preview(file, null);
+    return null;
+  }
   const updated = applyEvent(structuredClone(report), { type: 'slice', slice })!;
   deps.update(file, updated);
   deps.log.info(`loss surface done in ${((Date.now() - t0) / 1000).toFixed(1)} s (${slice.pointsPerSecond.toFixed(1)} points/s in ${slice.processes} processes)`);
@@ -86,8 +97,16 @@ export async function lossSurfaceAtStep(deps: LossSurfaceDeps, presetStep?: numb
   return slice;
 }
 
+const PREVIEW_MS = 300;
+
 /** Forks one engine process per core, each evaluating its share of the grid; merges the shares. */
-function runSliceProcesses(deps: LossSurfaceDeps, request: SliceRequest, token: vscode.CancellationToken, onProgress: (done: number, total: number) => void): Promise<SliceResult | null> {
+function runSliceProcesses(
+  deps: LossSurfaceDeps,
+  request: SliceRequest,
+  token: vscode.CancellationToken,
+  onProgress: (done: number, total: number) => void,
+  onPartial: (slice: SliceResult) => void,
+): Promise<SliceResult | null> {
   const points = (request.points ?? 21) ** 2;
   const n = Math.max(1, Math.min(availableParallelism(), points));
   const t0 = Date.now();
@@ -108,6 +127,14 @@ function runSliceProcesses(deps: LossSurfaceDeps, request: SliceRequest, token: 
     };
     token.onCancellationRequested(() => finish(null));
     const parts: (SlicePart | null)[] = new Array(n).fill(null);
+    // The charts fill in while the points come: the processes' latest snapshots merged, at most ~3 times a second.
+    const partials: (SlicePart | null)[] = new Array(n).fill(null);
+    let lastPreview = 0;
+    const preview = () => {
+      if (settled || Date.now() - lastPreview < PREVIEW_MS) return;
+      lastPreview = Date.now();
+      onPartial(mergeLiveParts(partials.filter((p): p is SlicePart => p !== null), request.variants?.length ?? 1));
+    };
     for (let k = 0; k < n; k++) {
       const child = new ChildLink<HostToEngine, EngineToHost>({
         script: deps.workerPath,
@@ -121,7 +148,10 @@ function runSliceProcesses(deps: LossSurfaceDeps, request: SliceRequest, token: 
       children.push(child);
       child.onMessage((m) => {
         if (m.type === 'slicePart') parts[k] = m.part;
-        else if (m.type === 'sliceProgress') {
+        else if (m.type === 'slicePartial') {
+          partials[k] = m.part;
+          preview();
+        } else if (m.type === 'sliceProgress') {
           done[k] = m.done;
           const total = done.reduce((a, b) => a + b, 0);
           if (total > shown) {

@@ -8,7 +8,7 @@ import { analyzePythonText, pythonModelChoices, type PythonDocInfo } from './pyt
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { formatDuration } from '../formatDuration';
-import type { AnalyzeRequest, EngineToHost, Report, RunChoice, ViewContext } from '../protocol';
+import type { AnalyzeRequest, EngineToHost, Report, RunChoice, SliceResult, ViewContext } from '../protocol';
 import { extentText, phaseText, progressText, runProgress } from '../report/progress';
 import { EngineRun, type LogLevel, type RunOutcome } from './engineClient';
 import { analyzeNetworkText, type NetworkDocInfo } from './networkDoc';
@@ -176,6 +176,16 @@ export class RunManager implements ReportSource, vscode.Disposable {
     this.setHasReport();
     if (!sameFile || id !== undefined || this.current().report !== before) this.replaced.fire();
     else this.contextChanged.fire();
+  }
+
+  /**
+   * A slice still being evaluated, shown over the followed file's report as a live event (not kept: the
+   * finished slice is stored with the report). null: it ended without a result; the views get the report back.
+   */
+  previewSlice(file: string, slice: SliceResult | null): void {
+    if (this.followed !== file) return;
+    if (slice) this.events.fire({ type: 'slice', slice });
+    else this.replaced.fire();
   }
 
   /** Picks a run of the followed file's history (from the view's run picker). */

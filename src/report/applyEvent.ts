@@ -30,9 +30,11 @@ export function applyEvent(report: Report | null, ev: EngineToHost): Report | nu
     case 'exiting':
     case 'sliceProgress':
     case 'slicePart':
+    case 'slicePartial':
       return report;
     case 'slice':
-      if (report) report.slices = [...(report.slices ?? []).filter((s) => !sameSlice(s, ev.slice)), ev.slice];
+      // A slice replaces its own earlier version and the live one still being evaluated (at most one at a time).
+      if (report) report.slices = [...(report.slices ?? []).filter((s) => !sameSlice(s, ev.slice) && s.pending === undefined), ev.slice];
       return report;
   }
   if (!report) return report;

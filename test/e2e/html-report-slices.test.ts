@@ -76,6 +76,33 @@ test('bnlens slice --html: a contour panel per variant on one colour scale, labe
   assert.ok(titles.includes(`standard: α -2, β -2, loss ${v[0][0]}`), `first cell's tooltip, e.g. ${titles[0]}`);
 });
 
+test('a slice still being evaluated draws the points done as coloured cells and says how many are to go', async () => {
+  const fx = buildFixture(MLP_BN, { n: 32, loss: 'softmax-ce', classes: 5 }, 3103);
+  const s = slice([fx.modelPath, '--data', fx.dataPath, '--variants', 'standard,batchnorm', '--points', '9'], join(fx.dir, 'slice.json'));
+  // As the host merges it mid-way: a third of the first variant's points done, the second's not begun.
+  const live: SliceResult = structuredClone(s);
+  live.variants[0].loss = (s.variants[0].loss as number[][]).map((row, j) => row.map((x, i) => ((j * 9 + i) % 3 === 0 ? x : null)));
+  live.variants[1].loss = (s.variants[1].loss as number[][]).map((row) => row.map(() => null));
+  const done = 27;
+  live.pending = 2 * 81 - done;
+  const { page, problems } = await open(renderSliceHtml(live, readReportAssets(DIST)), 'slice-2d-live', 'slice-surface');
+  assert.deepEqual(problems, []);
+  const card = page.locator('section.bn-card[data-chart="slice-surface"]');
+  assert.equal(await card.locator('.bn-slice-panel[data-variant="standard"] .bn-slice-live rect').count(), done, 'one cell per point done');
+  assert.equal(await card.locator('.bn-slice-panel[data-variant="batchnorm"] .bn-slice-live rect').count(), 0);
+  assert.equal(await card.locator('.bn-slice-panel g[clip-path] path').count(), 0, 'no contours from a partial grid');
+  assert.match((await card.locator('svg').first().textContent()) ?? '', new RegExp(`evaluating, ${2 * 81 - done} points to go`));
+  const tips = await card.locator('.bn-slice-panel[data-variant="standard"] .bn-slice-cells title').allTextContents();
+  assert.ok(tips.includes('standard: α -1, β -1, loss ' + (s.variants[0].loss as number[][])[0][0]), 'a point done has its value');
+  assert.ok(tips.some((t) => t.endsWith('not evaluated yet')), 'a point to come says so');
+  // The finished slice: contours, no live cells, nothing to go.
+  const fin = await open(renderSliceHtml(s, readReportAssets(DIST)), 'slice-2d-finished', 'slice-surface');
+  const finCard = fin.page.locator('section.bn-card[data-chart="slice-surface"]');
+  assert.ok((await finCard.locator('.bn-slice-panel g[clip-path] path').count()) > 0, 'contours');
+  assert.equal(await finCard.locator('.bn-slice-live').count(), 0);
+  assert.doesNotMatch((await finCard.locator('svg').first().textContent()) ?? '', /evaluating/);
+});
+
 test('a 1-D slice draws one curve per variant through every point; a sweep draws one panel per lr and ✕ for a diverged run', async () => {
   const fx = buildFixture(MLP_BN, { n: 32, loss: 'softmax-ce', classes: 5 }, 3102);
   const s = slice([fx.modelPath, '--data', fx.dataPath, '--variants', 'standard,batchnorm', '--points', '7', '--dims', '1'], join(fx.dir, 'slice1.json'));

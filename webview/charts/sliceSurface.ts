@@ -12,6 +12,11 @@ export function applies(report: Report | null): boolean {
   return (report?.slices?.length ?? 0) > 0;
 }
 
+/** " — evaluating, 120 points to go" on a slice that is still being evaluated. */
+function live(s: SliceResult): string {
+  return s.pending !== undefined ? ` — evaluating, ${s.pending} points to go` : '';
+}
+
 function newest(report: Report | null): SliceResult | undefined {
   const s = report?.slices;
   return s && s.length ? s[s.length - 1] : undefined;
@@ -58,7 +63,7 @@ export const render: ChartRender = (container, report, size, theme, state) => {
 
 function render1d(container: HTMLElement, s: SliceResult, variants: SliceResult['variants'], size: { width: number; height: number; compact: boolean }, theme: import('../theme').Theme, fs: number): void {
   const { width, height } = size;
-  const svg = freshSvg(container, 'slice-surface', width, height, theme, fs, `${title} (1-D)${s.step !== null ? ` — step ${s.step}` : ''}`);
+  const svg = freshSvg(container, 'slice-surface', width, height, theme, fs, `${title} (1-D)${s.step !== null ? ` — step ${s.step}` : ''}${live(s)}`);
   const m = { l: fs * 4.2, r: 12, t: fs * 3.6, b: fs * 3.4 };
   const w = width - m.l - m.r;
   const h = height - m.t - m.b;
@@ -107,7 +112,7 @@ function render2d(container: HTMLElement, s: SliceResult, variants: SliceResult[
   const legendH = fs * 3.6;
   const width = size.width;
   const height = fs * 2 + rows * (plot + m.t + m.b) + legendH;
-  const svg = freshSvg(container, 'slice-surface', width, height, theme, fs, `${title} (2-D)${s.step !== null ? ` — step ${s.step}` : ''}`);
+  const svg = freshSvg(container, 'slice-surface', width, height, theme, fs, `${title} (2-D)${s.step !== null ? ` — step ${s.step}` : ''}${live(s)}`);
   // In contour coordinates the sample alphas[i] sits at i + 0.5; the plot shows the sampled range only
   // (from the first sample to the last), so nothing is drawn from outside the grid.
   const xs = d3.scaleLinear().domain([0.5, nA - 0.5]).range([0, plot]);
@@ -123,18 +128,30 @@ function render2d(container: HTMLElement, s: SliceResult, variants: SliceResult[
     const g = svg.append('g').attr('class', 'bn-slice-panel').attr('data-variant', v.variant).attr('transform', `translate(${4 + col * cellW + m.l},${fs * 2 + row * (plot + m.t + m.b) + m.t})`) as Sel;
     g.append('text').attr('x', 0).attr('y', -fs * 0.8).attr('font-weight', 600).attr('fill', theme.variantColor(v.variant))
       .text(`${v.variant}${v.step !== null ? ` · step ${v.step}` : ''} · L(w) ${short(v.centerLoss)}`);
-    // Non-finite points count as above every level, so they read as the highest band.
-    const values = grids[k].map((x) => (x === null ? hi * 10 : x));
-    const bands = d3.contours().size([nA, nB]).thresholds(levels)(values);
-    g.append('rect').attr('width', plot).attr('height', plot).attr('fill', color(lo));
-    g.append('g').attr('clip-path', `url(#${clipId})`).selectAll('path').data(bands).join('path').attr('d', path).attr('fill', (d) => color(d.value)).attr('stroke', theme.bg).attr('stroke-width', 0.5).attr('stroke-opacity', 0.6)
-      .append('title').text((d) => `${v.variant}: loss ≥ ${short(d.value)}`);
+    let bands: d3.ContourMultiPolygon[] = [];
+    if (s.pending !== undefined) {
+      // Still being evaluated: the points so far as coloured cells (contours need the whole grid).
+      g.append('rect').attr('width', plot).attr('height', plot).attr('fill', theme.bg).attr('stroke', theme.grid);
+      const done = g.append('g').attr('class', 'bn-slice-live');
+      for (let j = 0; j < nB; j++)
+        for (let i = 0; i < nA; i++) {
+          const val = grids[k][j * nA + i];
+          if (val !== null) done.append('rect').attr('x', Math.max(0, xs(i))).attr('y', Math.max(0, ys(j + 1))).attr('width', xs(1) - xs(0)).attr('height', ys(0) - ys(1)).attr('fill', color(val));
+        }
+    } else {
+      // Non-finite points count as above every level, so they read as the highest band.
+      const values = grids[k].map((x) => (x === null ? hi * 10 : x));
+      bands = d3.contours().size([nA, nB]).thresholds(levels)(values);
+      g.append('rect').attr('width', plot).attr('height', plot).attr('fill', color(lo));
+      g.append('g').attr('clip-path', `url(#${clipId})`).selectAll('path').data(bands).join('path').attr('d', path).attr('fill', (d) => color(d.value)).attr('stroke', theme.bg).attr('stroke-width', 0.5).attr('stroke-opacity', 0.6)
+        .append('title').text((d) => `${v.variant}: loss ≥ ${short(d.value)}`);
+    }
     // Exact values on hover: one transparent cell per grid point.
     const cells = g.append('g').attr('class', 'bn-slice-cells');
     for (let j = 0; j < nB; j++)
       for (let i = 0; i < nA; i++)
         cells.append('rect').attr('x', Math.max(0, xs(i))).attr('y', Math.max(0, ys(j + 1))).attr('width', xs(1) - xs(0)).attr('height', ys(0) - ys(1)).attr('fill', 'transparent')
-          .append('title').text(`${v.variant}: α ${short(s.alphas[i])}, β ${short(betas[j])}, loss ${grids[k][j * nA + i] ?? 'not finite'}`);
+          .append('title').text(`${v.variant}: α ${short(s.alphas[i])}, β ${short(betas[j])}, loss ${grids[k][j * nA + i] ?? (s.pending !== undefined ? 'not evaluated yet' : 'not finite')}`);
     labelLevels(g, bands, path, theme, fs, plot);
     axes(g, ax, by, plot, plot, theme, { xLabel: 'α', yLabel: 'β', fs, xTicks: 4, yTicks: 4, xFormat: short, yFormat: short });
     // The weights themselves.

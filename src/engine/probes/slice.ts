@@ -215,7 +215,8 @@ export async function evaluatePoints(
   points: SlicePoint[],
   forward: ForwardOptions,
   chunk = 16,
-  onChunk?: (done: number) => void,
+  /** After each chunk: the points done so far, and the losses of this chunk's points in order. */
+  onChunk?: (done: number, losses: ArrayLike<number>) => void,
 ): Promise<number[]> {
   const { tf, model } = s;
   const out: number[] = [];
@@ -235,7 +236,7 @@ export async function evaluatePoints(
     const v = await stacked.data();
     tf.dispose([stacked, ...losses]);
     for (const x of v) out.push(x);
-    onChunk?.(out.length);
+    onChunk?.(out.length, v);
   }
   return out;
 }
