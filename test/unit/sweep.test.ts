@@ -95,3 +95,25 @@ test('an old single-lr report (no lrs, runs or sweep) still validates and reads 
   assert.ok(v.ok, v.ok ? '' : v.error);
   assert.deepEqual(allRuns(r).map((x) => x.lr), [r.config.lr]);
 });
+
+test('a sweep stopped part-way: cancelled, every started run kept as far as it got, valid, no engine process left', async () => {
+  const controller = new AbortController();
+  let steps = 0;
+  const report = json(
+    await analyze({ model: MLP, steps: 400, batch: 32, probeEvery: 5, icsEvery: 0, evalEvery: 0, etaCount: 3, seed: 2, variants: ['standard', 'batchnorm'], lr: 0.05, lrs: [0.05, 0.1, 0.3] }, (e) => {
+      if (e.type === 'step' && ++steps === 6) controller.abort();
+    }, controller.signal),
+  );
+  assert.equal(report.complete, false);
+  assert.equal(report.stopReason, 'cancelled');
+  const v = validateReport(report, { strict: true });
+  assert.ok(v.ok, v.ok ? '' : v.error);
+  const runs = allRuns(report);
+  const recorded = runs.flatMap((r) => r.variants.map((x) => x.steps.length));
+  assert.ok(recorded.some((n) => n > 0), 'the runs that started keep their steps');
+  assert.ok(recorded.every((n) => n < 400 / 5), `no run went on to the end: ${recorded.join(', ')}`);
+  // The processes of the sweep are gone once it returns (each stops at the end of its step).
+  const { execFileSync } = await import('node:child_process');
+  const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('worker.js'));
+  assert.deepEqual(children, [], 'no engine process left behind');
+});
