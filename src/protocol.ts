@@ -198,7 +198,7 @@ export interface Report {
   runs?: LrRun[];
   /** Learning-rate sweep: per variant, the largest lr that did not diverge. */
   sweep?: SweepSummary;
-  /** Loss-surface slices taken of this run ("Loss Surface at Step…", `bnlens slice --report`); absent when none. */
+  /** Loss-surface slices taken of this run in VS Code ("Loss Surface at Step…"); absent when none. `bnlens slice` writes its own file (--out). */
   slices?: SliceResult[];
 }
 
