@@ -39,11 +39,15 @@ const CONFIG_HELP: Record<string, string> = {
   weights: 'Python files: a .safetensors state_dict (default: FILE.safetensors beside the .py)',
 };
 
+/** `--hessian` alone: often enough to follow λ_max through training, rare enough to cost a few % of a run. */
+const DEFAULT_HESSIAN_EVERY = 25;
+
 const FLAGS: Record<string, FlagSpec> = {
   ...Object.fromEntries(Object.keys(CONFIG_KEYS).map((k) => [k, { value: true, help: CONFIG_HELP[k] ?? k }])),
   config: { value: true, help: 'JSON file with any of the settings above (flags win over it)' },
   out: { value: true, help: 'where to write the report JSON (default bnlens-report.json)' },
   html: { value: true, help: 'also write a self-contained HTML page with the charts' },
+  hessian: { value: false, help: `the Hessian measures every ${DEFAULT_HESSIAN_EVERY} probed steps (--hessian-every N for another N)` },
   quiet: { value: false, help: 'no progress output' },
   help: { value: false, help: 'this help' },
 };
@@ -72,6 +76,7 @@ export async function analyzeMain(argv: string[]): Promise<number> {
     }
     const flagValues = Object.fromEntries(Object.keys(CONFIG_KEYS).filter((k) => args.flags.has(k)).map((k) => [k, args.flags.get(k)]));
     const fromFlags = readConfigValues(flagValues, 'bnlens analyze');
+    if (args.flags.has('hessian') && fromFlags.hessianEvery === undefined) fromFlags.hessianEvery = DEFAULT_HESSIAN_EVERY;
     if (typeof args.flags.get('out') === 'string') outPath = args.flags.get('out') as string;
     htmlPath = typeof args.flags.get('html') === 'string' ? (args.flags.get('html') as string) : undefined;
     for (const p of [outPath, htmlPath]) if (p && !existsSync(dirname(p) || '.')) throw new UserError(`cannot write ${p}: folder ${dirname(p)} does not exist`);

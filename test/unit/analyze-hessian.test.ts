@@ -60,3 +60,13 @@ test('Hessian measures every N probed steps, each announced by a phase event bef
   assert.deepEqual(evalPhases.map((e) => `${e.variant}@${e.step}`).sort(), ['batchnorm@3', 'standard@3']);
   for (const p of evalPhases) assert.equal(nextOfVariant(p)?.type, 'eval');
 });
+
+test('bnlens analyze --hessian: the measures at every 25th probed step, as --hessian-every 25', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const { readFileSync } = await import('node:fs');
+  const out = join(dir, 'cli.json');
+  execFileSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'bnlens.js'), 'analyze', modelPath, '--dataset', dataPath, '--steps', '27', '--batch', '16', '--variants', 'batchnorm', '--ics-every', '0', '--eval-every', '0', '--hessian', '--hessian-top', '2', '--backend', 'cpu', '--out', out, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const report: Report = JSON.parse(readFileSync(out, 'utf8'));
+  assert.equal(report.config.hessianEvery, 25);
+  assert.deepEqual(report.variants[0].steps.filter((s) => s.hessian).map((s) => s.step), [0, 25]);
+});
