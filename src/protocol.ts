@@ -8,7 +8,8 @@ export const REPORT_VERSION = 1;
 
 export type BackendChoice = 'auto' | 'node' | 'wasm' | 'cpu';
 export type BackendName = 'node' | 'wasm' | 'cpu';
-export type LossName = 'softmax-ce' | 'mse';
+/** softmax-ce: class ids, softmax output; binary-ce: labels 0/1, one sigmoid (or logit) output; mse: targets. */
+export type LossName = 'softmax-ce' | 'mse' | 'binary-ce';
 
 export const VARIANT_NAMES = ['as-written', 'standard', 'batchnorm', 'noisy-batchnorm', 'l1', 'l2', 'linf'] as const;
 export type VariantName = (typeof VARIANT_NAMES)[number];
@@ -51,6 +52,8 @@ export interface AnalyzeConfig {
    * Absent for a single learning rate.
    */
   lrs?: number[];
+  /** Held-out examples per evaluation chunk; absent: sized from the memory estimate (see src/engine/memory.ts). */
+  evalBatch?: number;
 }
 
 export type HessianBn = 'train' | 'eval';
@@ -355,8 +358,23 @@ export interface Moments {
 
 export interface EvalRecord {
   step: number;
+  /** Held-out loss and accuracy in inference mode: BatchNorm layers use their moving statistics. */
   loss: number | null;
   accuracy: number | null;
+  /**
+   * Variants with BatchNorm only: the same held-out examples with every BatchNorm layer using the statistics
+   * of the held-out batch itself (training mode, batches of `batchStatsBatch` examples, no noise). Early in a
+   * run the moving averages lag the fast-changing weights; the gap between the two shows by how much.
+   */
+  batchStatsLoss?: number | null;
+  batchStatsAccuracy?: number | null;
+  batchStatsBatch?: number;
+  /**
+   * Steps the moving statistics have averaged, and the weight (momentum^steps of the slowest BatchNorm layer)
+   * their initial values (mean 0, variance 1) still carry: above 0.05 the summary marks them as warming up.
+   */
+  movingStatsSteps?: number;
+  movingStatsInitWeight?: number;
 }
 
 export interface DivergenceInfo {

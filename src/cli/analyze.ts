@@ -18,7 +18,7 @@ import { ProgressLine } from './progress';
 
 const CONFIG_HELP: Record<string, string> = {
   dataset: 'mnist | gaussian | dln | a path (.npz, x.npy,y.npy, .csv, CIFAR-10 folder); default: mnist for 28×28 inputs, dln for linear nets, else gaussian',
-  loss: 'softmax-ce | mse (default: from the data)',
+  loss: 'softmax-ce | binary-ce | mse (default: from the output layer, the file\'s compile config, then the data)',
   variants: 'comma list of as-written, standard, batchnorm, noisy-batchnorm, l1, l2, linf (default standard,batchnorm)',
   steps: 'training steps per variant (default 200)',
   batch: 'batch size (default 128)',
@@ -29,6 +29,7 @@ const CONFIG_HELP: Record<string, string> = {
   'eta-count': 'number of η values (default 8)',
   'ics-every': 'ICS and layer statistics every N steps (default 10; 0 = never)',
   'eval-every': 'held-out evaluation every N steps (default 50; 0 = only at the end)',
+  'eval-batch': 'held-out examples per evaluation chunk (default: as many as fit the memory estimate, at most 1000)',
   seed: 'seed for weights, batches and noise (default 0)',
   backend: 'auto | node | wasm | cpu (default auto: node if installed, else wasm)',
   'hessian-every': 'Hessian measures (λ_max, λ_min, trace, density) at every N-th probed step, e.g. 25 (default 0 = never)',

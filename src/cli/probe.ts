@@ -11,7 +11,7 @@ import { readConfigValues } from '../engine/config';
 
 const FLAGS: Record<string, FlagSpec> = {
   data: { value: true, help: 'data file: .npz (arrays x, y), x.npy,y.npy, .csv, mnist, gaussian, dln' },
-  loss: { value: true, help: 'softmax-ce | mse (default: from the labels: integers → softmax-ce)' },
+  loss: { value: true, help: 'softmax-ce | binary-ce | mse (default: from the output layer, then the labels: integers → softmax-ce)' },
   eta: { value: true, help: 'comma-separated step lengths η for L(x − η·g), e.g. 0.05,0.1,0.2' },
   'ics-lr': { value: true, help: 'learning rate of the earlier layers’ step in the ICS measure (default 0.1)' },
   backend: { value: true, help: 'auto | node | wasm | cpu (default auto)' },
@@ -66,7 +66,7 @@ export async function probeMain(argv: string[]): Promise<number> {
     const eta = listFlag(args, 'eta', 'probe');
     if (!eta) throw new UserError('bnlens probe: --eta is required, e.g. --eta 0.05,0.1,0.2');
     const loss = (args.flags.get('loss') ?? 'auto') as string;
-    if (!['softmax-ce', 'mse', 'auto'].includes(loss)) throw new UserError(`bnlens probe: --loss must be softmax-ce or mse, got '${loss}'`);
+    if (!['softmax-ce', 'binary-ce', 'mse', 'auto'].includes(loss)) throw new UserError(`bnlens probe: --loss must be softmax-ce, binary-ce or mse, got '${loss}'`);
     const backend = (args.flags.get('backend') ?? 'auto') as string;
     if (!['auto', 'node', 'wasm', 'cpu'].includes(backend)) throw new UserError(`bnlens probe: --backend must be auto, node, wasm or cpu, got '${backend}'`);
     const hessian = hessianFlags(args);

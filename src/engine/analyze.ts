@@ -11,6 +11,7 @@ import { layerShapeInSource, shapeInSourceLayout } from './network/layout';
 import { isPythonFile, openNetwork, type LoadedNetwork, type NetworkReadOptions } from './network/load';
 import { peekInputShape } from './data/peek';
 import { paramCount } from './network/shapes';
+import { gib, largestFittingBatch, networkSize, planMemory, trainBytes } from './memory';
 import { analyzeInProcesses, defaultParallelism, findWorkerScript, groupVariants, IN_PROCESS_ENV } from './parallel';
 import { Rng } from './rng';
 import { loadData } from './data/forNetwork';
@@ -77,6 +78,19 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
     return analyzeSweep(config, onEvent, signal, opts);
   }
   const parallel = opts.parallel ?? defaultParallelism(names.length);
+  // Memory: checked from the shapes before any data, weight or backend memory is allocated.
+  const size = networkSize(deriveVariants(net.spec, names).map((v) => v.layers), net.spec.file, net.text);
+  const batchChosen = req.batch !== undefined || (net.defaults !== null && net.defaults.batch !== undefined);
+  if (!batchChosen) {
+    // Nobody chose the batch: a default that does not fit (224×224 MobileNets at 128) becomes the largest that does.
+    const fits = largestFittingBatch(size, config.batch, config.backend, parallel);
+    if (fits < config.batch) {
+      onEvent({ type: 'log', level: 'warn', message: `the default batch ${config.batch} does not fit in memory for this network (about ${gib(trainBytes(size, config.batch))}); using batch ${fits} — set --batch to choose` });
+      config.batch = fits;
+    }
+  }
+  const plan = planMemory(size, { batch: config.batch, evalBatch: config.evalBatch, backend: config.backend, processes: parallel, file: net.spec.file });
+  config.evalBatch = plan.evalChunk;
   const worker = parallel > 1 ? findWorkerScript() : null;
   if (worker) {
     // Fail fast on bad data here, before any process is forked.

@@ -36,6 +36,7 @@ export const CONFIG_KEYS: Record<string, keyof Omit<AnalyzeConfig, 'model'>> = {
   'eta-count': 'etaCount',
   'ics-every': 'icsEvery',
   'eval-every': 'evalEvery',
+  'eval-batch': 'evalBatch',
   seed: 'seed',
   backend: 'backend',
   'hessian-every': 'hessianEvery',
@@ -79,7 +80,7 @@ export function readConfigValues(values: Record<string, unknown>, where: string,
         out.dataset = (v as string).trim();
         break;
       case 'loss':
-        if (!['softmax-ce', 'mse', 'auto'].includes(String(v))) bad(`must be softmax-ce, mse or auto, got ${JSON.stringify(v)}`);
+        if (!['softmax-ce', 'binary-ce', 'mse', 'auto'].includes(String(v))) bad(`must be softmax-ce, binary-ce, mse or auto, got ${JSON.stringify(v)}`);
         out.loss = v as AnalyzeConfig['loss'];
         break;
       case 'backend':
@@ -138,6 +139,9 @@ export function readConfigValues(values: Record<string, unknown>, where: string,
         break;
       case 'evalEvery':
         out.evalEvery = num({ int: true, min: 0 });
+        break;
+      case 'evalBatch':
+        out.evalBatch = num({ int: true, min: 1 });
         break;
       case 'seed':
         out.seed = num({ int: true });

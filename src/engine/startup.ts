@@ -30,5 +30,5 @@ export async function startRun(net: LoadedNetwork, o: { dataset: string; loss: L
 }
 
 export function forwardModel(net: { spec: { layers: LayerNode[]; outputs: string[] }; info: ShapeInfo }, loss: LossName): ForwardModel {
-  return new ForwardModel(net.spec.layers, net.spec.outputs[0], net.info, loss === 'softmax-ce');
+  return new ForwardModel(net.spec.layers, net.spec.outputs[0], net.info, loss);
 }

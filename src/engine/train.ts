@@ -5,7 +5,7 @@
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { AnalyzeConfig, EvalRecord, LayerStatRecord, Moments, StepRecord, VariantLayerInfo, VariantReport } from '../protocol';
 import type { Dataset, DataSplit } from './data';
-import { ForwardModel, lossOf, type ForwardOptions, type NoiseTensors, type Tensor, type TF } from './network/forward';
+import { correctCount, ForwardModel, lossOf, targetTensor, type ForwardOptions, type NoiseTensors, type Tensor, type TF } from './network/forward';
 import type { LayerNode, NetworkSpec } from './network/ir';
 import { layerShapeInSource } from './network/layout';
 import { initialWeights, paramKey } from './network/load';
@@ -39,6 +39,8 @@ export class VariantRun {
   private params: Tensor[];
   private velocity: Tensor[] | null = null;
   private moving = new Map<string, { mean: Tensor; variance: Tensor }>();
+  /** Updates the moving statistics have had (one per training step). */
+  private movingUpdates = 0;
   private readonly noiseRng: Rng;
   private readonly layers: LayerNode[];
   private readonly source: Pick<NetworkSpec, 'layout' | 'sourceShapes'>;
@@ -56,7 +58,7 @@ export class VariantRun {
     this.layers = variant.layers;
     this.source = source.spec;
     this.info = inferShapes(variant.layers, source.spec.file, source.text);
-    this.model = new ForwardModel(variant.layers, variant.outputs[0], this.info, ds.loss === 'softmax-ce');
+    this.model = new ForwardModel(variant.layers, variant.outputs[0], this.info, ds.loss);
     const values = initialWeights({ spec: { ...source.spec, layers: variant.layers }, info: this.info, text: source.text }, config.seed, variant.name === 'as-written');
     this.params = this.info.params.map((p) => tf.tensor(values.get(paramKey(p.layer, p.role))!, p.shape, 'float32'));
     for (const s of this.info.state) {
@@ -150,7 +152,7 @@ export class VariantRun {
     );
     const out = output as unknown as Tensor;
     const accuracy = tf.tidy(() =>
-      this.ds.loss === 'softmax-ce' ? tf.mean(tf.cast(tf.equal(tf.argMax(out, -1), batch.y), 'float32')) : tf.scalar(NaN),
+      this.ds.loss !== 'mse' ? tf.div(correctCount(tf, this.ds.loss, out, batch.y), batchSize) : tf.scalar(NaN),
     );
     // At ICS steps the output is also the last layer's kept activation, disposed with the others below.
     if (![...activations.values()].includes(out)) out.dispose();
@@ -248,6 +250,7 @@ export class VariantRun {
     const next = this.params.map((p, i) => tf.tidy(() => tf.sub(p, tf.mul(step[i], config.lr))));
     this.params.forEach((p) => p.dispose());
     this.params = next;
+    if (batchStats.size > 0) this.movingUpdates++;
     for (const [name, s] of batchStats) {
       const layer = this.layers.find((l) => l.name === name);
       const m = layer && layer.kind === 'batchnorm' ? layer.momentum : 0.99;
@@ -315,35 +318,59 @@ export class VariantRun {
     return v;
   }
 
-  /** Held-out loss and accuracy with the moving statistics (inference mode), in chunks. */
+  /**
+   * Held-out loss and accuracy with the moving statistics (inference mode), in chunks sized by the memory
+   * plan. For a variant with BatchNorm also with each held-out batch's own statistics (training mode,
+   * batches of the training batch size, no noise), and how far the moving averages have come from their
+   * initial values — early in a run they lag the weights, and the two accuracies show by how much.
+   */
   async evaluate(step: number, split: DataSplit): Promise<EvalRecord | null> {
     if (split.n === 0 || this.diverged) return null;
-    const { tf, ds } = this;
     const t0 = performance.now();
-    const chunk = 1000;
+    const moving = await this.heldOut(split, this.config.evalBatch ?? 1000, { training: false, moving: this.moving });
+    const rec: EvalRecord = { step, loss: moving.loss, accuracy: moving.accuracy };
+    const bn = this.layers.filter((l): l is Extract<LayerNode, { kind: 'batchnorm' }> => l.kind === 'batchnorm');
+    if (bn.length > 0) {
+      const chunk = Math.min(this.config.batch, split.n);
+      const own = await this.heldOut(split, chunk, { training: true });
+      rec.batchStatsLoss = own.loss;
+      rec.batchStatsAccuracy = own.accuracy;
+      rec.batchStatsBatch = chunk;
+      rec.movingStatsSteps = this.movingUpdates;
+      rec.movingStatsInitWeight = Math.max(...bn.map((l) => l.momentum ** this.movingUpdates));
+    }
+    this.wallMs.eval += performance.now() - t0;
+    this.report.evals.push(rec);
+    return rec;
+  }
+
+  private async heldOut(split: DataSplit, chunk: number, forward: ForwardOptions): Promise<{ loss: number; accuracy: number | null }> {
+    const { tf, ds } = this;
     const width = split.x.length / split.n;
     let lossSum = 0;
     let correct = 0;
+    let counted = 0;
     for (let start = 0; start < split.n; start += chunk) {
       const end = Math.min(split.n, start + chunk);
       const n = end - start;
+      // Batch statistics of a lone leftover example would be degenerate (variance 0): fold it out.
+      if (forward.training && n < 2 && counted > 0) break;
       const r = tf.tidy(() => {
         const x = tf.tensor(split.x.subarray(start * width, end * width), [n, ...ds.inputShape]);
-        const y = ds.loss === 'softmax-ce' ? tf.tensor1d(split.labels!.subarray(start, end), 'int32') : tf.tensor(split.targets!.subarray(start * ds.outputs, end * ds.outputs), [n, ds.outputs]);
-        const out = this.model.forward(tf, this.params, x, { training: false, moving: this.moving });
+        const rows = { n, labels: split.labels?.subarray(start, end), targets: split.targets?.subarray(start * ds.outputs, end * ds.outputs) };
+        const y = targetTensor(tf, ds.loss, rows, ds.outputs);
+        const out = this.model.forward(tf, this.params, x, forward);
         const loss = lossOf(tf, out, y, ds.loss);
-        const acc = ds.loss === 'softmax-ce' ? tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), y), 'float32')) : tf.scalar(0);
+        const acc = ds.loss !== 'mse' ? correctCount(tf, ds.loss, out, y) : tf.scalar(0);
         return tf.stack([loss, acc]);
       });
       const v = await r.data();
       r.dispose();
       lossSum += v[0] * n;
       correct += v[1];
+      counted += n;
     }
-    this.wallMs.eval += performance.now() - t0;
-    const rec: EvalRecord = { step, loss: lossSum / split.n, accuracy: ds.loss === 'softmax-ce' ? correct / split.n : null };
-    this.report.evals.push(rec);
-    return rec;
+    return { loss: lossSum / counted, accuracy: ds.loss !== 'mse' ? correct / counted : null };
   }
 
   dispose(): void {

@@ -26,7 +26,7 @@ export const LP_EPSILON = 1e-3;
 const DESCRIPTIONS: Record<VariantName, string> = {
   'as-written': 'the network exactly as the file defines it',
   standard: 'no normalization: every BatchNormalization layer removed',
-  batchnorm: 'BatchNorm after every Dense/Conv2D except the output, before the nonlinearity (bias dropped)',
+  batchnorm: 'BatchNorm after every Dense/Conv2D (and depthwise/separable conv) except the output, before the nonlinearity (bias dropped)',
   'noisy-batchnorm': 'BatchNorm followed by time-varying random noise (Santurkar et al. Algorithm 1: n_μ 0.5, n_σ 1.25, r_μ = r_σ 0.1)',
   l1: 'ℓ1 normalization: (x − mean) / mean|x| per unit, with learnable scale and shift',
   l2: 'ℓ2 normalization: (x − mean) / √mean(x²) per unit, with learnable scale and shift',
@@ -74,6 +74,11 @@ function signature(layers: LayerNode[]): string {
   );
 }
 
+/** Layers with a kernel and a fused bias/activation: BatchNorm goes after each (depthwise and separable too). */
+function isWeighted(l: LayerNode): l is Extract<LayerNode, { kind: 'dense' | 'conv2d' | 'depthwise' | 'separable' }> {
+  return l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'depthwise' || l.kind === 'separable';
+}
+
 function removeBatchNorm(layers: LayerNode[]): LayerNode[] {
   const replace = new Map<string, string>();
   const regainBias = new Set<string>();
@@ -84,13 +89,13 @@ function removeBatchNorm(layers: LayerNode[]): LayerNode[] {
     const src = resolve(l.inbound[0]);
     replace.set(l.name, src);
     const before = byName.get(src);
-    if (before && (before.kind === 'dense' || before.kind === 'conv2d') && !before.useBias) regainBias.add(before.name);
+    if (before && isWeighted(before) && !before.useBias) regainBias.add(before.name);
   }
   return layers
     .filter((l) => l.kind !== 'batchnorm')
     .map((l) => {
       const inbound = l.inbound.map(resolve);
-      if ((l.kind === 'dense' || l.kind === 'conv2d') && regainBias.has(l.name)) return { ...l, inbound, useBias: true };
+      if (isWeighted(l) && regainBias.has(l.name)) return { ...l, inbound, useBias: true };
       return { ...l, inbound };
     });
 }
@@ -108,7 +113,7 @@ function insertNormalization(standard: LayerNode[], output: string, kind: 'bn' |
   };
   for (const l of standard) {
     const inbound = l.inbound.map((n) => rename.get(n) ?? n);
-    if ((l.kind !== 'dense' && l.kind !== 'conv2d') || l.name === output) {
+    if (!isWeighted(l) || l.name === output) {
       result.push({ ...l, inbound });
       continue;
     }

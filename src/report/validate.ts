@@ -14,7 +14,7 @@
 // Unknown fields are allowed by default (version 1 may gain optional fields, see SCHEMA.md);
 // `{ strict: true }` rejects them too, which the tests use to catch a field added without documenting it.
 
-import { REPORT_SCHEMA, REPORT_VERSION, VARIANT_NAMES, type Report } from '../protocol';
+import { REPORT_SCHEMA, REPORT_VERSION, VARIANT_NAMES, type LossName, type Report } from '../protocol';
 
 export type ValidationResult = { ok: true; report: Report } | { ok: false; error: string };
 
@@ -27,7 +27,7 @@ class Invalid extends Error {}
 
 type Obj = Record<string, unknown>;
 
-const LOSSES = ['softmax-ce', 'mse'] as const;
+const LOSSES = ['softmax-ce', 'mse', 'binary-ce'] as const;
 const BACKENDS = ['node', 'wasm', 'cpu'] as const;
 const FORMATS = ['tfjs-layers', 'keras2', 'keras3', 'pytorch', 'keras-python', 'onnx'] as const;
 
@@ -190,7 +190,7 @@ class Checker {
   }
 
   /** The eta, variants and summary of one learning rate's run (the report's own, or an entry of runs). */
-  private lrRun(r: Obj, at: string, config: ReturnType<Checker['config']>, loss: 'softmax-ce' | 'mse', complete: boolean, partial: boolean): string[] {
+  private lrRun(r: Obj, at: string, config: ReturnType<Checker['config']>, loss: LossName, complete: boolean, partial: boolean): string[] {
     const path = (k: string) => (at ? `${at}.${k}` : k);
     const eta = this.numbers(r.eta, path('eta'), config.etaCount, { gt: 0 }) as number[];
     const [lo, hi] = config.etaRange;
@@ -308,7 +308,7 @@ class Checker {
     });
   }
 
-  private dataset(v: unknown): 'softmax-ce' | 'mse' {
+  private dataset(v: unknown): (typeof LOSSES)[number] {
     const p = 'dataset';
     const d = this.obj(v, p, KEYS.dataset);
     this.str(d.name, `${p}.name`, true);
@@ -333,7 +333,7 @@ class Checker {
   private variant(
     v: unknown,
     p: string,
-    ctx: { eta: number[]; config: ReturnType<Checker['config']>; loss: 'softmax-ce' | 'mse'; complete: boolean },
+    ctx: { eta: number[]; config: ReturnType<Checker['config']>; loss: (typeof LOSSES)[number]; complete: boolean },
   ): string {
     const o = this.obj(v, p, KEYS.variant);
     const name = this.oneOf(o.name, `${p}.name`, VARIANT_NAMES);

@@ -11,7 +11,12 @@ import { Rng } from './rng';
 
 export type LayerSpec =
   | { type: 'Dense'; name: string; units: number; activation: Act; useBias: boolean }
-  | { type: 'Conv2D'; name: string; filters: number; kernelSize: [number, number]; strides: [number, number]; padding: Padding; activation: Act; useBias: boolean }
+  | { type: 'Conv2D'; name: string; filters: number; kernelSize: [number, number]; strides: [number, number]; padding: Padding; activation: Act; useBias: boolean; groups?: number }
+  | { type: 'DepthwiseConv2D'; name: string; multiplier: number; kernelSize: [number, number]; strides: [number, number]; padding: Padding; activation: Act; useBias: boolean }
+  | { type: 'SeparableConv2D'; name: string; filters: number; multiplier: number; kernelSize: [number, number]; strides: [number, number]; padding: Padding; activation: Act; useBias: boolean }
+  | { type: 'ZeroPadding2D' | 'Cropping2D'; name: string; pads: [[number, number], [number, number]] }
+  | { type: 'UpSampling2D'; name: string; size: [number, number] }
+  | { type: 'Rescaling'; name: string; scale: number; offset: number }
   | { type: 'BatchNormalization'; name: string; epsilon?: number; center?: boolean; scale?: boolean }
   | { type: 'Activation'; name: string; activation: Act }
   | { type: 'ReLU'; name: string }
@@ -66,8 +71,26 @@ function kerasConfig(l: LayerSpec): Record<string, unknown> {
     case 'Conv2D':
       return {
         filters: l.filters, kernel_size: l.kernelSize, strides: l.strides, padding: l.padding, data_format: 'channels_last',
-        dilation_rate: [1, 1], activation: l.activation, use_bias: l.useBias, ...kernelCommon, ...base,
+        dilation_rate: [1, 1], groups: l.groups ?? 1, activation: l.activation, use_bias: l.useBias, ...kernelCommon, ...base,
       };
+    case 'DepthwiseConv2D':
+    case 'SeparableConv2D': {
+      const { kernel_initializer: _k, ...common } = kernelCommon;
+      return {
+        ...(l.type === 'SeparableConv2D' ? { filters: l.filters, pointwise_initializer: initializer('GlorotUniform') } : {}),
+        kernel_size: l.kernelSize, strides: l.strides, padding: l.padding, data_format: 'channels_last', dilation_rate: [1, 1],
+        depth_multiplier: l.multiplier, activation: l.activation, use_bias: l.useBias, depthwise_initializer: initializer('GlorotUniform'),
+        ...common, ...base,
+      };
+    }
+    case 'ZeroPadding2D':
+      return { padding: l.pads, data_format: 'channels_last', ...base };
+    case 'Cropping2D':
+      return { cropping: l.pads, data_format: 'channels_last', ...base };
+    case 'UpSampling2D':
+      return { size: l.size, interpolation: 'nearest', data_format: 'channels_last', ...base };
+    case 'Rescaling':
+      return { scale: l.scale, offset: l.offset, ...base };
     case 'BatchNormalization':
       return {
         axis: -1, momentum: 0.99, epsilon: l.epsilon ?? 1e-3, center: l.center ?? true, scale: l.scale ?? true,
@@ -128,13 +151,49 @@ function buildWeights(spec: NetSpec, rng: Rng): BuiltWeights {
       case 'Conv2D': {
         const [H, W, C] = shape;
         const [kh, kw] = l.kernelSize;
-        const sd = Math.sqrt(2 / (kh * kw * (C + l.filters)));
-        const kernel = add(`${l.name}/kernel`, [kh, kw, C, l.filters], () => rng.normal() * sd * 1.3);
+        const G = l.groups ?? 1;
+        const sd = Math.sqrt(2 / (kh * kw * (C / G + l.filters)));
+        const kernel = add(`${l.name}/kernel`, [kh, kw, C / G, l.filters], () => rng.normal() * sd * 1.3);
         const bias = l.useBias ? add(`${l.name}/bias`, [l.filters], () => rng.normal() * 0.2) : null;
-        layers.push({ kind: 'conv2d', name: l.name, filters: l.filters, kernelSize: l.kernelSize, strides: l.strides, padding: l.padding, activation: l.activation, kernel, bias });
+        layers.push({ kind: 'conv2d', name: l.name, filters: l.filters, kernelSize: l.kernelSize, strides: l.strides, padding: l.padding, activation: l.activation, kernel, bias, groups: G });
         shape = [geometry(H, kh, l.strides[0], l.padding), geometry(W, kw, l.strides[1], l.padding), l.filters];
         break;
       }
+      case 'DepthwiseConv2D':
+      case 'SeparableConv2D': {
+        const [H, W, C] = shape;
+        const [kh, kw] = l.kernelSize;
+        const M = l.multiplier;
+        const sd = Math.sqrt(2 / (kh * kw * (1 + M)));
+        const kernel = add(`${l.name}/depthwise_kernel`, [kh, kw, C, M], () => rng.normal() * sd * 1.3);
+        const geo = [geometry(H, kh, l.strides[0], l.padding), geometry(W, kw, l.strides[1], l.padding)];
+        if (l.type === 'DepthwiseConv2D') {
+          const bias = l.useBias ? add(`${l.name}/bias`, [C * M], () => rng.normal() * 0.2) : null;
+          layers.push({ kind: 'depthwise', name: l.name, multiplier: M, kernelSize: l.kernelSize, strides: l.strides, padding: l.padding, activation: l.activation, kernel, bias });
+          shape = [...geo, C * M];
+        } else {
+          const psd = Math.sqrt(2 / (C * M + l.filters));
+          const pointwise = add(`${l.name}/pointwise_kernel`, [1, 1, C * M, l.filters], () => rng.normal() * psd * 1.3);
+          const bias = l.useBias ? add(`${l.name}/bias`, [l.filters], () => rng.normal() * 0.2) : null;
+          layers.push({ kind: 'separable', name: l.name, multiplier: M, filters: l.filters, kernelSize: l.kernelSize, strides: l.strides, padding: l.padding, activation: l.activation, kernel, pointwise, bias });
+          shape = [...geo, l.filters];
+        }
+        break;
+      }
+      case 'ZeroPadding2D':
+      case 'Cropping2D': {
+        const sign = l.type === 'ZeroPadding2D' ? 1 : -1;
+        layers.push({ kind: l.type === 'ZeroPadding2D' ? 'zeropad' : 'crop', name: l.name, pads: l.pads });
+        shape = [shape[0] + sign * (l.pads[0][0] + l.pads[0][1]), shape[1] + sign * (l.pads[1][0] + l.pads[1][1]), shape[2]];
+        break;
+      }
+      case 'UpSampling2D':
+        layers.push({ kind: 'upsample', name: l.name, size: l.size });
+        shape = [shape[0] * l.size[0], shape[1] * l.size[1], shape[2]];
+        break;
+      case 'Rescaling':
+        layers.push({ kind: 'rescale', name: l.name, scale: l.scale, offset: l.offset });
+        break;
       case 'BatchNormalization': {
         const C = shape[shape.length - 1];
         // Non-trivial gamma/beta, and moving statistics far from the batch's so inference mode would show.
@@ -248,7 +307,11 @@ export function buildFixture(spec: NetSpec, data: DataSpec, seed: number): Fixtu
   const xs = Array.from({ length: data.n * inSize }, () => f32(rng.normal()));
   let y: number[];
   let yArr: { data: number[]; shape: number[]; dtype: string };
-  if (data.loss === 'softmax-ce') {
+  if (data.loss === 'binary-ce') {
+    // Both labels present; the rest random.
+    y = Array.from({ length: data.n }, (_, i) => (i < 2 ? i : rng.int(2)));
+    yArr = { data: y, shape: [data.n], dtype: data.labelDtype ?? 'int64' };
+  } else if (data.loss === 'softmax-ce') {
     const K = data.classes!;
     // Every class present; the rest random.
     y = Array.from({ length: data.n }, (_, i) => (i < K ? i : rng.int(K)));
@@ -278,7 +341,7 @@ export function buildFixture(spec: NetSpec, data: DataSpec, seed: number): Fixtu
     net,
     x: { shape: [data.n, ...spec.inputShape], data: Float64Array.from(xs) },
     y,
-    kernelLayers: spec.layers.filter((l) => l.type === 'Dense' || l.type === 'Conv2D').map((l) => l.name),
+    kernelLayers: spec.layers.filter((l) => ['Dense', 'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D'].includes(l.type)).map((l) => l.name),
   };
 }
 
@@ -399,5 +462,47 @@ export const MAXPOOL_SAME: NetSpec = {
     { type: 'MaxPooling2D', name: 'max_pooling2d_1', poolSize: [2, 2], strides: [2, 2], padding: 'same' },
     { type: 'Flatten', name: 'flatten_1' },
     dense('dense_1', 3, 'linear'),
+  ],
+};
+
+/**
+ * The layers of MobileNets and their relatives (issue 11): ZeroPadding2D (asymmetric) → DepthwiseConv2D
+ * (multiplier 2, stride 2, valid) → BN → ReLU → SeparableConv2D (same) → Conv2D with groups 2 → Cropping2D →
+ * UpSampling2D → Rescaling → Flatten → Dense(3) softmax. 7×7×2 in.
+ */
+export const MOBILE_LAYERS: NetSpec = {
+  name: 'mobile_layers',
+  inputShape: [7, 7, 2],
+  layers: [
+    { type: 'ZeroPadding2D', name: 'pad', pads: [[1, 0], [0, 2]] }, // 8×9
+    { type: 'DepthwiseConv2D', name: 'dw', multiplier: 2, kernelSize: [3, 3], strides: [2, 2], padding: 'valid', activation: 'linear', useBias: false }, // 3×4×4
+    { type: 'BatchNormalization', name: 'dw_bn' },
+    { type: 'ReLU', name: 'dw_relu' },
+    { type: 'SeparableConv2D', name: 'sep', filters: 4, multiplier: 1, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', useBias: true }, // 3×4×4
+    { type: 'Conv2D', name: 'grouped', filters: 6, kernelSize: [2, 2], strides: [1, 1], padding: 'same', activation: 'relu', useBias: true, groups: 2 }, // 3×4×6
+    { type: 'Cropping2D', name: 'crop', pads: [[0, 1], [1, 1]] }, // 2×2×6
+    { type: 'UpSampling2D', name: 'up', size: [2, 1] }, // 4×2×6
+    { type: 'Rescaling', name: 'rescale', scale: 0.5, offset: 0.25 },
+    { type: 'Flatten', name: 'flatten' },
+    dense('dense_out', 3, 'softmax'),
+  ],
+};
+
+/** A binary classifier: Dense(8, relu) → BN → Dense(1, sigmoid), binary cross-entropy on labels 0/1. 6 in. */
+export const BINARY_MLP: NetSpec = {
+  name: 'binary_mlp',
+  inputShape: [6],
+  layers: [dense('hidden', 8, 'relu', false), { type: 'BatchNormalization', name: 'hidden_bn' }, dense('out', 1, 'sigmoid')],
+};
+
+/** A binary classifier CNN whose sigmoid is its own Activation layer (as Keras 2 examples write it). */
+export const BINARY_CNN: NetSpec = {
+  name: 'binary_cnn',
+  inputShape: [5, 5, 1],
+  layers: [
+    { type: 'DepthwiseConv2D', name: 'dw', multiplier: 3, kernelSize: [2, 2], strides: [1, 1], padding: 'valid', activation: 'relu', useBias: true },
+    { type: 'Flatten', name: 'flatten' },
+    dense('logit', 1, 'linear'),
+    { type: 'Activation', name: 'sigmoid_out', activation: 'sigmoid' },
   ],
 };

@@ -9,11 +9,19 @@
 // - BatchNormalization is always in training mode: statistics over every axis but the last, biased
 //   variance, y = γ·(x − μ)/√(σ² + ε) + β;
 // - AveragePooling2D with 'same' averages over the in-bounds elements only (TF semantics);
-// - Dropout is the identity (the probes evaluate deterministically).
+// - Dropout is the identity (the probes evaluate deterministically);
+// - DepthwiseConv2D kernel [kh, kw, in, multiplier], output channel c·multiplier + m; SeparableConv2D is that
+//   (no bias) followed by a 1×1 pointwise kernel [1, 1, in·multiplier, filters] and the bias; a Conv2D with
+//   `groups` g splits input channels and filters into g consecutive blocks, kernel [kh, kw, in/g, filters];
+// - ZeroPadding2D / Cropping2D take [[top, bottom], [left, right]]; UpSampling2D repeats pixels (nearest);
+//   Rescaling is x·scale + offset;
+// - binary-ce: one logit z per example (a final sigmoid is skipped), labels 0/1,
+//   loss = mean(max(z, 0) − z·y + log(1 + e^−|z|)) — the same value as −mean(y·log σ(z) + (1−y)·log(1−σ(z))).
 
-export type Act = 'linear' | 'relu' | 'softmax';
+export type Act = 'linear' | 'relu' | 'softmax' | 'sigmoid';
 export type Padding = 'valid' | 'same';
-export type LossName = 'softmax-ce' | 'mse';
+export type LossName = 'softmax-ce' | 'mse' | 'binary-ce';
+type Pads = [[number, number], [number, number]];
 
 export type Layer =
   | { kind: 'dense'; name: string; units: number; activation: Act; kernel: Float64Array; bias: Float64Array | null }
@@ -27,7 +35,36 @@ export type Layer =
       activation: Act;
       kernel: Float64Array;
       bias: Float64Array | null;
+      groups?: number;
     }
+  | {
+      kind: 'depthwise';
+      name: string;
+      multiplier: number;
+      kernelSize: [number, number];
+      strides: [number, number];
+      padding: Padding;
+      activation: Act;
+      kernel: Float64Array;
+      bias: Float64Array | null;
+    }
+  | {
+      kind: 'separable';
+      name: string;
+      multiplier: number;
+      filters: number;
+      kernelSize: [number, number];
+      strides: [number, number];
+      padding: Padding;
+      activation: Act;
+      kernel: Float64Array;
+      pointwise: Float64Array;
+      bias: Float64Array | null;
+    }
+  | { kind: 'zeropad'; name: string; pads: Pads }
+  | { kind: 'crop'; name: string; pads: Pads }
+  | { kind: 'upsample'; name: string; size: [number, number] }
+  | { kind: 'rescale'; name: string; scale: number; offset: number }
   | { kind: 'batchnorm'; name: string; epsilon: number; gamma: Float64Array | null; beta: Float64Array | null }
   | { kind: 'activation'; name: string; activation: Act }
   | { kind: 'pool'; name: string; op: 'max' | 'avg'; poolSize: [number, number]; strides: [number, number]; padding: Padding }
@@ -47,7 +84,7 @@ export interface T64 {
   data: Float64Array;
 }
 
-export type ParamRole = 'kernel' | 'bias' | 'gamma' | 'beta';
+export type ParamRole = 'kernel' | 'pointwise' | 'bias' | 'gamma' | 'beta';
 export interface ParamRef {
   layer: number;
   layerName: string;
@@ -60,8 +97,9 @@ const prod = (a: number[]): number => a.reduce((p, v) => p * v, 1);
 export function paramRefs(net: Net64): ParamRef[] {
   const out: ParamRef[] = [];
   net.layers.forEach((l, i) => {
-    if (l.kind === 'dense' || l.kind === 'conv2d') {
+    if (l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'depthwise' || l.kind === 'separable') {
       out.push({ layer: i, layerName: l.name, role: 'kernel' });
+      if (l.kind === 'separable') out.push({ layer: i, layerName: l.name, role: 'pointwise' });
       if (l.bias) out.push({ layer: i, layerName: l.name, role: 'bias' });
     } else if (l.kind === 'batchnorm') {
       if (l.gamma) out.push({ layer: i, layerName: l.name, role: 'gamma' });
@@ -109,6 +147,7 @@ function actForward(act: Act, z: Float64Array, lastDim: number): Float64Array {
   const y = new Float64Array(z.length);
   if (act === 'linear') y.set(z);
   else if (act === 'relu') for (let i = 0; i < z.length; i++) y[i] = z[i] > 0 ? z[i] : 0;
+  else if (act === 'sigmoid') for (let i = 0; i < z.length; i++) y[i] = 1 / (1 + Math.exp(-z[i]));
   else {
     for (let r = 0; r < z.length / lastDim; r++) {
       let m = -Infinity;
@@ -125,6 +164,7 @@ function actBackward(act: Act, z: Float64Array, y: Float64Array, dy: Float64Arra
   if (act === 'linear') return dy;
   const dz = new Float64Array(z.length);
   if (act === 'relu') for (let i = 0; i < z.length; i++) dz[i] = z[i] > 0 ? dy[i] : 0;
+  else if (act === 'sigmoid') for (let i = 0; i < z.length; i++) dz[i] = dy[i] * y[i] * (1 - y[i]);
   else {
     for (let r = 0; r < z.length / lastDim; r++) {
       let dot = 0;
@@ -145,10 +185,13 @@ interface Cache {
   xhat?: Float64Array;
   invStd?: Float64Array;
   argmax?: Int32Array;
+  /** SeparableConv2D: the depthwise output (input of the pointwise step). */
+  mid?: T64;
 }
 
 interface Grads {
   kernel?: Float64Array;
+  pointwise?: Float64Array;
   bias?: Float64Array;
   gamma?: Float64Array;
   beta?: Float64Array;
@@ -179,7 +222,9 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
       const [kh, kw] = l.kernelSize;
       const [sh, sw] = l.strides;
       const F = l.filters;
-      if (l.kernel.length !== kh * kw * C * F) throw new Error(`${l.name}: kernel size mismatch`);
+      const G = l.groups ?? 1;
+      const Cg = C / G, Fg = F / G;
+      if (l.kernel.length !== kh * kw * Cg * F) throw new Error(`${l.name}: kernel size mismatch`);
       const gh = axisGeometry(H, kh, sh, l.padding);
       const gw = axisGeometry(W, kw, sw, l.padding);
       const OH = gh.out, OW = gw.out;
@@ -195,8 +240,9 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
                 for (let j = 0; j < kw; j++) {
                   const iw = ow * sw + j - gw.before;
                   if (iw < 0 || iw >= W) continue;
-                  for (let c = 0; c < C; c++)
-                    s += x.data[((n * H + ih) * W + iw) * C + c] * l.kernel[((i * kw + j) * C + c) * F + f];
+                  const g0 = Math.floor(f / Fg) * Cg;
+                  for (let c = 0; c < Cg; c++)
+                    s += x.data[((n * H + ih) * W + iw) * C + g0 + c] * l.kernel[((i * kw + j) * Cg + c) * F + f];
                 }
               }
               z[((n * OH + oh) * OW + ow) * F + f] = s;
@@ -206,6 +252,60 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
       Object.assign(cache, { z, y, act });
       return { y: { shape: [N, OH, OW, F], data: y }, cache };
     }
+    case 'depthwise': {
+      const d = depthwiseForward(x, l.kernel, l.multiplier, l.kernelSize, l.strides, l.padding);
+      const Cout = d.shape[3];
+      if (l.bias) for (let k = 0; k < d.data.length; k++) d.data[k] += l.bias[k % Cout];
+      const act = actOverride ?? l.activation;
+      const y = actForward(act, d.data, Cout);
+      Object.assign(cache, { z: d.data, y, act });
+      return { y: { shape: d.shape, data: y }, cache };
+    }
+    case 'separable': {
+      const mid = depthwiseForward(x, l.kernel, l.multiplier, l.kernelSize, l.strides, l.padding);
+      const K = mid.shape[3], F = l.filters;
+      const rows = mid.data.length / K;
+      const z = new Float64Array(rows * F);
+      for (let r = 0; r < rows; r++)
+        for (let f = 0; f < F; f++) {
+          let s = l.bias ? l.bias[f] : 0;
+          for (let k = 0; k < K; k++) s += mid.data[r * K + k] * l.pointwise[k * F + f];
+          z[r * F + f] = s;
+        }
+      const act = actOverride ?? l.activation;
+      const y = actForward(act, z, F);
+      Object.assign(cache, { z, y, act, mid });
+      return { y: { shape: [...mid.shape.slice(0, 3), F], data: y }, cache };
+    }
+    case 'zeropad':
+    case 'crop': {
+      const [N, H, W, C] = x.shape;
+      const sign = l.kind === 'zeropad' ? 1 : -1;
+      const [[t, b], [le, r]] = l.pads;
+      const OH = H + sign * (t + b), OW = W + sign * (le + r);
+      const y = new Float64Array(N * OH * OW * C);
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++) {
+            const ih = oh - sign * t, iw = ow - sign * le;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            for (let c = 0; c < C; c++) y[((n * OH + oh) * OW + ow) * C + c] = x.data[((n * H + ih) * W + iw) * C + c];
+          }
+      return { y: { shape: [N, OH, OW, C], data: y }, cache };
+    }
+    case 'upsample': {
+      const [N, H, W, C] = x.shape;
+      const [a, b] = l.size;
+      const y = new Float64Array(N * H * a * W * b * C);
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < H * a; oh++)
+          for (let ow = 0; ow < W * b; ow++)
+            for (let c = 0; c < C; c++)
+              y[((n * H * a + oh) * W * b + ow) * C + c] = x.data[((n * H + Math.floor(oh / a)) * W + Math.floor(ow / b)) * C + c];
+      return { y: { shape: [N, H * a, W * b, C], data: y }, cache };
+    }
+    case 'rescale':
+      return { y: { shape: x.shape.slice(), data: x.data.map((v) => v * l.scale + l.offset) }, cache };
     case 'batchnorm': {
       const C = x.shape[x.shape.length - 1];
       const M = x.data.length / C;
@@ -313,6 +413,8 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
       const [kh, kw] = l.kernelSize;
       const [sh, sw] = l.strides;
       const F = l.filters;
+      const G = l.groups ?? 1;
+      const Cg = C / G, Fg = F / G;
       const gh = axisGeometry(H, kh, sh, l.padding);
       const gw = axisGeometry(W, kw, sw, l.padding);
       const OH = gh.out, OW = gw.out;
@@ -332,9 +434,9 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
                 for (let j = 0; j < kw; j++) {
                   const iw = ow * sw + j - gw.before;
                   if (iw < 0 || iw >= W) continue;
-                  for (let c = 0; c < C; c++) {
-                    const xi = ((n * H + ih) * W + iw) * C + c;
-                    const ki = ((i * kw + j) * C + c) * F + f;
+                  for (let c = 0; c < Cg; c++) {
+                    const xi = ((n * H + ih) * W + iw) * C + Math.floor(f / Fg) * Cg + c;
+                    const ki = ((i * kw + j) * Cg + c) * F + f;
                     dK[ki] += x.data[xi] * g;
                     dx[xi] += l.kernel[ki] * g;
                   }
@@ -343,6 +445,61 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
             }
       return { dx, grads: { kernel: dK, bias: l.bias ? db : undefined } };
     }
+    case 'depthwise': {
+      const Cout = yShape[3];
+      const dz = actBackward(cache.act!, cache.z!, cache.y!, dy, Cout);
+      const r = depthwiseBackward(x, l.kernel, l.multiplier, l.kernelSize, l.strides, l.padding, dz, yShape);
+      const db = new Float64Array(Cout);
+      for (let k = 0; k < dz.length; k++) db[k % Cout] += dz[k];
+      return { dx: r.dx, grads: { kernel: r.dK, bias: l.bias ? db : undefined } };
+    }
+    case 'separable': {
+      const mid = cache.mid!;
+      const K = mid.shape[3], F = l.filters;
+      const dz = actBackward(cache.act!, cache.z!, cache.y!, dy, F);
+      const rows = mid.data.length / K;
+      const dP = new Float64Array(K * F), db = new Float64Array(F), dmid = new Float64Array(mid.data.length);
+      for (let r = 0; r < rows; r++)
+        for (let f = 0; f < F; f++) {
+          const g = dz[r * F + f];
+          db[f] += g;
+          for (let k = 0; k < K; k++) {
+            dP[k * F + f] += mid.data[r * K + k] * g;
+            dmid[r * K + k] += l.pointwise[k * F + f] * g;
+          }
+        }
+      const r = depthwiseBackward(x, l.kernel, l.multiplier, l.kernelSize, l.strides, l.padding, dmid, mid.shape);
+      return { dx: r.dx, grads: { kernel: r.dK, pointwise: dP, bias: l.bias ? db : undefined } };
+    }
+    case 'zeropad':
+    case 'crop': {
+      const [N, H, W, C] = x.shape;
+      const [, OH, OW] = yShape;
+      const sign = l.kind === 'zeropad' ? 1 : -1;
+      const [[t], [le]] = l.pads;
+      const dx = new Float64Array(x.data.length);
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < OH; oh++)
+          for (let ow = 0; ow < OW; ow++) {
+            const ih = oh - sign * t, iw = ow - sign * le;
+            if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
+            for (let c = 0; c < C; c++) dx[((n * H + ih) * W + iw) * C + c] = dy[((n * OH + oh) * OW + ow) * C + c];
+          }
+      return { dx, grads: {} };
+    }
+    case 'upsample': {
+      const [N, H, W, C] = x.shape;
+      const [a, b] = l.size;
+      const dx = new Float64Array(x.data.length);
+      for (let n = 0; n < N; n++)
+        for (let oh = 0; oh < H * a; oh++)
+          for (let ow = 0; ow < W * b; ow++)
+            for (let c = 0; c < C; c++)
+              dx[((n * H + Math.floor(oh / a)) * W + Math.floor(ow / b)) * C + c] += dy[((n * H * a + oh) * W * b + ow) * C + c];
+      return { dx, grads: {} };
+    }
+    case 'rescale':
+      return { dx: dy.map((v) => v * l.scale), grads: {} };
     case 'batchnorm': {
       const C = x.shape[x.shape.length - 1];
       const M = x.data.length / C;
@@ -413,12 +570,71 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
   }
 }
 
-/** Index of the layer whose softmax is dropped to get logits for softmax-ce (−1 if none). */
-function finalSoftmaxLayer(net: Net64): number {
+/** Depthwise convolution without bias: out[n, oh, ow, c·M + m] = Σ_ij x[n, ih, iw, c]·K[i, j, c, m]. */
+function depthwiseForward(x: T64, K: Float64Array, M: number, [kh, kw]: [number, number], [sh, sw]: [number, number], padding: Padding): T64 {
+  const [N, H, W, C] = x.shape;
+  if (K.length !== kh * kw * C * M) throw new Error('depthwise kernel size mismatch');
+  const gh = axisGeometry(H, kh, sh, padding);
+  const gw = axisGeometry(W, kw, sw, padding);
+  const OH = gh.out, OW = gw.out;
+  const y = new Float64Array(N * OH * OW * C * M);
+  for (let n = 0; n < N; n++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++)
+        for (let c = 0; c < C; c++)
+          for (let m = 0; m < M; m++) {
+            let s = 0;
+            for (let i = 0; i < kh; i++) {
+              const ih = oh * sh + i - gh.before;
+              if (ih < 0 || ih >= H) continue;
+              for (let j = 0; j < kw; j++) {
+                const iw = ow * sw + j - gw.before;
+                if (iw < 0 || iw >= W) continue;
+                s += x.data[((n * H + ih) * W + iw) * C + c] * K[((i * kw + j) * C + c) * M + m];
+              }
+            }
+            y[((n * OH + oh) * OW + ow) * C * M + c * M + m] = s;
+          }
+  return { shape: [N, OH, OW, C * M], data: y };
+}
+
+function depthwiseBackward(
+  x: T64, K: Float64Array, M: number, [kh, kw]: [number, number], [sh, sw]: [number, number], padding: Padding, dz: Float64Array, yShape: number[],
+): { dx: Float64Array; dK: Float64Array } {
+  const [N, H, W, C] = x.shape;
+  const gh = axisGeometry(H, kh, sh, padding);
+  const gw = axisGeometry(W, kw, sw, padding);
+  const [, OH, OW] = yShape;
+  const dx = new Float64Array(x.data.length);
+  const dK = new Float64Array(K.length);
+  for (let n = 0; n < N; n++)
+    for (let oh = 0; oh < OH; oh++)
+      for (let ow = 0; ow < OW; ow++)
+        for (let c = 0; c < C; c++)
+          for (let m = 0; m < M; m++) {
+            const g = dz[((n * OH + oh) * OW + ow) * C * M + c * M + m];
+            for (let i = 0; i < kh; i++) {
+              const ih = oh * sh + i - gh.before;
+              if (ih < 0 || ih >= H) continue;
+              for (let j = 0; j < kw; j++) {
+                const iw = ow * sw + j - gw.before;
+                if (iw < 0 || iw >= W) continue;
+                const xi = ((n * H + ih) * W + iw) * C + c;
+                const ki = ((i * kw + j) * C + c) * M + m;
+                dK[ki] += x.data[xi] * g;
+                dx[xi] += K[ki] * g;
+              }
+            }
+          }
+  return { dx, dK };
+}
+
+/** Index of the layer whose final activation is dropped to get logits: softmax for softmax-ce, sigmoid for binary-ce (−1 if none). */
+function finalSoftmaxLayer(net: Net64, act: Act = 'softmax'): number {
   for (let i = net.layers.length - 1; i >= 0; i--) {
     const l = net.layers[i];
     if (l.kind === 'dropout' || l.kind === 'flatten') continue;
-    if ((l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'activation') && l.activation === 'softmax') return i;
+    if ((l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'depthwise' || l.kind === 'separable' || l.kind === 'activation') && l.activation === act) return i;
     return -1;
   }
   return -1;
@@ -430,9 +646,9 @@ export interface ForwardResult {
   shapes: number[][];
 }
 
-/** Forward pass. With logits = true a final softmax is skipped (its input is returned). */
-export function forward(net: Net64, x: T64, logits = false): ForwardResult {
-  const skip = logits ? finalSoftmaxLayer(net) : -1;
+/** Forward pass. With logits = true (or 'softmax-ce') a final softmax is skipped, with 'binary-ce' a final sigmoid. */
+export function forward(net: Net64, x: T64, logits: boolean | LossName = false): ForwardResult {
+  const skip = logits === true || logits === 'softmax-ce' ? finalSoftmaxLayer(net) : logits === 'binary-ce' ? finalSoftmaxLayer(net, 'sigmoid') : -1;
   let h = x;
   const caches: Cache[] = [];
   const shapes: number[][] = [];
@@ -459,6 +675,18 @@ export function lossOfOutput(out: T64, y: ArrayLike<number>, loss: LossName): { 
     }
     return { loss: s / n, dout };
   }
+  if (loss === 'binary-ce') {
+    const n = out.data.length;
+    if (y.length !== n) throw new Error(`binary-ce: ${y.length} labels for ${n} logits`);
+    let s = 0;
+    for (let i = 0; i < n; i++) {
+      const z = out.data[i];
+      if (y[i] !== 0 && y[i] !== 1) throw new Error(`binary-ce label ${y[i]} is not 0 or 1`);
+      s += Math.max(z, 0) - z * y[i] + Math.log1p(Math.exp(-Math.abs(z)));
+      dout[i] = (1 / (1 + Math.exp(-z)) - y[i]) / n;
+    }
+    return { loss: s / n, dout };
+  }
   const K = out.shape[out.shape.length - 1];
   const N = out.data.length / K;
   if (y.length !== N) throw new Error(`softmax-ce: ${y.length} labels for ${N} rows`);
@@ -478,12 +706,12 @@ export function lossOfOutput(out: T64, y: ArrayLike<number>, loss: LossName): { 
 }
 
 export function lossOnly(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName): number {
-  return lossOfOutput(forward(net, x, loss === 'softmax-ce').out, y, loss).loss;
+  return lossOfOutput(forward(net, x, loss).out, y, loss).loss;
 }
 
 /** Loss and gradient over all trainable weights (paramRefs order). */
 export function lossAndGrad(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName): { loss: number; grads: Float64Array[]; dx: Float64Array } {
-  const f = forward(net, x, loss === 'softmax-ce');
+  const f = forward(net, x, loss);
   const lo = lossOfOutput(f.out, y, loss);
   let d = lo.dout;
   const perLayer: Grads[] = new Array(net.layers.length);
@@ -563,7 +791,7 @@ export function probe64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName
   }
   const ics: IcsEntry[] = [];
   net.layers.forEach((l, i) => {
-    if (l.kind !== 'dense' && l.kind !== 'conv2d') return;
+    if (l.kind !== 'dense' && l.kind !== 'conv2d' && l.kind !== 'depthwise' && l.kind !== 'separable') return;
     const kIdx = refs.findIndex((r) => r.layer === i && r.role === 'kernel');
     const G = g[kIdx];
     // Every trainable weight of every earlier layer takes one SGD step with its gradient at x.

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BACKENDS, Comparison, runProbe, tfjsCoreVersion } from '../reference/cli';
-import { AVGPOOL_SAME, MAXPOOL_SAME, buildFixture, CNN_BN, CNN_EXTRA, DLN, MLP, MLP_BN, MLP_FUNCTIONAL, type DataSpec, type NetSpec } from '../reference/fixtures';
+import { AVGPOOL_SAME, BINARY_CNN, BINARY_MLP, MAXPOOL_SAME, MOBILE_LAYERS, buildFixture, CNN_BN, CNN_EXTRA, DLN, MLP, MLP_BN, MLP_FUNCTIONAL, type DataSpec, type NetSpec } from '../reference/fixtures';
 import { probe64 } from '../reference/net64';
 
 interface Case {
@@ -37,6 +37,11 @@ const CASES: Case[] = [
   // must not inherit that inconsistency.
   { spec: AVGPOOL_SAME, data: { n: 6, loss: 'softmax-ce', classes: 3 }, etas: DEFAULT_ETAS, icsLr: 0.1 },
   { spec: MAXPOOL_SAME, data: { n: 6, loss: 'softmax-ce', classes: 3 }, etas: DEFAULT_ETAS, icsLr: 0.1 },
+  // Issue 11: ZeroPadding2D, DepthwiseConv2D, SeparableConv2D, grouped Conv2D, Cropping2D, UpSampling2D, Rescaling.
+  { spec: MOBILE_LAYERS, data: { n: 6, loss: 'softmax-ce', classes: 3 }, etas: DEFAULT_ETAS, icsLr: 0.1 },
+  // Binary cross-entropy from one sigmoid unit (the sigmoid dropped for the logit), inside Dense and as an Activation layer.
+  { spec: BINARY_MLP, data: { n: 16, loss: 'binary-ce' }, etas: DEFAULT_ETAS, icsLr: 0.1 },
+  { spec: BINARY_CNN, data: { n: 8, loss: 'binary-ce' }, etas: DEFAULT_ETAS, icsLr: 0.1 },
 ];
 
 const summary: string[] = [];

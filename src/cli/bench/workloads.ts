@@ -14,6 +14,7 @@ import { etaGrid } from '../../engine/config';
 import { batchIterator, BATCH_STREAM, type Dataset } from '../../engine/data';
 import { UserError } from '../../engine/errors';
 import type { TF, Tensor } from '../../engine/network/forward';
+import { targetTensor } from '../../engine/network/forward';
 import { loadNetwork, type LoadedNetwork } from '../../engine/network/load';
 import { Rng } from '../../engine/rng';
 import { loadData } from '../../engine/data/forNetwork';
@@ -191,7 +192,7 @@ export async function setupVariant(workload: WorkloadName, variant: VariantName,
   const makeBatch = (b: { x: Float32Array; labels?: Int32Array; targets?: Float32Array; n: number }) =>
     tf.tidy(() => ({
       x: tf.tensor(b.x, [b.n, ...ds.inputShape], 'float32'),
-      y: ds.loss === 'softmax-ce' ? tf.tensor1d(b.labels!, 'int32') : tf.tensor(b.targets!, [b.n, ds.outputs], 'float32'),
+      y: targetTensor(tf, ds.loss, b, ds.outputs),
     }));
   let nextBatch: VariantBench['nextBatch'];
   if (def.randomBatch) {

@@ -18,7 +18,7 @@ import { isDirectory } from './files';
 import { loadMnist, MNIST_SIDE } from './mnist';
 import { NpyArray, readNpy } from './npy';
 import { readNpz } from './npz';
-import { deepLinearData, gaussianClusters } from './synthetic';
+import { deepLinearData, gaussianClusters, GAUSSIAN_DEFAULT_TEST, GAUSSIAN_DEFAULT_TRAIN } from './synthetic';
 import type { DataSplit, Dataset } from './types';
 
 export type { DataSplit, Dataset } from './types';
@@ -32,12 +32,17 @@ const SPLIT_STREAM = 1004;
 export interface DataNeed {
   /** The model's input shape without the batch dimension. */
   inputShape: number[];
-  /** The model's output width: classes for softmax-ce, targets for mse. */
+  /** The model's output width: classes for softmax-ce, targets for mse, 1 for binary-ce. */
   outputs: number;
   loss: LossName | 'auto';
   /** The network file's image layout: NCHW files take [c, h, w] examples (transposed to the engine's NHWC). */
   layout?: 'NHWC' | 'NCHW';
+  /** Upper bound on the input values a synthetic set holds in memory (train + held-out); sizes large-input sets down. */
+  maxValues?: number;
 }
+
+/** Default bound on a synthetic data set's input values: 64 M floats (256 MB) — a 224×224×3 set keeps ~400 examples. */
+export const SYNTHETIC_MAX_VALUES = 64 * 2 ** 20;
 
 /** A split as decoded from a source, before it is checked and adapted. */
 interface RawSplit {
@@ -81,27 +86,37 @@ function decode(spec: string, need: DataNeed, seed: number): RawData {
   switch (spec.toLowerCase()) {
     case 'mnist': {
       const { train, test } = loadMnist();
+      const binary = need.loss === 'binary-ce';
+      // A binary classifier learns "digit ≥ 5" (class 1) against "digit < 5" (class 0).
+      const split = (s: DataSplit): DataSplit => (binary ? { ...s, labels: s.labels!.map((d) => (d >= 5 ? 1 : 0)) } : s);
       return {
-        name: 'mnist',
+        name: binary ? 'mnist-binary' : 'mnist',
         exampleShape: [MNIST_SIDE, MNIST_SIDE, 1],
-        train: fromSplit(train),
-        test: fromSplit(test),
-        testNote: 'the last 20% of each digit class of the mnist package held out',
+        train: fromSplit(split(train)),
+        test: fromSplit(split(test)),
+        testNote: `the last 20% of each digit class of the mnist package held out${binary ? '; label 1 for digits ≥ 5, 0 for the others' : ''}`,
         kind: 'classes',
       };
     }
     case 'gaussian': {
-      if (need.outputs < 2) {
-        throw new UserError(`the gaussian data set is classification and needs a model with one output per class (2 or more), this one has ${need.outputs}; widen the last layer or use dln`);
+      const binary = need.loss === 'binary-ce';
+      if (need.outputs < 2 && !binary) {
+        throw new UserError(
+          `the gaussian data set is classification and needs a model with one output per class (2 or more), or one sigmoid output (binary); this one has ${need.outputs} linear output — use --loss binary-ce, widen the last layer, or use dln`,
+        );
       }
-      const classes = need.outputs;
-      const g = gaussianClusters(inputSize, classes, seed);
+      const classes = binary ? 2 : need.outputs;
+      // Large inputs (224×224×3) would need gigabytes for the default 2,000 + 500 examples: fewer, same ratio.
+      const budget = Math.floor((need.maxValues ?? SYNTHETIC_MAX_VALUES) / Math.max(inputSize, 1));
+      const nTrain = Math.min(GAUSSIAN_DEFAULT_TRAIN, Math.max(64, Math.floor(budget * 0.8)));
+      const nTest = Math.min(GAUSSIAN_DEFAULT_TEST, Math.max(16, budget - nTrain));
+      const g = gaussianClusters(inputSize, classes, seed, nTrain, nTest);
       return {
         name: 'gaussian',
         exampleShape: need.inputShape.slice(),
         train: fromSplit(g.train),
         test: fromSplit(g.test),
-        testNote: `${classes} Gaussian clusters, seed ${seed}; held-out examples drawn from the same clusters`,
+        testNote: `${classes} Gaussian clusters${binary ? ' (labels 0/1 for a binary classifier)' : ''}, seed ${seed}; held-out examples drawn from the same clusters${nTrain < GAUSSIAN_DEFAULT_TRAIN ? ` (${nTrain} + ${nTest} examples: fewer for this large input)` : ''}`,
         kind: 'classes',
         generator: { kind: 'gaussian', means: g.means },
       };
@@ -261,6 +276,7 @@ function finish(raw: RawData, need: DataNeed, seed: number): Dataset {
   const convert = (s: RawSplit): DataSplit => {
     const x = layout(s);
     checkFinite(x, s, s.xName, x.length / Math.max(s.n, 1), file);
+    if (loss === 'binary-ce') return { n: s.n, x, labels: classIds(s, 2, file, 'binary-ce') };
     return loss === 'softmax-ce' ? { n: s.n, x, labels: classIds(s, need.outputs, file) } : { n: s.n, x, targets: targets(s, need.outputs, file) };
   };
   let train = convert(raw.train);
@@ -321,8 +337,11 @@ function adaptLayout(from: number[], to: number[], file?: string, layout?: 'NHWC
  */
 function decideLoss(raw: RawData, need: DataNeed): LossName {
   if (raw.kind === 'regression') {
-    if (need.loss === 'softmax-ce') {
-      throw new UserError(`'${raw.name}' is a regression task (y = A·x); use --loss mse (or auto)`, raw.file);
+    if (need.loss === 'softmax-ce' || need.loss === 'binary-ce') {
+      throw new UserError(
+        `'${raw.name}' is a regression task (y = A·x) but the model is a classifier (${need.loss}${need.loss === 'binary-ce' ? ': one sigmoid output' : ''}); use --loss mse, or a classification data set (mnist, gaussian)`,
+        raw.file,
+      );
     }
     return 'mse';
   }
@@ -333,7 +352,7 @@ function decideLoss(raw: RawData, need: DataNeed): LossName {
   return scalar && need.outputs >= 2 && allWhole(s.y) ? 'softmax-ce' : 'mse';
 }
 
-function classIds(s: RawSplit, classes: number, file?: string): Int32Array {
+function classIds(s: RawSplit, classes: number, file?: string, loss: 'softmax-ce' | 'binary-ce' = 'softmax-ce'): Int32Array {
   const width = prod(s.yShape);
   const out = new Int32Array(s.n);
   if (width === 1) {
@@ -343,6 +362,8 @@ function classIds(s: RawSplit, classes: number, file?: string): Int32Array {
         throw new UserError(`${s.yName} of example ${i} is ${v}, not a class id; labels for softmax-ce must be whole numbers 0…${classes - 1}`, file, s.lines?.[i]);
       }
       if (v < 0 || v >= classes) {
+        if (loss === 'binary-ce')
+          throw new UserError(`${s.yName} of example ${i} is ${v}; a binary classifier (one sigmoid output, binary-ce) needs labels 0 or 1`, file, s.lines?.[i]);
         throw new UserError(
           `${s.yName} of example ${i} is ${v}, out of range for a model with ${classes} classes (0…${classes - 1}); fix the label or the model's output size`,
           file,

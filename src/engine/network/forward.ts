@@ -2,6 +2,7 @@
 // gradients, shifted weights (x − η·g) and per-layer substitutions are all plain function calls.
 
 import type * as tfc from '@tensorflow/tfjs-core';
+import type { LossName } from '../../protocol';
 import type { Activation, LayerNode } from './ir';
 import type { ShapeInfo } from './shapes';
 import { paramKey } from './load';
@@ -38,18 +39,22 @@ export class ForwardModel {
   readonly layerPos = new Map<string, number>();
   /** Whether the last layer's softmax is left out so the output is logits (softmax cross-entropy). */
   readonly softmaxDropped: boolean;
+  /** Whether the last layer's sigmoid is left out so the output is a logit (binary cross-entropy). */
+  readonly sigmoidDropped: boolean;
 
   constructor(
     readonly layers: LayerNode[],
     readonly output: string,
     readonly info: ShapeInfo,
-    logits: boolean,
+    /** true / 'softmax-ce': drop a final softmax; 'binary-ce': drop a final sigmoid; false / 'mse': keep it. */
+    logits: boolean | LossName,
   ) {
     layers.forEach((l, i) => this.layerPos.set(l.name, i));
     info.params.forEach((p, i) => this.paramIndex.set(paramKey(p.layer, p.role), i));
     this.paramLayerPos = info.params.map((p) => this.layerPos.get(p.layer)!);
     const last = layers.find((l) => l.name === output)!;
-    this.softmaxDropped = logits && endsInSoftmax(last);
+    this.softmaxDropped = (logits === true || logits === 'softmax-ce') && endsInSoftmax(last);
+    this.sigmoidDropped = logits === 'binary-ce' && endsIn(last, 'sigmoid');
   }
 
   forward(tf: TF, params: Tensor[], x: Tensor, opts: ForwardOptions): Tensor {
@@ -61,7 +66,7 @@ export class ForwardModel {
     for (const l of this.layers) {
       const ins = l.inbound.map((n) => values.get(n)!);
       const isOut = l.name === this.output;
-      const y = this.layer(tf, l, ins, x, p, opts, isOut && this.softmaxDropped);
+      const y = this.layer(tf, l, ins, x, p, opts, isOut && (this.softmaxDropped || this.sigmoidDropped));
       if (opts.onActivation && l.kind !== 'input') opts.onActivation(l.name, y);
       values.set(l.name, y);
       if (isOut) return y;
@@ -86,14 +91,49 @@ export class ForwardModel {
         let y = tf.matMul(x as tfc.Tensor2D, p(l.name, 'kernel') as tfc.Tensor2D) as Tensor;
         const b = p(l.name, 'bias');
         if (b) y = tf.add(y, b);
-        return activate(tf, y, dropSoftmax && l.activation === 'softmax' ? 'linear' : l.activation);
+        return activate(tf, y, dropSoftmax && (l.activation === 'softmax' || l.activation === 'sigmoid') ? 'linear' : l.activation);
       }
-      case 'conv2d': {
-        const pad = l.pads ? ([[0, 0], [l.pads[0], l.pads[1]], [l.pads[2], l.pads[3]], [0, 0]] as tfc.backend_util.ExplicitPadding) : l.padding;
-        let y = tf.conv2d(x as tfc.Tensor4D, p(l.name, 'kernel') as tfc.Tensor4D, l.strides, pad, 'NHWC', l.dilation) as Tensor;
+      case 'conv2d':
+      case 'depthwise':
+      case 'separable': {
+        const k = p(l.name, 'kernel') as tfc.Tensor4D;
+        const x4 = x as tfc.Tensor4D;
+        const pad = l.kind === 'conv2d' && l.pads ? ([[0, 0], [l.pads[0], l.pads[1]], [l.pads[2], l.pads[3]], [0, 0]] as tfc.backend_util.ExplicitPadding) : l.padding;
+        let y: Tensor;
+        if (l.kind === 'conv2d') y = (l.groups ?? 1) > 1 ? groupedConv(tf, x4, k, l.groups!, l.strides, pad, l.dilation) : tf.conv2d(x4, k, l.strides, pad, 'NHWC', l.dilation);
+        else {
+          y = tf.depthwiseConv2d(x4, k, l.strides, l.padding, 'NHWC', l.dilation);
+          if (l.kind === 'separable') y = tf.conv2d(y as tfc.Tensor4D, p(l.name, 'pointwise') as tfc.Tensor4D, 1, 'valid');
+        }
         const b = p(l.name, 'bias');
         if (b) y = tf.add(y, b);
-        return activate(tf, y, dropSoftmax && l.activation === 'softmax' ? 'linear' : l.activation);
+        return activate(tf, y, dropSoftmax && (l.activation === 'softmax' || l.activation === 'sigmoid') ? 'linear' : l.activation);
+      }
+      case 'zeropad': {
+        const [[t, b], [le, r]] = l.padding;
+        return tf.pad(x, [[0, 0], [t, b], [le, r], [0, 0]]);
+      }
+      case 'crop': {
+        const [, h, w, c] = x.shape;
+        const [[t, b], [le, r]] = l.cropping;
+        return tf.slice(x, [0, t, le, 0], [x.shape[0], h - t - b, w - le - r, c]);
+      }
+      case 'upsample': {
+        // Nearest neighbour: every pixel repeated a×b times, as a broadcast (its gradient sums the copies).
+        const [n, h, w, c] = x.shape;
+        const [a, b] = l.size;
+        const spread = tf.mul(tf.reshape(x, [n, h, 1, w, 1, c]), tf.ones([1, 1, a, 1, b, 1]));
+        return tf.reshape(spread, [n, h * a, w * b, c]);
+      }
+      case 'rescale':
+        return tf.add(tf.mul(x, l.scale), l.offset);
+      case 'normalize': {
+        // Keras: (x − mean) / max(√variance, 1e-7), mean and variance fixed (from adapt()).
+        const c = x.shape[x.shape.length - 1];
+        const full = (v: number[]) => (v.length === 1 ? new Array<number>(c).fill(v[0]) : v);
+        const mean = tf.tensor1d(full(l.mean!));
+        const std = tf.tensor1d(full(l.variance!).map((v) => Math.max(Math.sqrt(v), 1e-7)));
+        return tf.div(tf.sub(x, mean), std);
       }
       case 'batchnorm': {
         const axes = x.shape.map((_, i) => i).slice(0, -1);
@@ -137,7 +177,7 @@ export class ForwardModel {
         return y;
       }
       case 'activation':
-        return activate(tf, x, dropSoftmax && l.activation === 'softmax' ? 'linear' : l.activation, l.alpha);
+        return activate(tf, x, dropSoftmax && (l.activation === 'softmax' || l.activation === 'sigmoid') ? 'linear' : l.activation, l.alpha);
       case 'relu': {
         if (l.threshold === 0 && l.negativeSlope === 0 && l.maxValue === null) return tf.relu(x);
         let y: Tensor;
@@ -240,7 +280,39 @@ function avgPoolSame(tf: TF, x: tfc.Tensor4D, [kh, kw]: [number, number], [sh, s
 }
 
 export function endsInSoftmax(l: LayerNode): boolean {
-  return (l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'activation') && l.activation === 'softmax';
+  return endsIn(l, 'softmax');
+}
+
+export function endsIn(l: LayerNode, a: Activation): boolean {
+  return (l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'depthwise' || l.kind === 'separable' || l.kind === 'activation') && l.activation === a;
+}
+
+/**
+ * Conv2D with `groups`: input channels and filters split into that many groups, each convolved on its own
+ * (the kernel is [kh, kw, c/groups, filters]); tfjs' conv2d has no groups argument.
+ */
+function groupedConv(
+  tf: TF,
+  x: tfc.Tensor4D,
+  k: tfc.Tensor4D,
+  groups: number,
+  strides: [number, number],
+  padding: 'valid' | 'same' | tfc.backend_util.ExplicitPadding,
+  dilation: [number, number],
+): Tensor {
+  const cin = x.shape[3] / groups;
+  const cout = k.shape[3] / groups;
+  // One input channel per group is a depthwise convolution (PyTorch's groups = in_channels): output channel
+  // g·cout + j of the grouped kernel [kh, kw, 1, groups·cout] is channel g, multiplier j of tfjs' depthwise
+  // kernel [kh, kw, groups, cout] — the same order, so a reshape is enough and one kernel call replaces `groups`.
+  if (cin === 1) return tf.depthwiseConv2d(x, tf.reshape(k, [k.shape[0], k.shape[1], groups, cout]) as tfc.Tensor4D, strides, padding, 'NHWC', dilation);
+  const outs: Tensor[] = [];
+  for (let g = 0; g < groups; g++) {
+    const xg = tf.slice(x, [0, 0, 0, g * cin], [-1, -1, -1, cin]) as tfc.Tensor4D;
+    const kg = tf.slice(k, [0, 0, 0, g * cout], [-1, -1, -1, cout]) as tfc.Tensor4D;
+    outs.push(tf.conv2d(xg, kg, strides, padding, 'NHWC', dilation));
+  }
+  return tf.concat(outs, 3);
 }
 
 function activate(tf: TF, y: Tensor, a: Activation, alpha?: number): Tensor {
@@ -265,15 +337,41 @@ function activate(tf: TF, y: Tensor, a: Activation, alpha?: number): Tensor {
       return tf.mul(tf.mul(y, 0.5), tf.add(1, tf.erf(tf.mul(y, Math.SQRT1_2))));
     case 'swish':
       return tf.mul(y, tf.sigmoid(y));
+    case 'relu6':
+      return tf.minimum(tf.relu(y), 6);
+    case 'hard_sigmoid':
+      // Keras 2: clip(0.2·x + 0.5, 0, 1).
+      return tf.minimum(tf.relu(tf.add(tf.mul(y, 0.2), 0.5)), 1);
     case 'leaky_relu':
       return tf.leakyRelu(y, alpha ?? 0.2);
   }
 }
 
-/** Mean loss over the batch: softmax cross-entropy from logits and class ids, or mean squared error. */
-export function lossOf(tf: TF, out: Tensor, target: Tensor, loss: 'softmax-ce' | 'mse'): tfc.Scalar {
+/**
+ * Mean loss over the batch: softmax cross-entropy from logits and class ids, binary cross-entropy from one
+ * logit z per example and labels y ∈ {0, 1} (float, [n, 1]) as max(z, 0) − z·y + log(1 + e^−|z|) (stable
+ * for large |z|), or mean squared error.
+ */
+export function lossOf(tf: TF, out: Tensor, target: Tensor, loss: LossName): tfc.Scalar {
   if (loss === 'mse') return tf.mean(tf.square(tf.sub(out, target))) as tfc.Scalar;
+  if (loss === 'binary-ce') {
+    const z = out;
+    return tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as tfc.Scalar;
+  }
   const oneHot = target.rank === 1 ? tf.oneHot(target as tfc.Tensor1D, out.shape[out.shape.length - 1]) : target;
   const lse = tf.logSumExp(out, -1);
   return tf.mean(tf.sub(lse, tf.sum(tf.mul(out, oneHot), -1))) as tfc.Scalar;
+}
+
+/** The target tensor of a batch: class ids (int32, [n]) for softmax-ce, labels 0/1 as float32 [n, 1] for binary-ce, targets for mse. */
+export function targetTensor(tf: TF, loss: LossName, rows: { n: number; labels?: Int32Array; targets?: Float32Array }, outputs: number): Tensor {
+  if (loss === 'softmax-ce') return tf.tensor1d(rows.labels!, 'int32');
+  if (loss === 'binary-ce') return tf.tensor2d(Float32Array.from(rows.labels!), [rows.n, 1], 'float32');
+  return tf.tensor(rows.targets!, [rows.n, outputs], 'float32');
+}
+
+/** Number of correct predictions in the batch (classification losses only): argmax for softmax-ce, logit > 0 for binary-ce. */
+export function correctCount(tf: TF, loss: LossName, out: Tensor, target: Tensor): tfc.Scalar {
+  if (loss === 'binary-ce') return tf.sum(tf.cast(tf.equal(tf.cast(tf.greater(out, 0), 'float32'), target), 'float32')) as tfc.Scalar;
+  return tf.sum(tf.cast(tf.equal(tf.argMax(out, -1), target), 'float32')) as tfc.Scalar;
 }

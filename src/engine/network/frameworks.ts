@@ -17,7 +17,7 @@ export interface FrameworkDefaults {
   kernelInitializer: InitializerSpec;
   biasInitializer: InitializerSpec;
   /** Class name shown for an inserted BatchNorm after a layer of this kind. */
-  bnClassName(after: 'dense' | 'conv2d'): string;
+  bnClassName(after: 'dense' | 'conv2d' | 'depthwise' | 'separable'): string;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The engine's own description of a network: what the file says, normalized across tfjs-layers, Keras 2 and
 // Keras 3, with nothing of TensorFlow.js in it (the extension host parses files with this for diagnostics).
 
-export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'elu' | 'selu' | 'softplus' | 'gelu' | 'swish' | 'leaky_relu';
+export type Activation = 'linear' | 'relu' | 'sigmoid' | 'tanh' | 'softmax' | 'elu' | 'selu' | 'softplus' | 'gelu' | 'swish' | 'leaky_relu' | 'relu6' | 'hard_sigmoid';
 
 export type Padding = 'valid' | 'same';
 
@@ -67,6 +67,8 @@ export type LayerNode =
       activation: Activation;
       kernelInitializer: InitializerSpec;
       biasInitializer: InitializerSpec;
+      /** Grouped convolution: input and output channels split into this many independent groups (default 1). */
+      groups?: number;
     })
   | (LayerBase & {
       kind: 'batchnorm';
@@ -106,7 +108,50 @@ export type LayerNode =
   | (LayerBase & { kind: 'reshape'; targetShape: number[] })
   | (LayerBase & { kind: 'dropout'; rate: number })
   | (LayerBase & { kind: 'add' })
-  | (LayerBase & { kind: 'concatenate'; axis: number });
+  | (LayerBase & { kind: 'concatenate'; axis: number })
+  // Layers of MobileNets, ResNets and preprocessing (issue 11). A `conv2d` may carry `groups` (below);
+  // DepthwiseConv2D / SeparableConv2D are kinds of their own because their kernels differ in shape.
+  | (LayerBase & {
+      kind: 'depthwise';
+      depthMultiplier: number;
+      kernelSize: [number, number];
+      strides: [number, number];
+      padding: Padding;
+      dilation: [number, number];
+      useBias: boolean;
+      activation: Activation;
+      kernelInitializer: InitializerSpec;
+      biasInitializer: InitializerSpec;
+    })
+  | (LayerBase & {
+      /** Depthwise (role 'kernel', file name depthwise_kernel) then 1×1 pointwise (role 'pointwise'). */
+      kind: 'separable';
+      filters: number;
+      depthMultiplier: number;
+      kernelSize: [number, number];
+      strides: [number, number];
+      padding: Padding;
+      dilation: [number, number];
+      useBias: boolean;
+      activation: Activation;
+      kernelInitializer: InitializerSpec;
+      pointwiseInitializer: InitializerSpec;
+      biasInitializer: InitializerSpec;
+    })
+  /** [[top, bottom], [left, right]] zeros around an image. */
+  | (LayerBase & { kind: 'zeropad'; padding: [[number, number], [number, number]] })
+  /** [[top, bottom], [left, right]] rows/columns removed. */
+  | (LayerBase & { kind: 'crop'; cropping: [[number, number], [number, number]] })
+  /** Nearest-neighbour upsampling by whole factors. */
+  | (LayerBase & { kind: 'upsample'; size: [number, number] })
+  /** y = x·scale + offset (Keras Rescaling). */
+  | (LayerBase & { kind: 'rescale'; scale: number; offset: number })
+  /**
+   * y = (x − mean) / √variance per feature of the last axis (Keras Normalization, fixed after adapt()).
+   * From the config when written there (scalars or one value per feature); else non-trainable state
+   * read from the file's weights (roles 'mean', 'variance').
+   */
+  | (LayerBase & { kind: 'normalize'; mean: number[] | null; variance: number[] | null });
 
 /** A weight as stored in the file (name as in the weights manifest). */
 export interface WeightSpec {

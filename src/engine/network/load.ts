@@ -68,6 +68,8 @@ export interface LoadedNetwork {
   weightsFromFile: boolean;
   /** One-line remarks about the file the user should see (e.g. BatchNorm folded away by an ONNX export). */
   notes?: string[];
+  /** The loss the file was compiled with (Keras training/compile config), when it says. */
+  compiledLoss?: string | null;
 }
 
 export function readNetworkFile(file: string): {
@@ -75,13 +77,27 @@ export function readNetworkFile(file: string): {
   text: string;
   manifest: ReturnType<typeof parseNetworkText>['manifest'];
   defaults: Record<string, unknown> | null;
+  compiledLoss?: string | null;
 } {
   if (!existsSync(file)) throw new UserError(`network file not found; check the path`, file);
   if (statSync(file).isDirectory()) throw new UserError(`this is a folder; give the model.json file inside it`, file);
-  const text = readFileSync(file, 'utf8');
-  if (text.trim() === '') throw new UserError('the network file is empty; give a model.json or a Keras model.to_json() file', file, 1, 1);
-  const { spec, manifest, defaults } = parseNetworkText(text, file);
-  return { spec: { ...spec, weights: null }, text, manifest, defaults };
+  const raw = readFileSync(file, 'utf8');
+  if (raw.trim() === '') throw new UserError('the network file is empty; give a model.json or a Keras model.to_json() file', file, 1, 1);
+  const { spec, manifest, defaults, compiledLoss, decodedText } = parseNetworkText(raw, file, { fallbackInputShape: teachableMachineShape(file) });
+  // A model JSON saved as a JSON string: later look-ups of layer names search the decoded model text.
+  return { spec: { ...spec, weights: null }, text: decodedText ?? raw, manifest, defaults, compiledLoss };
+}
+
+/** Teachable Machine writes metadata.json beside model.json; its imageSize gives the input when no layer does. */
+function teachableMachineShape(file: string): number[] | undefined {
+  const meta = join(dirname(file), 'metadata.json');
+  if (!existsSync(meta)) return undefined;
+  try {
+    const m = JSON.parse(readFileSync(meta, 'utf8')) as { imageSize?: unknown };
+    return typeof m.imageSize === 'number' && Number.isInteger(m.imageSize) && m.imageSize > 0 ? [m.imageSize, m.imageSize, 3] : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Parse, infer shapes and read the weight shards (if any). Python files: call openNetwork (or initPythonParser) first. */
@@ -91,7 +107,7 @@ export function loadNetwork(file: string, opts: NetworkReadOptions = {}): Loaded
     const onnx = readOnnxNetwork(file);
     return { spec: onnx.spec, text: '', defaults: null, info: onnx.info, weightsFromFile: true, notes: onnx.notes };
   }
-  const { spec, text, manifest, defaults } = readNetworkFile(file);
+  const { spec, text, manifest, defaults, compiledLoss } = readNetworkFile(file);
   const info = inferShapes(spec.layers, file, text);
   if (manifest && manifest.some((g) => g.weights.length > 0)) {
     const chunks: Buffer[] = [];
@@ -122,7 +138,29 @@ export function loadNetwork(file: string, opts: NetworkReadOptions = {}): Loaded
     const all = Buffer.concat(chunks);
     spec.weights = { specs, data: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer };
   }
-  return { spec, text, defaults, info, weightsFromFile: spec.weights !== null };
+  spec.layers = spec.layers.map((l) => (l.kind === 'normalize' ? adaptedNormalization(l, spec, text) : l));
+  return { spec, text, defaults, info, weightsFromFile: spec.weights !== null, compiledLoss };
+}
+
+/**
+ * A Normalization layer's mean and variance: from its config when written there, else the values adapt()
+ * stored among the weights (`layer/mean`, `layer/variance`). They are constants of the network, not trained.
+ */
+function adaptedNormalization(l: Extract<LayerNode, { kind: 'normalize' }>, spec: NetworkSpec, text: string): LayerNode {
+  if (l.mean && l.variance) return l;
+  const stored = spec.weights ? weightsByName(spec.weights.specs, spec.weights.data) : [];
+  const mean = l.mean ?? (findWeight(stored, l.name, 'mean') ? Array.from(findWeight(stored, l.name, 'mean')!.values) : null);
+  const variance = l.variance ?? (findWeight(stored, l.name, 'variance') ? Array.from(findWeight(stored, l.name, 'variance')!.values) : null);
+  if (!mean || !variance) {
+    const at = locate(text, `"${l.name}"`);
+    throw new UserError(
+      `Normalization layer "${l.name}" has no mean and variance in the file (they come from adapt() on the training data); save the model with its weights (model.json + shards), or give the layer mean= and variance= explicitly`,
+      spec.file,
+      at?.line,
+      at?.column,
+    );
+  }
+  return { ...l, mean, variance };
 }
 
 /** A parameter's key in the weights map: `layer/role`. */
@@ -146,8 +184,8 @@ export function initialWeights(
     const key = paramKey(p.layer, p.role);
     const layer = layerByName.get(p.layer)!;
     const source = layer.derivedFrom === undefined || layer.derivedFrom === null ? p.layer : null;
-    const stored = fromFile && source ? findWeight(fromFile, source, p.role) : undefined;
-    if (strict && fromFile && source && !stored && (p.role === 'kernel' || p.role === 'bias' || p.role === 'gamma' || p.role === 'beta')) {
+    const stored = fromFile && source ? findWeight(fromFile, source, storedRole(layer, p.role)) : undefined;
+    if (strict && fromFile && source && !stored && p.role !== 'moving_mean' && p.role !== 'moving_variance') {
       const at = net.text ? locate(net.text, `"${p.layer}"`) : undefined;
       throw new UserError(`weight "${p.layer}/${p.role}" is not in the weights manifest; export the model with all its weights`, spec.file, at?.line, at?.column);
     }
@@ -171,10 +209,22 @@ export function initialWeights(
 }
 
 function initializerFor(layer: LayerNode, role: string) {
-  if (layer.kind === 'dense' || layer.kind === 'conv2d') return role === 'kernel' ? layer.kernelInitializer : layer.biasInitializer;
+  if (layer.kind === 'dense' || layer.kind === 'conv2d' || layer.kind === 'depthwise' || layer.kind === 'separable') {
+    if (role === 'pointwise' && layer.kind === 'separable') return layer.pointwiseInitializer;
+    return role === 'kernel' ? layer.kernelInitializer : layer.biasInitializer;
+  }
   const one = { className: 'Ones', config: {} };
   const zero = { className: 'Zeros', config: {} };
   return role === 'gamma' || role === 'moving_variance' ? one : zero;
+}
+
+/** The weight's name in Keras files: depthwise layers call their kernels depthwise_kernel / pointwise_kernel. */
+function storedRole(layer: LayerNode, role: string): string {
+  if (layer.kind === 'depthwise' || layer.kind === 'separable') {
+    if (role === 'kernel') return 'depthwise_kernel';
+    if (role === 'pointwise') return 'pointwise_kernel';
+  }
+  return role;
 }
 
 interface StoredWeight {

@@ -14,13 +14,24 @@ export interface ParsedTopology {
   manifest: { paths: string[]; weights: WeightSpec[] }[] | null;
   /** Analysis settings the file carries for itself: `userDefinedMetadata.bnlens` of a tfjs model.json. */
   defaults: Record<string, unknown> | null;
+  /** The loss the model was compiled with (`training_config.loss` / `compile_config.loss`), when written. */
+  compiledLoss?: string | null;
+  /** The model JSON when the file held it as a JSON string (json.dump(model.to_json(), f)). */
+  decodedText?: string;
+}
+
+export interface ParseOptions {
+  /** Input shape to use when no layer states one (e.g. from Teachable Machine's metadata.json). */
+  fallbackInputShape?: number[];
 }
 
 const isObj = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parse a network file's text. Throws UserError with file/line/column on anything the engine can't use. */
-export function parseNetworkText(text: string, file: string): ParsedTopology {
-  const root = unwrapTuples(parseJsonText(text, file));
+export function parseNetworkText(text: string, file: string, opts: ParseOptions = {}): ParsedTopology {
+  const parsed = parseJsonText(text, file);
+  if (typeof parsed === 'string') return parseEncodedModel(parsed, file, opts);
+  const root = unwrapTuples(parsed);
   const where = (needle: string | undefined) => locate(text, needle);
   const err = (msg: string, needle?: string): never => {
     const at = where(needle);
@@ -28,6 +39,11 @@ export function parseNetworkText(text: string, file: string): ParsedTopology {
   };
   if (!isObj(root)) err('this JSON is not a model: expected an object with "modelTopology" (TensorFlow.js) or "class_name" and "config" (Keras model.to_json())');
   const r = root as Json;
+  if (r.format === 'graph-model' || (isObj(r.modelTopology) && Array.isArray((r.modelTopology as Json).node)))
+    err(
+      'this is a TensorFlow.js graph model (format "graph-model"): a graph model has no layers to vary, so no BatchNorm variant can be derived; export a layers model instead (Python: tensorflowjs.converters.save_keras_model(model, DIR), or tensorflowjs_converter --input_format keras model.h5 DIR; JavaScript: model.save())',
+      '"format"',
+    );
 
   let topology: Json;
   let format: NetworkSpec['format'];
@@ -50,25 +66,75 @@ export function parseNetworkText(text: string, file: string): ParsedTopology {
   if (format === 'tfjs-layers' && isKeras3(topology)) format = 'keras3';
 
   const className = String(topology.class_name ?? '');
+  if (!MODEL_CLASSES.has(className))
+    return err(
+      className
+        ? `unsupported model class "${className}": use a Sequential or functional (Model) Keras model`
+        : 'this JSON has no model class: expected "class_name" "Sequential", "Model" or "Functional" in the Keras model config',
+      className ? `"${className}"` : undefined,
+    );
   const config = topology.config;
-  let layers: LayerNode[];
-  let outputs: string[];
   let name = 'model';
+  if (isObj(config) && typeof config.name === 'string') name = config.name;
+  const { layers, outputs } = readModel(topology, null, err, opts.fallbackInputShape);
+  const names = new Set<string>();
+  for (const l of layers) {
+    if (names.has(l.name)) err(`two layers are named "${l.name}" (nested models flattened into one); rename one of them`, `"${l.name}"`);
+    names.add(l.name);
+  }
+  const meta = isObj(r.userDefinedMetadata) ? r.userDefinedMetadata.bnlens : undefined;
+  const training = (isObj(r.modelTopology) ? (r.modelTopology as Json).training_config : undefined) ?? r.training_config ?? r.compile_config ?? topology.compile_config;
+  const compiledLoss = isObj(training) && typeof training.loss === 'string' ? training.loss : null;
+  return { spec: { file, format, name, layers, outputs }, manifest, defaults: isObj(meta) ? meta : null, compiledLoss };
+}
+
+const MODEL_CLASSES = new Set(['Sequential', 'Model', 'Functional']);
+
+/**
+ * `json.dump(model.to_json(), f)` writes the model JSON as one JSON string: decode it and read the model
+ * inside. Line and column would point into the decoded string, not the file, so messages name the file only.
+ */
+function parseEncodedModel(inner: string, file: string, opts: ParseOptions): ParsedTopology {
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(inner);
+  } catch {
+    throw new UserError('this JSON is a string, not a model: expected an object with "modelTopology" (TensorFlow.js) or "class_name" and "config" (Keras model.to_json())', file);
+  }
+  if (typeof decoded === 'string' || !isObj(decoded))
+    throw new UserError('this JSON is a string that does not hold a model object; save the model with model.to_json() written as it is (f.write(model.to_json()))', file);
+  try {
+    return { ...parseNetworkText(inner, file, opts), decodedText: inner };
+  } catch (e) {
+    if (e instanceof UserError) throw new UserError(`(model JSON encoded as a string, decoded) ${e.message.replace(/^.*?: /, '')}`, file);
+    throw e;
+  }
+}
+
+/** A Sequential or functional model, possibly nested inside another: its layers in order and its output. */
+function readModel(
+  m: Json,
+  upstream: string | null,
+  err: (msg: string, needle?: string) => never,
+  fallbackInputShape?: number[],
+): { layers: LayerNode[]; outputs: string[] } {
+  const className = String(m.class_name ?? '');
+  const config = m.config;
   if (className === 'Sequential') {
     const list = Array.isArray(config) ? config : isObj(config) ? (config as Json).layers : undefined;
     if (!Array.isArray(list)) return err('Sequential model has no "layers" list in its config', '"Sequential"');
-    if (isObj(config) && typeof config.name === 'string') name = config.name;
     const buildShape = isObj(config) ? ((config as Json).build_input_shape as unknown) : undefined;
-    ({ layers, outputs } = readSequential(list, buildShape, err));
-  } else if (className === 'Model' || className === 'Functional') {
-    if (!isObj(config)) return err(`${className} model has no config object`, `"${className}"`);
-    if (typeof config.name === 'string') name = config.name;
-    ({ layers, outputs } = readFunctional(config, err));
-  } else {
-    return err(`unsupported model class "${className}": use a Sequential or functional (Model) Keras model`, className ? `"${className}"` : undefined);
+    return readSequential(list, buildShape, err, upstream, fallbackInputShape);
   }
-  const meta = isObj(r.userDefinedMetadata) ? r.userDefinedMetadata.bnlens : undefined;
-  return { spec: { file, format, name, layers, outputs }, manifest, defaults: isObj(meta) ? meta : null };
+  if (!isObj(config)) return err(`${className} model has no config object`, `"${className}"`);
+  const inner = readFunctional(config, err);
+  if (upstream === null) return inner;
+  // Nested functional model: its InputLayer is the layer before it in the outer model.
+  const inputs = new Set(inner.layers.filter((l) => l.kind === 'input').map((l) => l.name));
+  const layers = inner.layers
+    .filter((l) => l.kind !== 'input')
+    .map((l) => ({ ...l, inbound: l.inbound.map((n) => (inputs.has(n) ? upstream : n)) }));
+  return { layers, outputs: inner.outputs };
 }
 
 /** tf.keras writes some tuples and shapes as {"class_name": "__tuple__" | "TensorShape", "items": [...]}. */
@@ -112,22 +178,36 @@ function readSequential(
   list: unknown[],
   buildShape: unknown,
   err: (msg: string, needle?: string) => never,
+  upstream: string | null = null,
+  fallbackInputShape?: number[],
 ): { layers: LayerNode[]; outputs: string[] } {
   const layers: LayerNode[] = [];
-  let prev: string | null = null;
+  let prev: string | null = upstream;
   list.forEach((raw, i) => {
-    if (!isObj(raw) || typeof raw.class_name !== 'string' || !isObj(raw.config))
+    if (!isObj(raw) || typeof raw.class_name !== 'string' || (!isObj(raw.config) && !Array.isArray(raw.config)))
       err(`layer #${i + 1} of the Sequential model needs "class_name" and "config"`);
     const l = raw as Json;
+    if (MODEL_CLASSES.has(String(l.class_name))) {
+      // A model used as a layer (Teachable Machine: a Sequential of a MobileNet and a classifier head):
+      // its layers join this one's, in order.
+      const inner = readModel(l, prev, err, prev === null ? (batchShapeOf(l) ?? fallbackInputShape) : undefined);
+      layers.push(...inner.layers);
+      prev = inner.outputs[0];
+      return;
+    }
     const cfg = l.config as Json;
     const lname = typeof cfg.name === 'string' ? cfg.name : `${String(l.class_name).toLowerCase()}_${i + 1}`;
     if (l.class_name === 'InputLayer') {
+      if (prev !== null) return; // the input of a nested Sequential: the outer model's previous layer
       layers.push(inputLayer(lname, cfg, err));
       prev = lname;
       return;
     }
     if (prev === null) {
-      const shape = batchShape(cfg) ?? (Array.isArray(buildShape) ? (buildShape as unknown[]) : undefined);
+      const shape =
+        batchShape(cfg) ??
+        (Array.isArray(buildShape) ? (buildShape as unknown[]) : undefined) ??
+        (fallbackInputShape ? [null, ...fallbackInputShape] : undefined);
       if (!shape)
         err(
           `the first layer "${lname}" does not say its input shape: add "batch_input_shape" (Keras 2) or an InputLayer with "batch_shape" (Keras 3)`,
@@ -140,8 +220,21 @@ function readSequential(
     layers.push(readLayer(String(l.class_name), lname, cfg, [prev], err));
     prev = lname;
   });
-  if (prev === null || layers.length < 2) return err('the model has no layers');
+  if (prev === null || prev === upstream || (upstream === null && layers.length < 2)) return err('the model has no layers');
   return { layers, outputs: [prev] };
+}
+
+/** The batch input shape a nested model states for itself (its config's build_input_shape, or its first layer's). */
+function batchShapeOf(m: Json): number[] | undefined {
+  const cfg = m.config;
+  const list = Array.isArray(cfg) ? cfg : isObj(cfg) && Array.isArray(cfg.layers) ? cfg.layers : [];
+  if (isObj(cfg) && Array.isArray(cfg.build_input_shape)) return (cfg.build_input_shape as unknown[]).slice(1) as number[];
+  const first = list[0];
+  if (isObj(first) && isObj(first.config)) {
+    const s = batchShape(first.config as Json);
+    if (s) return s.slice(1) as number[];
+  }
+  return undefined;
 }
 
 function readFunctional(config: Json, err: (msg: string, needle?: string) => never): { layers: LayerNode[]; outputs: string[] } {
@@ -153,6 +246,8 @@ function readFunctional(config: Json, err: (msg: string, needle?: string) => nev
     const lname = String(raw.name ?? cfg.name);
     const inbound = inboundNames(raw.inbound_nodes, lname, err);
     if (raw.class_name === 'InputLayer') nodes.push(inputLayer(lname, cfg, err));
+    else if (MODEL_CLASSES.has(raw.class_name))
+      err(`layer "${lname}" is a whole ${raw.class_name} model used as a layer of a functional model; nested models are supported inside a Sequential only`, `"${lname}"`);
     else nodes.push(readLayer(raw.class_name, lname, cfg, inbound, err));
   }
   const outputs = tensorRefs(config.output_layers).map((r) => r[0]);
@@ -235,6 +330,7 @@ function inputLayer(lname: string, cfg: Json, err: (msg: string, needle?: string
 const ACTIVATIONS: Record<string, Activation> = {
   linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', elu: 'elu', selu: 'selu',
   softplus: 'softplus', gelu: 'gelu', swish: 'swish', silu: 'swish', leaky_relu: 'leaky_relu', LeakyReLU: 'leaky_relu',
+  relu6: 'relu6', hard_sigmoid: 'hard_sigmoid',
 };
 
 function activation(v: unknown, lname: string, err: (msg: string, needle?: string) => never): Activation {
@@ -275,10 +371,75 @@ function channelsLast(cfg: Json, lname: string, err: (msg: string, needle?: stri
 export const SUPPORTED_LAYERS = [
   'InputLayer', 'Dense', 'Conv2D', 'BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'Softmax', 'MaxPooling2D', 'MaxPool2D',
   'AveragePooling2D', 'AvgPool2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Dropout', 'Add', 'Concatenate',
+  'DepthwiseConv2D', 'SeparableConv2D', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling', 'Normalization',
+  'Convolution2D (Keras 1)', 'SeparableConvolution2D (Keras 1)',
 ];
 
-export function readLayer(cls: string, lname: string, cfg: Json, inbound: string[], err: (msg: string, needle?: string) => never): LayerNode {
-  const base = { name: lname, className: cls, inbound };
+/** Sequence and lookup layers: the paper's measurements are defined for the feed-forward networks trained here. */
+const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'Bidirectional', 'ConvLSTM2D', 'ConvLSTM1D', 'CuDNNLSTM', 'CuDNNGRU', 'Embedding', 'TimeDistributed', 'LSTMCell', 'GRUCell']);
+
+const KERAS1_CLASSES: Record<string, string> = {
+  Convolution2D: 'Conv2D', AtrousConvolution2D: 'Conv2D', SeparableConvolution2D: 'SeparableConv2D',
+};
+
+/**
+ * Keras 1 spelled classes and options differently (`Convolution2D`, `nb_filter`, `border_mode`, `subsample`,
+ * `init`, `output_dim`, `p`, `dim_ordering`); old files still carry them. Renamed here to the Keras 2 names.
+ */
+function fromKeras1(cls: string, cfg: Json, lname: string, err: (msg: string, needle?: string) => never): [string, Json] {
+  const keras1 = cls in KERAS1_CLASSES || ['nb_filter', 'border_mode', 'subsample', 'output_dim', 'dim_ordering', 'init', 'W_regularizer'].some((k) => k in cfg);
+  if (!keras1) return [cls, cfg];
+  const c: Json = { ...cfg };
+  const move = (from: string, to: string, f: (v: unknown) => unknown = (v) => v) => {
+    if (from in cfg && !(to in cfg)) c[to] = f(cfg[from]);
+  };
+  move('nb_filter', 'filters');
+  if ('nb_row' in cfg || 'nb_col' in cfg) c.kernel_size = [Number(cfg.nb_row ?? 1), Number(cfg.nb_col ?? 1)];
+  move('subsample', 'strides');
+  move('border_mode', 'padding');
+  move('bias', 'use_bias');
+  move('init', 'kernel_initializer');
+  move('atrous_rate', 'dilation_rate');
+  move('output_dim', 'units');
+  move('dim_ordering', 'data_format', (v) => (v === 'tf' ? 'channels_last' : v === 'th' ? 'channels_first' : v));
+  if (cls === 'Dropout') move('p', 'rate');
+  if (cls === 'BatchNormalization' && cfg.mode !== undefined && Number(cfg.mode) !== 0)
+    err(`BatchNormalization layer "${lname}" uses Keras 1 mode ${String(cfg.mode)}; only mode 0 (feature-wise, as in Keras 2) is supported`, `"${lname}"`);
+  if (cls === 'Merge') err(`layer "${lname}" is a Keras 1 Merge layer; rebuild the model with Add or Concatenate (Keras 2)`, `"${lname}"`);
+  return [KERAS1_CLASSES[cls] ?? cls, c];
+}
+
+/** Keras' padding/cropping argument: n, [a, b] (symmetric per axis) or [[top, bottom], [left, right]]. */
+function padPairs(v: unknown, lname: string, what: string, dflt: number, err: (msg: string, needle?: string) => never): [[number, number], [number, number]] {
+  const whole = (x: unknown) => {
+    const n = Number(x);
+    if (!Number.isInteger(n) || n < 0) err(`layer "${lname}" has ${what} ${JSON.stringify(v)}; use whole numbers ≥ 0`, `"${lname}"`);
+    return n;
+  };
+  if (v === undefined || v === null) return [[dflt, dflt], [dflt, dflt]];
+  if (typeof v === 'number') return [[whole(v), whole(v)], [whole(v), whole(v)]];
+  if (Array.isArray(v) && v.length === 2) {
+    const axis = (a: unknown): [number, number] => (Array.isArray(a) ? [whole(a[0]), whole(a[1])] : [whole(a), whole(a)]);
+    return [axis(v[0]), axis(v[1])];
+  }
+  return err(`layer "${lname}" has ${what} ${JSON.stringify(v)}; use n, [h, w] or [[top, bottom], [left, right]]`, `"${lname}"`);
+}
+
+function numberList(v: unknown): number[] | null {
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number') return [v];
+  if (Array.isArray(v)) return (v.flat(Infinity) as unknown[]).map(Number);
+  return null;
+}
+
+export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: string[], err: (msg: string, needle?: string) => never): LayerNode {
+  if (RECURRENT.has(rawCls))
+    return err(
+      `layer "${lname}" is ${rawCls === 'Embedding' ? 'an Embedding' : `a recurrent ${rawCls}`} layer, which BatchNorm Lens does not support: the paper's measurements (loss landscape, β-smoothness, internal covariate shift) are defined for the feed-forward networks it trains (Dense, Conv2D and their relatives)`,
+      `"${lname}"`,
+    );
+  const [cls, cfg] = fromKeras1(rawCls, rawCfg, lname, err);
+  const base = { name: lname, className: rawCls, inbound };
   switch (cls) {
     case 'Dense': {
       const units = Number(cfg.units);
@@ -292,13 +453,65 @@ export function readLayer(cls: string, lname: string, cfg: Json, inbound: string
       channelsLast(cfg, lname, err);
       const filters = Number(cfg.filters);
       if (!Number.isInteger(filters) || filters <= 0) return err(`Conv2D layer "${lname}" needs a positive integer "filters"`, `"${lname}"`);
-      if (Number(cfg.groups ?? 1) !== 1) return err(`Conv2D layer "${lname}" uses groups; grouped convolutions are not supported`, `"${lname}"`);
+      const groups = Number(cfg.groups ?? 1);
+      if (!Number.isInteger(groups) || groups < 1 || filters % groups !== 0)
+        return err(`Conv2D layer "${lname}" has groups ${String(cfg.groups)}; it must be a whole number that divides filters (${filters})`, `"${lname}"`);
       return {
         ...base, kind: 'conv2d', filters, kernelSize: pair(cfg.kernel_size, [3, 3]), strides: pair(cfg.strides, [1, 1]),
         padding: padding(cfg.padding, lname, err), dilation: pair(cfg.dilation_rate, [1, 1]), useBias: cfg.use_bias !== false,
         activation: activation(cfg.activation, lname, err),
         kernelInitializer: initializer(cfg.kernel_initializer, 'GlorotUniform'), biasInitializer: initializer(cfg.bias_initializer, 'Zeros'),
+        ...(groups > 1 ? { groups } : {}),
       };
+    }
+    case 'DepthwiseConv2D':
+    case 'SeparableConv2D': {
+      channelsLast(cfg, lname, err);
+      const depthMultiplier = Number(cfg.depth_multiplier ?? 1);
+      if (!Number.isInteger(depthMultiplier) || depthMultiplier <= 0)
+        return err(`${cls} layer "${lname}" needs a positive integer "depth_multiplier"`, `"${lname}"`);
+      const strides = pair(cfg.strides, [1, 1]);
+      const dilation = pair(cfg.dilation_rate, [1, 1]);
+      if ((strides[0] > 1 || strides[1] > 1) && (dilation[0] > 1 || dilation[1] > 1))
+        return err(`${cls} layer "${lname}" combines strides ${strides.join('×')} with dilation ${dilation.join('×')}; TensorFlow allows one or the other`, `"${lname}"`);
+      const common = {
+        depthMultiplier, kernelSize: pair(cfg.kernel_size, [3, 3]), strides, padding: padding(cfg.padding, lname, err), dilation,
+        useBias: cfg.use_bias !== false, activation: activation(cfg.activation, lname, err),
+        kernelInitializer: initializer(cfg.depthwise_initializer, 'GlorotUniform'), biasInitializer: initializer(cfg.bias_initializer, 'Zeros'),
+      };
+      if (cls === 'DepthwiseConv2D') return { ...base, kind: 'depthwise', ...common };
+      const filters = Number(cfg.filters);
+      if (!Number.isInteger(filters) || filters <= 0) return err(`SeparableConv2D layer "${lname}" needs a positive integer "filters"`, `"${lname}"`);
+      return { ...base, kind: 'separable', filters, ...common, pointwiseInitializer: initializer(cfg.pointwise_initializer, 'GlorotUniform') };
+    }
+    case 'ZeroPadding2D':
+      channelsLast(cfg, lname, err);
+      return { ...base, kind: 'zeropad', padding: padPairs(cfg.padding, lname, 'padding', 1, err) };
+    case 'Cropping2D':
+      channelsLast(cfg, lname, err);
+      return { ...base, kind: 'crop', cropping: padPairs(cfg.cropping, lname, 'cropping', 0, err) };
+    case 'UpSampling2D': {
+      channelsLast(cfg, lname, err);
+      const interpolation = cfg.interpolation ?? 'nearest';
+      if (interpolation !== 'nearest')
+        return err(`UpSampling2D layer "${lname}" uses interpolation "${String(interpolation)}"; only "nearest" is supported`, `"${lname}"`);
+      const size = pair(cfg.size, [2, 2]);
+      if (!size.every((d) => Number.isInteger(d) && d > 0)) return err(`UpSampling2D layer "${lname}" needs whole positive "size"`, `"${lname}"`);
+      return { ...base, kind: 'upsample', size };
+    }
+    case 'Rescaling': {
+      const scale = Number(cfg.scale ?? 1);
+      const offset = Number(cfg.offset ?? 0);
+      if (!Number.isFinite(scale) || !Number.isFinite(offset))
+        return err(`Rescaling layer "${lname}" needs numeric "scale" and "offset" (one value each)`, `"${lname}"`);
+      return { ...base, kind: 'rescale', scale, offset };
+    }
+    case 'Normalization': {
+      const axis = cfg.axis ?? -1;
+      if (!(axis === -1 || (Array.isArray(axis) && axis.length === 1 && axis[0] === -1)))
+        return err(`Normalization layer "${lname}" normalizes over axis ${JSON.stringify(axis)}; only the last axis (-1) is supported`, `"${lname}"`);
+      if (cfg.invert === true) return err(`Normalization layer "${lname}" has invert: true; only forward normalization is supported`, `"${lname}"`);
+      return { ...base, kind: 'normalize', mean: numberList(cfg.mean), variance: numberList(cfg.variance) };
     }
     case 'BatchNormalization': {
       const axis = Array.isArray(cfg.axis) ? cfg.axis : [cfg.axis ?? -1];

@@ -5,7 +5,8 @@ import { UserError } from '../errors';
 import type { LayerNode } from './ir';
 import { locate } from './parse';
 
-export type ParamRole = 'kernel' | 'bias' | 'gamma' | 'beta';
+/** 'kernel' is a layer's main kernel (the depthwise one of Depthwise/SeparableConv2D); 'pointwise' the 1×1 of SeparableConv2D. */
+export type ParamRole = 'kernel' | 'pointwise' | 'bias' | 'gamma' | 'beta';
 
 export interface ParamSpec {
   layer: string;
@@ -55,20 +56,54 @@ export function inferShapes(layers: LayerNode[], file: string, text?: string): S
         if (l.useBias) params.push({ layer: l.name, role: 'bias', shape: [l.units] });
         out = [l.units];
         break;
-      case 'conv2d': {
+      case 'conv2d':
+      case 'depthwise':
+      case 'separable': {
         want(3, 'an image of shape [height, width, channels]');
         const [h, w, c] = x;
         const [kh, kw] = l.kernelSize;
         const [sh, sw] = l.strides;
         const [dh, dw] = l.dilation;
-        const [pt, pb, pl, pr] = l.pads ?? [0, 0, 0, 0];
+        const pads = l.kind === 'conv2d' ? l.pads : undefined;
+        const [pt, pb, pl, pr] = pads ?? [0, 0, 0, 0];
         const size = (n: number, k: number, s: number, d: number) =>
-          l.padding === 'same' && !l.pads ? Math.ceil(n / s) : Math.floor((n - (k - 1) * d - 1) / s) + 1;
-        out = [size(h + pt + pb, kh, sh, dh), size(w + pl + pr, kw, sw, dw), l.filters];
+          (l.padding === 'same' && !pads) ? Math.ceil(n / s) : Math.floor((n - (k - 1) * d - 1) / s) + 1;
+        const channels = l.kind === 'depthwise' ? c * l.depthMultiplier : l.filters;
+        out = [size(h + pt + pb, kh, sh, dh), size(w + pl + pr, kw, sw, dw), channels];
         if (out[0] <= 0 || out[1] <= 0)
-          err(l, `Conv2D layer "${l.name}" with kernel ${kh}×${kw} does not fit its ${h}×${w} input; use padding "same" or a smaller kernel`);
-        params.push({ layer: l.name, role: 'kernel', shape: [kh, kw, c, l.filters] });
-        if (l.useBias) params.push({ layer: l.name, role: 'bias', shape: [l.filters] });
+          err(l, `${l.className} layer "${l.name}" with kernel ${kh}×${kw} does not fit its ${h}×${w} input; use padding "same" or a smaller kernel`);
+        if (l.kind === 'conv2d') {
+          const groups = l.groups ?? 1;
+          if (c % groups !== 0) err(l, `Conv2D layer "${l.name}" has groups ${groups}, which does not divide its ${c} input channels`);
+          if (l.filters % groups !== 0) err(l, `Conv2D layer "${l.name}" has groups ${groups}, which does not divide its ${l.filters} filters`);
+          params.push({ layer: l.name, role: 'kernel', shape: [kh, kw, c / groups, l.filters] });
+        } else {
+          params.push({ layer: l.name, role: 'kernel', shape: [kh, kw, c, l.depthMultiplier] });
+          if (l.kind === 'separable') params.push({ layer: l.name, role: 'pointwise', shape: [1, 1, c * l.depthMultiplier, l.filters] });
+        }
+        if (l.useBias) params.push({ layer: l.name, role: 'bias', shape: [channels] });
+        break;
+      }
+      case 'zeropad':
+      case 'crop':
+      case 'upsample': {
+        want(3, 'an image of shape [height, width, channels]');
+        const [h, w, c] = x;
+        if (l.kind === 'upsample') out = [h * l.size[0], w * l.size[1], c];
+        else {
+          const sign = l.kind === 'zeropad' ? 1 : -1;
+          const [[t, b], [le, r]] = l.kind === 'zeropad' ? l.padding : l.cropping;
+          out = [h + sign * (t + b), w + sign * (le + r), c];
+          if (out[0] <= 0 || out[1] <= 0) err(l, `Cropping2D layer "${l.name}" removes more than its ${h}×${w} input has`);
+        }
+        break;
+      }
+      case 'normalize': {
+        const c = x[x.length - 1];
+        for (const [what, v] of [['mean', l.mean], ['variance', l.variance]] as const)
+          if (v && v.length !== 1 && v.length !== c)
+            err(l, `Normalization layer "${l.name}" has ${v.length} ${what} values for ${c} features; give one or ${c}`);
+        out = x;
         break;
       }
       case 'batchnorm':

@@ -3,12 +3,13 @@
 // and the forward pass runs with `secondOrder` (BatchNorm op by op). Not finite differences of gradients:
 // in float32 those are off by 1e-3 to 1e-1 on ReLU networks, whose kinks lie within 1e-4 of the weights.
 import type * as tfc from '@tensorflow/tfjs-core';
+import type { LossName } from '../../protocol';
 import { type ForwardModel, type ForwardOptions, lossOf, type Tensor, type TF } from '../network/forward';
 
 export interface HessianSetup {
   tf: TF;
   model: ForwardModel;
-  loss: 'softmax-ce' | 'mse';
+  loss: LossName;
   /** The forward options of the measurement (training-mode BatchNorm, or the moving statistics). */
   forward: ForwardOptions;
   params: Tensor[];

@@ -2,18 +2,19 @@
 // probe of Santurkar et al. evaluates, at the current weights or at shifted ones (docs/metrics.md).
 
 import type * as tfc from '@tensorflow/tfjs-core';
+import type { LossName } from '../../protocol';
 import { type ForwardModel, type ForwardOptions, lossOf, type Tensor, type TF } from '../network/forward';
 
 export interface Batch {
   x: Tensor;
-  /** Class ids (int32, [n]) for softmax-ce, targets for mse. */
+  /** Class ids (int32, [n]) for softmax-ce, labels 0/1 (float32, [n, 1]) for binary-ce, targets for mse. */
   y: Tensor;
 }
 
 export interface ProbeSetup {
   tf: TF;
   model: ForwardModel;
-  loss: 'softmax-ce' | 'mse';
+  loss: LossName;
   forward: ForwardOptions;
 }
 
