@@ -9,11 +9,13 @@ import { DEFAULT_HESSIAN_OPTIONS, measureHessianAt, type HessianOptions } from '
 import { readOptionsFor } from './analyze';
 import { UserError } from './errors';
 import { descentFreeCurvature } from '../report/curvature';
-import { mergeSplits } from './data/forNetwork';
+import { initBackend } from './backend';
+import { loadData, mergeSplits } from './data/forNetwork';
+import { networkSize, planMemory } from './memory';
 import { probeAlongGradient } from './probes/gradientProbe';
 import { internalCovariateShift } from './probes/ics';
 import { lossAndGrads, type ProbeSetup } from './probes/lossAndGrads';
-import { forwardModel, startRun } from './startup';
+import { forwardModel } from './startup';
 import { batchTensors, paramTensors } from './tensors';
 
 export interface ProbeOptions {
@@ -51,9 +53,18 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   if (bad !== undefined) throw new UserError(`bnlens probe: every --eta must be greater than 0, got ${bad}`);
   const net = await openNetwork(o.model, readOptionsFor({ model: o.model, dataset: o.data, pythonModel: o.pythonModel, inputShape: o.inputShape, weights: o.weights }));
   for (const note of net.notes ?? []) o.onNote?.(note);
-  const { ds, backend, tf } = await startRun(net, { dataset: o.data, loss: o.loss, seed: o.seed, backend: o.backend });
+  const ds = loadData(net, o.data, o.loss, o.seed);
   // The whole file is one batch: the held-out part the loader sets aside belongs to it too.
   const all = mergeSplits(ds.train, ds.test);
+  // Checked before the backend allocates anything: the whole file is one batch here, so the fix is less data.
+  planMemory(networkSize([net.spec.layers], net.spec.file, net.text), {
+    batch: all.n,
+    backend: o.backend,
+    file: o.data,
+    batchAdvice: (fits) => `give --data a file of at most ${fits} examples (probe uses the whole file as one batch)`,
+  });
+  const backend = await initBackend(o.backend);
+  const tf = backend.tf as unknown as TF;
   const setup: ProbeSetup = { tf, model: forwardModel(net, ds.loss), loss: ds.loss, forward: { training: true } };
   const weights = initialWeights(net, o.seed);
   const params = paramTensors(tf, net.info, weights);

@@ -387,7 +387,10 @@ const KERAS1_CLASSES: Record<string, string> = {
  * `init`, `output_dim`, `p`, `dim_ordering`); old files still carry them. Renamed here to the Keras 2 names.
  */
 function fromKeras1(cls: string, cfg: Json, lname: string, err: (msg: string, needle?: string) => never): [string, Json] {
-  const keras1 = cls in KERAS1_CLASSES || ['nb_filter', 'border_mode', 'subsample', 'output_dim', 'dim_ordering', 'init', 'W_regularizer'].some((k) => k in cfg);
+  const keras1 =
+    cls in KERAS1_CLASSES ||
+    (cls === 'Dropout' && 'p' in cfg && !('rate' in cfg)) ||
+    ['nb_filter', 'border_mode', 'subsample', 'output_dim', 'dim_ordering', 'init', 'W_regularizer'].some((k) => k in cfg);
   if (!keras1) return [cls, cfg];
   const c: Json = { ...cfg };
   const move = (from: string, to: string, f: (v: unknown) => unknown = (v) => v) => {
