@@ -12,7 +12,7 @@ import { UserError } from '../../src/engine/errors';
 import { loadNetwork } from '../../src/engine/network/load';
 import { parseNetworkText } from '../../src/engine/network/parse';
 import { inferShapes, paramCount } from '../../src/engine/network/shapes';
-import { modelLoss } from '../../src/engine/session';
+import { modelLoss } from '../../src/engine/data/forNetwork';
 import { deriveVariants } from '../../src/engine/variants';
 
 const refuses = (text: string, ...patterns: RegExp[]) => {
