@@ -388,6 +388,14 @@ export interface SummaryRow {
   finalAccuracy: number | null;
   testLoss: number | null;
   testAccuracy: number | null;
+  /** Variants with BatchNorm: the last held-out evaluation with each held-out batch's own statistics (EvalRecord). */
+  testAccuracyBatchStats?: number | null;
+  testLossBatchStats?: number | null;
+  /**
+   * True when the moving statistics of the last held-out evaluation still carried more than 5% of their
+   * initial values (momentum^steps > 0.05): testLoss/testAccuracy then understate the network.
+   */
+  movingStatsWarmingUp?: boolean;
   meanBandWidth: number | null;
   meanGradChange: number | null;
   meanBeta: number | null;

@@ -120,7 +120,16 @@ export const SUMMARY_COLUMNS: SummaryColumn[] = [
   { header: 'final loss', title: 'Training loss at the last finite step', cell: (r) => fmt(r.finalLoss, 4) },
   { header: 'final acc.', title: 'Batch accuracy at the last step', cell: (r) => fmtPercent(r.finalAccuracy) },
   { header: 'held-out loss', title: 'Loss of the last held-out evaluation', cell: (r) => fmt(r.testLoss, 4) },
-  { header: 'held-out acc.', title: 'Accuracy of the last held-out evaluation', cell: (r) => fmtPercent(r.testAccuracy) },
+  {
+    header: 'held-out acc.',
+    title: 'Accuracy of the last held-out evaluation (BatchNorm with its moving statistics; * = still warming up, see the next column)',
+    cell: (r) => `${fmtPercent(r.testAccuracy)}${r.movingStatsWarmingUp ? '*' : ''}`,
+  },
+  {
+    header: 'held-out acc. (own BN stats)',
+    title: "Variants with BatchNorm: the same held-out examples, each held-out batch normalized with its own statistics (training mode) instead of the moving averages, which lag early in a run",
+    cell: (r) => (r.testAccuracyBatchStats === undefined ? '' : fmtPercent(r.testAccuracyBatchStats)),
+  },
   { header: 'mean band width', title: 'Mean over steps of max_η − min_η of L(x − η·g)', cell: (r) => fmt(r.meanBandWidth, 4) },
   { header: 'mean grad. change', title: 'Mean over steps and η of ‖∇L(x − η·g) − g‖₂', cell: (r) => fmt(r.meanGradChange, 4) },
   { header: 'mean β', title: 'Mean effective β-smoothness', cell: (r) => fmt(r.meanBeta, 4) },

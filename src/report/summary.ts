@@ -24,6 +24,9 @@ function curvatureSummary(v: VariantReport, eta: readonly number[] | undefined):
   return out;
 }
 
+/** Moving statistics still carrying more of their initial values (mean 0, variance 1) than this are "warming up". */
+export const WARMING_UP_INIT_WEIGHT = 0.05;
+
 export function summarizeVariant(v: VariantReport, eta?: readonly number[]): SummaryRow {
   const last = [...v.steps].reverse().find((s) => Number.isFinite(s.loss));
   const lastAccurate = [...v.steps].reverse().find((s) => typeof s.accuracy === 'number' && Number.isFinite(s.accuracy));
@@ -35,6 +38,13 @@ export function summarizeVariant(v: VariantReport, eta?: readonly number[]): Sum
     finalAccuracy: lastAccurate ? lastAccurate.accuracy : null,
     testLoss: lastEval ? lastEval.loss : null,
     testAccuracy: lastEval ? lastEval.accuracy : null,
+    ...(lastEval && lastEval.batchStatsLoss !== undefined
+      ? {
+          testLossBatchStats: lastEval.batchStatsLoss ?? null,
+          testAccuracyBatchStats: lastEval.batchStatsAccuracy ?? null,
+          movingStatsWarmingUp: (lastEval.movingStatsInitWeight ?? 0) > WARMING_UP_INIT_WEIGHT,
+        }
+      : {}),
     meanBandWidth: mean(v.steps.map((s) => {
       const l = allFinite(s.lossAtEta);
       return l ? Math.max(...l) - Math.min(...l) : NaN;
@@ -58,18 +68,25 @@ export function summarize(report: Report): SummaryRow[] {
 export function summaryTable(rows: SummaryRow[]): string {
   const fmt = (x: number | null, digits = 4) => (x === null ? '—' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(digits));
   const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
+<<<<<<< HEAD
   // Curvature columns only for reports that have them (older reports lack κ_G; λ_max needs --hessian-every).
   const hasKappa = rows.some((r) => r.meanCurvature !== undefined);
   const hasLambda = rows.some((r) => r.meanLambdaMax !== undefined);
   const extraHead = [...(hasKappa ? ['mean κ_G'] : []), ...(hasLambda ? ['mean λ_max'] : [])];
   const extra = (r: SummaryRow) => [...(hasKappa ? [fmt(r.meanCurvature ?? null, 3)] : []), ...(hasLambda ? [fmt(r.meanLambdaMax ?? null, 3)] : [])];
   const head = ['variant', 'final loss', 'batch acc', 'test loss', 'test acc', 'loss band', 'grad change', 'mean β', 'max β', ...extraHead, 'diverged'];
+=======
+  // The batch-statistics column appears when some variant has BatchNorm; a * marks moving statistics still warming up.
+  const bs = rows.some((r) => r.testAccuracyBatchStats !== undefined);
+  const head = ['variant', 'final loss', 'batch acc', 'test loss', 'test acc', ...(bs ? ['test acc (own BN stats)'] : []), 'loss band', 'grad change', 'mean β', 'max β', 'diverged'];
+>>>>>>> a2408de (Held-out accuracy with each held-out batch's own BatchNorm statistics in the summary, the CLI table (with a warming-up mark), the progress line and the training chart (filled diamonds, hover text))
   const body = rows.map((r) => [
     r.variant,
     fmt(r.finalLoss),
     pct(r.finalAccuracy),
     fmt(r.testLoss),
-    pct(r.testAccuracy),
+    `${pct(r.testAccuracy)}${r.movingStatsWarmingUp ? '*' : ''}`,
+    ...(bs ? [r.testAccuracyBatchStats === undefined ? '' : pct(r.testAccuracyBatchStats)] : []),
     fmt(r.meanBandWidth),
     fmt(r.meanGradChange),
     fmt(r.meanBeta, 3),
@@ -79,5 +96,10 @@ export function summaryTable(rows: SummaryRow[]): string {
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  return [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)].join('\n');
+  const table = [line(head), widths.map((w) => '─'.repeat(w)).join('  '), ...body.map(line)];
+  if (rows.some((r) => r.movingStatsWarmingUp))
+    table.push(
+      '* BatchNorm moving statistics still warming up (they hold more than 5% of their initial values): held-out numbers with them understate the network; "own BN stats" normalizes each held-out batch with its own statistics.',
+    );
+  return table.join('\n');
 }

@@ -8,7 +8,8 @@ import { byStep, drawLine, drawMarkers, unionSteps } from './draw';
 export const title = 'Training loss and accuracy';
 
 export function caption(_report: Report | null): string {
-  return 'Lines: loss and accuracy on each step’s training batch (before the update). Diamonds: held-out evaluations.';
+  const bs = (_report?.variants ?? []).some((v) => v.evals.some((e) => isNum(e.batchStatsAccuracy)));
+  return `Lines: loss and accuracy on each step’s training batch (before the update). Diamonds: held-out evaluations${bs ? ' (hollow: BatchNorm with its moving statistics; filled: each held-out batch with its own statistics — early in a run the moving averages lag)' : ''}.`;
 }
 
 const pct = (v: number) => `${Math.round(v * 100)}%`;
@@ -37,13 +38,18 @@ export const render: ChartRender = (container, report, size, theme, state) => {
     panels.push({
       label: 'accuracy',
       scale: 'linear',
-      values: visible.flatMap((v) => [...v.steps.map((s) => s.accuracy), ...v.evals.map((e) => e.accuracy)]).filter(isNum),
+      values: visible.flatMap((v) => [...v.steps.map((s) => s.accuracy), ...v.evals.map((e) => e.accuracy), ...v.evals.map((e) => e.batchStatsAccuracy)]).filter(isNum),
       fixed: [0, 1],
       tickFormat: pct,
       draw(g, ctx) {
         for (const d of data) {
           drawLine(g, ctx, d.v.name, d.v.steps.map((s) => ({ step: s.step, v: s.accuracy })), { cls: 'accuracy', width: 1.3 });
           drawMarkers(g, ctx, d.v.name, d.v.evals.map((e) => ({ step: e.step, v: e.accuracy })), 'eval-accuracy');
+          const own = d.v.evals.filter((e) => isNum(e.batchStatsAccuracy)).map((e) => ({ step: e.step, v: e.batchStatsAccuracy as number }));
+          if (own.length) {
+            drawMarkers(g, ctx, d.v.name, own, 'eval-accuracy-batchstats');
+            g.selectAll(`.eval-accuracy-batchstats[data-variant="${d.v.name}"] path`).attr('fill', ctx.theme.variantColor(d.v.name));
+          }
         }
       },
       points: (step) => data.map((d) => ({ variant: d.v.name, value: d.idx.get(step)?.accuracy as number })),
@@ -63,6 +69,10 @@ export const render: ChartRender = (container, report, size, theme, state) => {
         const parts: string[] = [];
         if (s) parts.push(`loss ${fmt(s.loss)}`, ...(isNum(s.accuracy) ? [`acc ${fmtPercent(s.accuracy)}`] : []));
         if (e) parts.push(`held-out loss ${fmt(e.loss)}`, ...(isNum(e.accuracy) ? [`acc ${fmtPercent(e.accuracy)}`] : []));
+        if (e && isNum(e.batchStatsAccuracy))
+          parts.push(
+            `with its own BN statistics ${fmtPercent(e.batchStatsAccuracy)}${(e.movingStatsInitWeight ?? 0) > 0.05 ? ` (moving statistics warming up: ${Math.round(100 * (e.movingStatsInitWeight ?? 0))}% initial values after ${e.movingStatsSteps} steps)` : ''}`,
+          );
         return [{ variant: d.v.name, text: parts.join(' · ') }];
       });
     },
