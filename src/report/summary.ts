@@ -68,18 +68,14 @@ export function summarize(report: Report): SummaryRow[] {
 export function summaryTable(rows: SummaryRow[]): string {
   const fmt = (x: number | null, digits = 4) => (x === null ? '—' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(digits));
   const pct = (x: number | null) => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
-<<<<<<< HEAD
   // Curvature columns only for reports that have them (older reports lack κ_G; λ_max needs --hessian-every).
   const hasKappa = rows.some((r) => r.meanCurvature !== undefined);
   const hasLambda = rows.some((r) => r.meanLambdaMax !== undefined);
   const extraHead = [...(hasKappa ? ['mean κ_G'] : []), ...(hasLambda ? ['mean λ_max'] : [])];
   const extra = (r: SummaryRow) => [...(hasKappa ? [fmt(r.meanCurvature ?? null, 3)] : []), ...(hasLambda ? [fmt(r.meanLambdaMax ?? null, 3)] : [])];
-  const head = ['variant', 'final loss', 'batch acc', 'test loss', 'test acc', 'loss band', 'grad change', 'mean β', 'max β', ...extraHead, 'diverged'];
-=======
   // The batch-statistics column appears when some variant has BatchNorm; a * marks moving statistics still warming up.
   const bs = rows.some((r) => r.testAccuracyBatchStats !== undefined);
-  const head = ['variant', 'final loss', 'batch acc', 'test loss', 'test acc', ...(bs ? ['test acc (own BN stats)'] : []), 'loss band', 'grad change', 'mean β', 'max β', 'diverged'];
->>>>>>> a2408de (Held-out accuracy with each held-out batch's own BatchNorm statistics in the summary, the CLI table (with a warming-up mark), the progress line and the training chart (filled diamonds, hover text))
+  const head = ['variant', 'final loss', 'batch acc', 'test loss', 'test acc', ...(bs ? ['test acc (own BN stats)'] : []), 'loss band', 'grad change', 'mean β', 'max β', ...extraHead, 'diverged'];
   const body = rows.map((r) => [
     r.variant,
     fmt(r.finalLoss),

@@ -33,7 +33,7 @@ const FORMATS = ['tfjs-layers', 'keras2', 'keras3', 'pytorch', 'keras-python', '
 
 const KEYS = {
   report: ['schema', 'version', 'createdAt', 'complete', 'stopReason', 'config', 'model', 'dataset', 'run', 'eta', 'variants', 'summary', 'runs', 'sweep', 'slices'],
-  config: ['model', 'dataset', 'loss', 'variants', 'steps', 'batch', 'lr', 'momentum', 'probeEvery', 'etaRange', 'etaCount', 'icsEvery', 'evalEvery', 'seed', 'backend', 'hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights', 'lrs'],
+  config: ['model', 'dataset', 'loss', 'variants', 'steps', 'batch', 'lr', 'momentum', 'probeEvery', 'etaRange', 'etaCount', 'icsEvery', 'evalEvery', 'seed', 'backend', 'hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights', 'lrs', 'evalBatch'],
   model: ['path', 'format', 'name', 'layers', 'layout', 'weightsSource'],
   sourceLayer: ['name', 'className', 'outputShape', 'params'],
   dataset: ['name', 'trainSize', 'testSize', 'inputShape', 'outputs', 'loss'],
@@ -46,13 +46,13 @@ const KEYS = {
   layerStat: ['step', 'layer', 'sourceLayer', 'icsL2', 'icsCos', 'actMean', 'actStd', 'hist', 'weightNorm', 'gradNorm', 'gamma', 'beta'],
   hist: ['min', 'max', 'counts'],
   moments: ['mean', 'std', 'min', 'max'],
-  evalRec: ['step', 'loss', 'accuracy'],
+  evalRec: ['step', 'loss', 'accuracy', 'batchStatsLoss', 'batchStatsAccuracy', 'batchStatsBatch', 'movingStatsSteps', 'movingStatsInitWeight'],
   divergence: ['step', 'reason'],
   lrRun: ['lr', 'eta', 'variants', 'summary'],
   sweep: ['lrs', 'largestStableLr'],
   slice: ['schema', 'version', 'createdAt', 'model', 'dims', 'alphas', 'betas', 'directions', 'norm', 'ignore', 'bn', 'batch', 'batchSource', 'seed', 'variant', 'step', 'loss', 'centerLoss', 'directionCosine', 'variants', 'backend', 'backendReason', 'tfjsVersion', 'processes', 'wallMs', 'pointsPerSecond', 'note'],
   sliceVariant: ['variant', 'step', 'loss', 'centerLoss', 'directionCosine', 'etaPerAlpha', 'gradNorm', 'sliceParams'],
-  summary: ['variant', 'finalLoss', 'finalAccuracy', 'testLoss', 'testAccuracy', 'meanBandWidth', 'meanGradChange', 'meanBeta', 'maxBeta', 'meanCurvature', 'meanDescentFreeCurvature', 'meanLambdaMax', 'diverged'],
+  summary: ['variant', 'finalLoss', 'finalAccuracy', 'testLoss', 'testAccuracy', 'testLossBatchStats', 'testAccuracyBatchStats', 'movingStatsWarmingUp', 'meanBandWidth', 'meanGradChange', 'meanBeta', 'maxBeta', 'meanCurvature', 'meanDescentFreeCurvature', 'meanLambdaMax', 'diverged'],
 } as const;
 
 export function validateReport(x: unknown, opts: ValidateOptions = {}): ValidationResult {
@@ -278,6 +278,7 @@ class Checker {
     const etaCount = this.num(c.etaCount, `${p}.etaCount`, { int: true, min: 1 });
     const icsEvery = this.num(c.icsEvery, `${p}.icsEvery`, { int: true, min: 0 });
     this.num(c.evalEvery, `${p}.evalEvery`, { int: true, min: 0 });
+    if (c.evalBatch !== undefined) this.num(c.evalBatch, `${p}.evalBatch`, { int: true, min: 1 });
     this.num(c.seed, `${p}.seed`, { int: true });
     this.oneOf(c.backend, `${p}.backend`, ['auto', ...BACKENDS]);
     let lrs: number[] | undefined;
@@ -431,6 +432,11 @@ class Checker {
       if (ctx.loss === 'mse') {
         if (E.accuracy !== null) this.fail(`${q}.accuracy`, `expected null (the loss is mse), got ${describe(E.accuracy)}`);
       } else this.num(E.accuracy, `${q}.accuracy`, { min: 0, max: 1 });
+      if (E.batchStatsLoss !== undefined) this.numOrNull(E.batchStatsLoss, `${q}.batchStatsLoss`);
+      if (E.batchStatsAccuracy !== undefined && E.batchStatsAccuracy !== null) this.num(E.batchStatsAccuracy, `${q}.batchStatsAccuracy`, { min: 0, max: 1 });
+      if (E.batchStatsBatch !== undefined) this.num(E.batchStatsBatch, `${q}.batchStatsBatch`, { int: true, min: 1 });
+      if (E.movingStatsSteps !== undefined) this.num(E.movingStatsSteps, `${q}.movingStatsSteps`, { int: true, min: 0 });
+      if (E.movingStatsInitWeight !== undefined) this.num(E.movingStatsInitWeight, `${q}.movingStatsInitWeight`, { min: 0, max: 1 });
     });
     return name;
   }

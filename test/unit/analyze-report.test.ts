@@ -86,7 +86,7 @@ const MUTATIONS: [string, (r: any) => void, string][] = [
   ['summary diverged disagrees', (r) => (r.summary[0].diverged = { step: 1, reason: 'x' }), 'summary[0].diverged: expected the variant\'s own diverged value null'],
   ['diverged before a recorded step', (r) => (r.variants[0].diverged = { step: 2, reason: 'loss became NaN' }), 'variants[0].steps[3].step: the variant diverged at step 2, yet has a record for step 3'],
   ['wall time negative', (r) => (r.run.wallMs.total = -1), 'run.wallMs.total: expected at least 0, got -1'],
-  ['dataset loss unknown', (r) => (r.dataset.loss = 'hinge'), 'dataset.loss: expected one of softmax-ce, mse, got "hinge"'],
+  ['dataset loss unknown', (r) => (r.dataset.loss = 'hinge'), 'dataset.loss: expected one of softmax-ce, mse, binary-ce, got "hinge"'],
   ['not an object', (r) => (r.variants[0].steps[0] = [1, 2]), 'variants[0].steps[0]: expected an object, got an array of 2'],
 ];
 

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyze } from '../../src/engine/analyze';
 import { summaryTable, WARMING_UP_INIT_WEIGHT } from '../../src/report/summary';
-import { INSERTED_BN_MOMENTUM } from '../../src/engine/variants';
+import { FRAMEWORK_DEFAULTS } from '../../src/engine/network/frameworks';
+
+const INSERTED_BN_MOMENTUM = FRAMEWORK_DEFAULTS.keras.insertedBnMomentum;
 import { tempDir } from './analyze-fixtures';
 
 test('a BatchNorm variant evaluated early reports held-out accuracy with its own batch statistics and the warm-up state', async () => {

@@ -2,7 +2,6 @@
 // reverse) — exact because ../backend/secondOrder.ts gives every op on the way a correct second derivative
 // and the forward pass runs with `secondOrder` (BatchNorm op by op). Not finite differences of gradients:
 // in float32 those are off by 1e-3 to 1e-1 on ReLU networks, whose kinks lie within 1e-4 of the weights.
-import type { LossName } from '../../protocol';
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { LossName } from '../../protocol';
 import { type ForwardModel, type ForwardOptions, lossOf, type Tensor, type TF } from '../network/forward';
