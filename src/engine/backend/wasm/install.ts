@@ -12,6 +12,7 @@ import { tileConfig } from './tile';
 import { maxPoolGatherConfig, poolGradConfigs } from '../poolGrad';
 import { f32, type WasmBackendLike } from './types';
 import { cpuFallbackConfig, kernelsNeedingFallback } from './cpuFallback';
+import { depthwiseBackpropConfigs } from './depthwiseBackprop';
 
 export interface WasmKernelReport {
   /** Kernels replaced by a wrapper around the original. */
@@ -77,6 +78,11 @@ export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
   if (!getKernel('Conv2DBackpropFilter', 'wasm')) {
     tf.registerKernel(conv2dBackpropFilterConfig(tf.backend_util, getKernel));
     report.added.push('Conv2DBackpropFilter');
+  }
+  for (const k of depthwiseBackpropConfigs(tf.backend_util)) {
+    if (getKernel(k.kernelName, 'wasm')) continue;
+    tf.registerKernel(k);
+    report.added.push(k.kernelName);
   }
   for (const name of kernelsNeedingFallback(tf)) {
     tf.registerKernel(cpuFallbackConfig(tf, name));
