@@ -438,7 +438,7 @@ function numberList(v: unknown): number[] | null {
 export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: string[], err: (msg: string, needle?: string) => never): LayerNode {
   if (RECURRENT.has(rawCls))
     return err(
-      `layer "${lname}" has type ${rawCls}, which BatchNorm Lens does not support: ${rawCls === 'Embedding' ? 'embedding' : 'recurrent'} layers are left out because the paper's measurements (loss landscape, β-smoothness, internal covariate shift) are defined for the feed-forward networks it trains (Dense, Conv2D and their relatives)`,
+      `layer "${lname}" has type ${rawCls}, which BatchNorm Lens does not support: ${rawCls === 'Embedding' ? 'embedding' : 'recurrent'} layers are left out because the paper's measurements (loss landscape, β-smoothness, internal covariate shift) are defined for the feed-forward networks it trains; supported: ${SUPPORTED_LAYERS.join(', ')}`,
       `"${lname}"`,
     );
   const [cls, cfg] = fromKeras1(rawCls, rawCfg, lname, err);
