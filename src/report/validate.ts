@@ -258,7 +258,7 @@ class Checker {
 
   private config(v: unknown): { etaCount: number; etaRange: [number, number]; lr: number; steps: number; probeEvery: number; icsEvery: number; variants: string[]; lrs?: number[] } {
     const p = 'config';
-    const c = this.obj(v, p, KEYS.config, ['hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights', 'lrs']);
+    const c = this.obj(v, p, KEYS.config, ['hessianEvery', 'hessianBn', 'hessianTop', 'pythonModel', 'inputShape', 'weights', 'lrs', 'evalBatch']);
     if ('hessianEvery' in c) this.num(c.hessianEvery, `${p}.hessianEvery`, { int: true, min: 0 });
     if ('hessianBn' in c) this.oneOf(c.hessianBn, `${p}.hessianBn`, ['train', 'eval']);
     if ('hessianTop' in c) this.num(c.hessianTop, `${p}.hessianTop`, { int: true, min: 1 });
@@ -424,7 +424,7 @@ class Checker {
     prev = -1;
     evals.forEach((e, i) => {
       const q = `${p}.evals[${i}]`;
-      const E = this.obj(e, q, KEYS.evalRec);
+      const E = this.obj(e, q, KEYS.evalRec, ['batchStatsLoss', 'batchStatsAccuracy', 'batchStatsBatch', 'movingStatsSteps', 'movingStatsInitWeight']);
       const t = this.num(E.step, `${q}.step`, { int: true, min: 0, max: ctx.config.steps });
       if (t < prev) this.fail(`${q}.step`, `expected evaluations in step order, got ${t} after ${prev}`);
       prev = t;
@@ -472,7 +472,7 @@ class Checker {
   }
 
   private summaryRow(v: unknown, p: string, variant: string, diverged: unknown): void {
-    const s = this.obj(v, p, KEYS.summary, ['meanCurvature', 'meanDescentFreeCurvature', 'meanLambdaMax']);
+    const s = this.obj(v, p, KEYS.summary, ['meanCurvature', 'meanDescentFreeCurvature', 'meanLambdaMax', 'testLossBatchStats', 'testAccuracyBatchStats', 'movingStatsWarmingUp']);
     for (const k of ['meanCurvature', 'meanDescentFreeCurvature', 'meanLambdaMax'] as const) if (k in s) this.numOrNull(s[k], `${p}.${k}`);
     if (s.variant !== variant) this.fail(`${p}.variant`, `expected "${variant}" (rows follow the order of variants), got ${describe(s.variant)}`);
     this.numOrNull(s.finalLoss, `${p}.finalLoss`);
