@@ -9,9 +9,9 @@ import { test } from 'node:test';
 import { analyze } from '../../src/engine/analyze';
 import { summaryTable, WARMING_UP_INIT_WEIGHT } from '../../src/report/summary';
 import { FRAMEWORK_DEFAULTS } from '../../src/engine/network/frameworks';
+import { tempDir } from './analyze-fixtures';
 
 const INSERTED_BN_MOMENTUM = FRAMEWORK_DEFAULTS.keras.insertedBnMomentum;
-import { tempDir } from './analyze-fixtures';
 
 test('a BatchNorm variant evaluated early reports held-out accuracy with its own batch statistics and the warm-up state', async () => {
   const dir = tempDir('heldout-bs');
