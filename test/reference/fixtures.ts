@@ -467,7 +467,7 @@ export const MAXPOOL_SAME: NetSpec = {
 
 /**
  * The layers of MobileNets and their relatives (issue 11): ZeroPadding2D (asymmetric) → DepthwiseConv2D
- * (multiplier 2, stride 2, valid) → BN → ReLU → SeparableConv2D (same) → Conv2D with groups 2 → Cropping2D →
+ * (multiplier 2, stride 2, valid) → BN → ReLU → SeparableConv2D (same) → Conv2D with groups 2 → Conv2D with groups 6 (one channel each) → Cropping2D →
  * UpSampling2D → Rescaling → Flatten → Dense(3) softmax. 7×7×2 in.
  */
 export const MOBILE_LAYERS: NetSpec = {
@@ -480,6 +480,8 @@ export const MOBILE_LAYERS: NetSpec = {
     { type: 'ReLU', name: 'dw_relu' },
     { type: 'SeparableConv2D', name: 'sep', filters: 4, multiplier: 1, kernelSize: [3, 3], strides: [1, 1], padding: 'same', activation: 'relu', useBias: true }, // 3×4×4
     { type: 'Conv2D', name: 'grouped', filters: 6, kernelSize: [2, 2], strides: [1, 1], padding: 'same', activation: 'relu', useBias: true, groups: 2 }, // 3×4×6
+    // One channel per group: PyTorch's depthwise Conv2d(c, c, groups=c), which the engine runs as a depthwise kernel.
+    { type: 'Conv2D', name: 'per_channel', filters: 6, kernelSize: [2, 2], strides: [1, 1], padding: 'same', activation: 'linear', useBias: false, groups: 6 }, // 3×4×6
     { type: 'Cropping2D', name: 'crop', pads: [[0, 1], [1, 1]] }, // 2×2×6
     { type: 'UpSampling2D', name: 'up', size: [2, 1] }, // 4×2×6
     { type: 'Rescaling', name: 'rescale', scale: 0.5, offset: 0.25 },
