@@ -372,7 +372,8 @@ export const SUPPORTED_LAYERS = [
   'InputLayer', 'Dense', 'Conv2D', 'BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'Softmax', 'MaxPooling2D', 'MaxPool2D',
   'AveragePooling2D', 'AvgPool2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Dropout', 'Add', 'Concatenate',
   'DepthwiseConv2D', 'SeparableConv2D', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling', 'Normalization',
-  'Convolution2D (Keras 1)', 'SeparableConvolution2D (Keras 1)',
+  // Keras 1 names, read as Conv2D and SeparableConv2D.
+  'Convolution2D', 'AtrousConvolution2D', 'SeparableConvolution2D',
 ];
 
 /** Sequence and lookup layers: the paper's measurements are defined for the feed-forward networks trained here. */
