@@ -161,6 +161,25 @@ test('auto_pad SAME_LOWER is padded with the extra cell first: here exactly the 
   await expectTorch(save(m, 'same-lower.onnx'), REFS.get('op_conv_pads')!);
 });
 
+test('a Pad whose zeros would reach another op than a Conv or AveragePool names the reading node', async () => {
+  const m = load('op_pool_pads');
+  const pad = node(m, 'Pad');
+  const avg = g(m).node.find((n) => n.name === '/smooth/AveragePool')!;
+  g(m).node.splice(g(m).node.indexOf(avg), 0, onnx.NodeProto.create({ name: '/smooth/Relu', opType: 'Relu', input: [pad.output[0]], output: ['after_relu'] }) as onnx.NodeProto);
+  avg.input = ['after_relu'];
+  save(m, 'pad-relu.onnx');
+  await expectOneLineError('pad-relu.onnx', /node "\/smooth\/Relu" \(Relu\): its input is zero-padded by a Pad node; .* folds a Pad only into the Conv or AveragePool/);
+});
+
+test('average pooling whose ceil_mode adds a partial window is refused; max pooling takes it', async () => {
+  const m = load('op_pool_pads');
+  const shrink = g(m).node.find((n) => n.name === '/shrink/AveragePool')!;
+  shrink.attribute.find((a) => a.name === 'ceil_mode')!.i = 1;
+  shrink.attribute.find((a) => a.name === 'kernel_shape')!.ints = [3, 3];
+  save(m, 'avg-ceil.onnx');
+  await expectOneLineError('avg-ceil.onnx', /node "\/shrink\/AveragePool" \(AveragePool\): ceil_mode = 1 adds a partial last window on this 4×4 input/);
+});
+
 test('an opset outside 9–21 is refused with the range', async () => {
   const m = load('seq_bn1d');
   m.opsetImport[0].version = 22;

@@ -189,6 +189,7 @@ export class ForwardModel {
         return l.maxValue === null ? y : tf.minimum(y, l.maxValue);
       }
       case 'pool':
+        if (l.pads) return padPool(tf, x as tfc.Tensor4D, l);
         if (l.op === 'max') return tf.maxPool(x as tfc.Tensor4D, l.poolSize, l.strides, l.padding);
         return l.padding === 'same' ? avgPoolSame(tf, x as tfc.Tensor4D, l.poolSize, l.strides) : tf.avgPool(x as tfc.Tensor4D, l.poolSize, l.strides, 'valid');
       case 'globalpool':
@@ -251,32 +252,50 @@ function batchNormTraining(
   return f(x, gamma, beta) as Tensor;
 }
 
-/**
- * Average pooling with TF's 'same' padding, averaging over the in-bounds cells only. tfjs' own AvgPoolGrad
- * divides by the full window even where the forward pass averaged fewer cells, which gives wrong gradients
- * at the border; padding explicitly and pooling 'valid' keeps forward and gradient consistent.
- */
+/** Average pooling with TF's 'same' padding, averaging over the in-bounds cells only. */
 function avgPoolSame(tf: TF, x: tfc.Tensor4D, [kh, kw]: [number, number], [sh, sw]: [number, number]): Tensor {
   const [, h, w] = x.shape;
   const pads = (n: number, k: number, s: number) => {
-    const out = Math.ceil(n / s);
-    const total = Math.max((out - 1) * s + k - n, 0);
-    return { out, before: Math.floor(total / 2), after: total - Math.floor(total / 2) };
+    const total = Math.max((Math.ceil(n / s) - 1) * s + k - n, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
   };
-  const ph = pads(h, kh, sh);
-  const pw = pads(w, kw, sw);
-  if (ph.before + ph.after + pw.before + pw.after === 0) return tf.avgPool(x, [kh, kw], [sh, sw], 'valid');
-  const counts = new Float32Array(ph.out * pw.out);
-  for (let i = 0; i < ph.out; i++)
-    for (let j = 0; j < pw.out; j++) {
-      const r0 = i * sh - ph.before;
-      const c0 = j * sw - pw.before;
+  return avgPoolInside(tf, x, [kh, kw], [sh, sw], [...pads(h, kh, sh), ...pads(w, kw, sw)] as [number, number, number, number]);
+}
+
+/**
+ * Average pooling over explicit padding [top, bottom, left, right] that averages the in-bounds cells only.
+ * tfjs' own AvgPoolGrad divides by the full window even where the forward pass averaged fewer cells, which
+ * gives wrong gradients at the border; padding with zeros, pooling 'valid' and rescaling each output by
+ * window / cells-inside keeps forward and gradient consistent.
+ */
+function avgPoolInside(tf: TF, x: tfc.Tensor4D, [kh, kw]: [number, number], [sh, sw]: [number, number], [pt, pb, pl, pr]: [number, number, number, number]): Tensor {
+  const [, h, w] = x.shape;
+  if (pt + pb + pl + pr === 0) return tf.avgPool(x, [kh, kw], [sh, sw], 'valid');
+  const oh = Math.floor((h + pt + pb - kh) / sh) + 1;
+  const ow = Math.floor((w + pl + pr - kw) / sw) + 1;
+  const counts = new Float32Array(oh * ow);
+  for (let i = 0; i < oh; i++)
+    for (let j = 0; j < ow; j++) {
+      const r0 = i * sh - pt;
+      const c0 = j * sw - pl;
       const rows = Math.min(r0 + kh, h) - Math.max(r0, 0);
       const cols = Math.min(c0 + kw, w) - Math.max(c0, 0);
-      counts[i * pw.out + j] = (kh * kw) / (rows * cols);
+      counts[i * ow + j] = (kh * kw) / (rows * cols);
     }
-  const padded = tf.pad(x, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]]);
-  return tf.mul(tf.avgPool(padded, [kh, kw], [sh, sw], 'valid'), tf.tensor(counts, [1, ph.out, pw.out, 1]));
+  const padded = tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+  return tf.mul(tf.avgPool(padded, [kh, kw], [sh, sw], 'valid'), tf.tensor(counts, [1, oh, ow, 1]));
+}
+
+/** The lowest float32: padding max pooling never picks (−∞ would give 0·∞ = NaN in second-order kernels). */
+const LOWEST_FLOAT32 = -3.4028234663852886e38;
+
+/** Pooling with explicit padding (see the pool layer's `pads`), as PyTorch and ONNX pool. */
+function padPool(tf: TF, x: tfc.Tensor4D, l: Extract<LayerNode, { kind: 'pool' }>): Tensor {
+  const [pt, pb, pl, pr] = l.pads!;
+  const around: [number, number][] = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
+  if (l.op === 'max') return tf.maxPool(tf.pad(x, around, LOWEST_FLOAT32), l.poolSize, l.strides, 'valid');
+  if (l.countIncludePad) return tf.avgPool(tf.pad(x, around), l.poolSize, l.strides, 'valid');
+  return avgPoolInside(tf, x, l.poolSize, l.strides, l.pads!);
 }
 
 export function endsInSoftmax(l: LayerNode): boolean {

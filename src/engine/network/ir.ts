@@ -95,7 +95,20 @@ export type LayerNode =
     })
   | (LayerBase & { kind: 'activation'; activation: Activation; alpha?: number })
   | (LayerBase & { kind: 'relu'; maxValue: number | null; negativeSlope: number; threshold: number })
-  | (LayerBase & { kind: 'pool'; op: 'max' | 'avg'; poolSize: [number, number]; strides: [number, number]; padding: Padding })
+  | (LayerBase & {
+      kind: 'pool';
+      op: 'max' | 'avg';
+      poolSize: [number, number];
+      strides: [number, number];
+      padding: Padding;
+      /**
+       * Explicit padding [top, bottom, left, right] (PyTorch `padding=1`, ONNX `pads`, ceil_mode's last window);
+       * when present it replaces `padding`. Max pooling never picks a padded cell; average pooling counts padded
+       * cells as zeros when `countIncludePad` (PyTorch's default), else averages the cells inside the image.
+       */
+      pads?: [number, number, number, number];
+      countIncludePad?: boolean;
+    })
   | (LayerBase & { kind: 'globalpool'; op: 'max' | 'avg' })
   | (LayerBase & {
       kind: 'flatten';

@@ -124,8 +124,9 @@ export function inferShapes(layers: LayerNode[], file: string, text?: string): S
       case 'pool': {
         want(3, 'an image of shape [height, width, channels]');
         const [h, w, c] = x;
-        const size = (n: number, k: number, s: number) => (l.padding === 'same' ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1);
-        out = [size(h, l.poolSize[0], l.strides[0]), size(w, l.poolSize[1], l.strides[1]), c];
+        const [pt, pb, pl, pr] = l.pads ?? [0, 0, 0, 0];
+        const size = (n: number, k: number, s: number) => (l.padding === 'same' && !l.pads ? Math.ceil(n / s) : Math.floor((n - k) / s) + 1);
+        out = [size(h + pt + pb, l.poolSize[0], l.strides[0]), size(w + pl + pr, l.poolSize[1], l.strides[1]), c];
         if (out[0] <= 0 || out[1] <= 0) err(l, `${l.className} layer "${l.name}" with pool ${l.poolSize.join('×')} does not fit its ${h}×${w} input`);
         break;
       }

@@ -28,6 +28,11 @@ interface ActValue {
   pooled?: boolean;
   /** Output of a MatMul whose dense layer may still take an Add's constant as its bias. */
   biasFor?: string;
+  /**
+   * Zero padding [top, bottom, left, right] of a Pad node not yet applied: folded into the Conv or the
+   * AveragePool that reads it (PyTorch exports AvgPool2d(padding=p) as Pad → AveragePool).
+   */
+  zeroPad?: [number, number, number, number];
 }
 interface FloatValue {
   kind: 'float';
@@ -66,6 +71,8 @@ const SUPPORTED = [
   'Constant', 'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Cast', 'Pad',
 ];
 const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
+/** Ops that take a pending zero Pad into their own padding (Identity passes it on). */
+const PAD_READERS = new Set(['Conv', 'AveragePool', 'Identity']);
 
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -138,6 +145,8 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
     if (!name) return undefined;
     const v = values.get(name);
     if (!v) fail(node, `input "${name}" is not computed by any earlier node nor stored in the file; the graph is incomplete — export it again`);
+    if (v!.kind === 'act' && v!.zeroPad && !PAD_READERS.has(node.opType))
+      fail(node, `its input is zero-padded by a Pad node; BatchNorm Lens folds a Pad only into the Conv or AveragePool that reads it — pad inside the layer instead (padding=...)`);
     return v;
   };
   const act = (node: onnx.NodeProto, k = 0): ActValue => {
@@ -260,9 +269,18 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         const v = get(node, 0)!;
         const pads = opset >= 11 ? (node.input[1] ? numbers(node, ints(node, 1)!) : []) : at.ints('pads');
         const mode = at.s('mode', 'constant');
-        if (pads.some((p) => p !== 0) || (mode !== 'constant' && pads.length === 0))
-          fail(node, `padding the data by [${pads.join(', ')}] (${mode}) is not supported; the engine pads convolutions and pools the way 'valid' or TensorFlow 'same' do`);
-        set(node, v);
+        if (pads.every((p) => p === 0)) {
+          set(node, v);
+          break;
+        }
+        const fill = opset >= 11 ? (node.input[2] ? get(node, 2) : undefined) : undefined;
+        const value = fill ? (fill.kind === 'float' || fill.kind === 'int' ? Number(fill.values[0]) : NaN) : at.f('value', 0);
+        const a = v as ActValue;
+        const [nb, cb, tb, lb, ne, ce, te, le] = pads.length === 8 ? pads : [NaN];
+        if (v.kind !== 'act' || a.order !== 'chw' || a.dims.length !== 3 || a.pooled || mode !== 'constant' || value !== 0 || nb || cb || ne || ce || !(Math.min(tb, lb, te, le) >= 0))
+          fail(node, `padding [${pads.join(', ')}] (${mode}${mode === 'constant' ? `, value ${value}` : ''}) is supported only as zero padding of an NCHW image's height and width before a Conv or AveragePool`);
+        const prev = a.zeroPad ?? [0, 0, 0, 0];
+        set(node, { ...a, zeroPad: [prev[0] + tb, prev[1] + te, prev[2] + lb, prev[3] + le], dims: [a.dims[0], a.dims[1] + tb + te, a.dims[2] + lb + le] });
         break;
       }
       case 'Transpose': {
@@ -366,7 +384,9 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
           fail(node, `its input has shape [N, ${a.dims.join(', ')}]${a.order === 'hwc' ? ' in NHWC order' : ''}; BatchNorm Lens supports 2-D convolutions of NCHW images`);
         const w = floats(node, 1, 'weight');
         if (w.dims.length !== 4) fail(node, `weight has shape [${w.dims.join(', ')}]; only 2-D convolutions (weight [out, in, kh, kw]) are supported`);
-        const [C, H, W] = a.dims;
+        const zp = a.zeroPad ?? [0, 0, 0, 0];
+        // The engine's input is the unpadded tensor; its padding is the Pad's plus the Conv's own.
+        const [C, H, W] = [a.dims[0], a.dims[1] - zp[0] - zp[1], a.dims[2] - zp[2] - zp[3]];
         const [O, I, kh, kw] = w.dims;
         const group = at.i('group', 1);
         if (group !== 1)
@@ -376,7 +396,9 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         const dil = pairOf(at.ints('dilations'), 1);
         if (strides.some((v) => v !== 1) && dil.some((v) => v !== 1))
           fail(node, `strides [${strides.join(', ')}] with dilations [${dil.join(', ')}]: the engine's convolution takes one or the other; use stride 1 for a dilated convolution`);
-        const { padding, pads } = convPadding(node, at, [H, W], [kh, kw], strides, dil, fail);
+        const own = convPadding(node, at, [a.dims[1], a.dims[2]], [kh, kw], strides, dil, fail);
+        if (own.padding === 'same' && a.zeroPad) fail(node, 'auto_pad SAME_UPPER after a Pad node is not supported; export with explicit pads');
+        const { padding, pads } = a.zeroPad ? { padding: 'valid' as const, pads: sum4(own.pads ?? [0, 0, 0, 0], zp) } : own;
         const [pt, pb, pl, pr] = pads ?? [0, 0, 0, 0];
         const size = (n: number, k: number, s: number, d: number) => (padding === 'same' ? Math.ceil(n / s) : Math.floor((n - (k - 1) * d - 1) / s) + 1);
         const [oh, ow] = [size(H + pt + pb, kh, strides[0], dil[0]), size(W + pl + pr, kw, strides[1], dil[1])];
@@ -444,15 +466,23 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         const k = pairOf(at.ints('kernel_shape'), 0);
         const s = pairOf(at.ints('strides'), 1);
         if (pairOf(at.ints('dilations'), 1).some((d) => d !== 1)) fail(node, 'dilated pooling is not supported');
-        const [C, H, W] = a.dims;
-        const padding = paddingOf(node, at, [H, W], k, s, [1, 1], fail);
-        const padded = at.ints('pads').some((p) => p !== 0) || at.s('auto_pad', 'NOTSET').startsWith('SAME');
-        if (op === 'AveragePool' && padding === 'same' && padded && at.i('count_include_pad', 0) === 1)
-          fail(node, 'count_include_pad = 1 with padding counts the zeros of the border; the engine averages over the cells inside the image (count_include_pad = 0)');
         if (op === 'MaxPool') extraOutputsUnused(node, 1);
-        const size = (n: number, kk: number, ss: number) => (padding === 'same' ? Math.ceil(n / ss) : Math.floor((n - kk) / ss) + 1);
-        const out = simple(node, a, { kind: 'pool', op: op === 'MaxPool' ? 'max' : 'avg', poolSize: k, strides: s, padding });
-        set(node, { ...out, dims: [C, size(H, k[0], s[0]), size(W, k[1], s[1])] });
+        const zp = a.zeroPad ?? [0, 0, 0, 0];
+        const [C, H, W] = [a.dims[0], a.dims[1] - zp[0] - zp[1], a.dims[2] - zp[2] - zp[3]];
+        const own = poolPads(node, at, [a.dims[1], a.dims[2]], k, s, fail);
+        const countIncludePad = op === 'AveragePool' && at.i('count_include_pad', 0) === 1;
+        // A Pad before an AveragePool is PyTorch's count_include_pad=True: its zeros are averaged in.
+        if (a.zeroPad && own.some((p) => p !== 0) && !countIncludePad)
+          fail(node, 'a Pad before an AveragePool that pads again without counting its zeros (count_include_pad = 0); export with one of them');
+        const pads = sum4(own, zp);
+        const out = simple(node, { ...a, zeroPad: undefined }, {
+          kind: 'pool', op: op === 'MaxPool' ? 'max' : 'avg', poolSize: k, strides: s, padding: 'valid',
+          ...(pads.some((p) => p !== 0) ? { pads, ...(op === 'AveragePool' ? { countIncludePad: countIncludePad || !!a.zeroPad } : {}) } : {}),
+        });
+        const size = (n: number, kk: number, ss: number) => Math.floor((n - kk) / ss) + 1;
+        const [oh, ow] = [size(H + pads[0] + pads[1], k[0], s[0]), size(W + pads[2] + pads[3], k[1], s[1])];
+        if (!(oh > 0 && ow > 0)) fail(node, `its ${k.join('×')} window does not fit the ${H}×${W} input with pads [${pads.join(', ')}]`);
+        set(node, { ...out, dims: [C, oh, ow] });
         break;
       }
       case 'GlobalAveragePool':
@@ -640,50 +670,46 @@ function convPadding(
 }
 
 /**
- * A pool's ONNX pads (or auto_pad) as the engine's padding: 'valid' when there is none, 'same' when they are exactly
- * TensorFlow's 'same' for this input size (the extra cell after), else an error naming the pads.
+ * A pool's padding [top, bottom, left, right] as PyTorch applies it: the ONNX pads (or auto_pad), plus with
+ * ceil_mode = 1 the cells after the end that PyTorch's last, partial window reaches (a window starting in the
+ * right padding is dropped). Max pooling never picks padding, so that is exact; average pooling with a
+ * partial last window would divide by a count the engine does not compute, and is refused.
  */
-function paddingOf(
-  node: onnx.NodeProto,
-  at: Attrs,
-  [H, W]: number[],
-  k: number[],
-  s: number[],
-  d: number[],
-  fail: (n: onnx.NodeProto, m: string) => never,
-): Padding {
-  if ([...k, ...s, ...d].some((x) => !(x > 0))) fail(node, 'only 2-D windows (kernel_shape, strides, dilations of length 2) are supported');
+function poolPads(node: onnx.NodeProto, at: Attrs, [H, W]: number[], k: number[], s: number[], fail: (n: onnx.NodeProto, m: string) => never): [number, number, number, number] {
+  if ([...k, ...s].some((x) => !(x > 0))) fail(node, 'only 2-D windows (kernel_shape and strides of length 2) are supported');
   const auto = at.s('auto_pad', 'NOTSET');
-  const ceil = at.i('ceil_mode', 0) === 1;
-  const tfSame = (n: number, kk: number, ss: number, dd: number) => {
-    const out = Math.ceil(n / ss);
-    const total = Math.max((out - 1) * ss + (kk - 1) * dd + 1 - n, 0);
-    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  const same = (n: number, kk: number, ss: number, lower: boolean) => {
+    const total = Math.max((Math.ceil(n / ss) - 1) * ss + kk - n, 0);
+    const small = Math.floor(total / 2);
+    return lower ? [total - small, small] : [small, total - small];
   };
-  const sameH = tfSame(H, k[0], s[0], d[0]);
-  const sameW = tfSame(W, k[1], s[1], d[1]);
-  if (auto === 'VALID') return 'valid';
-  if (auto === 'SAME_UPPER') return 'same';
-  if (auto === 'SAME_LOWER') {
-    if (sameH[0] === sameH[1] && sameW[0] === sameW[1]) return 'same';
-    fail(node, "auto_pad SAME_LOWER puts the extra padding first, which TensorFlow's 'same' does not; export with explicit symmetric padding");
+  let pads: [number, number, number, number];
+  if (auto === 'SAME_UPPER' || auto === 'SAME_LOWER') {
+    const lower = auto === 'SAME_LOWER';
+    pads = [...same(H, k[0], s[0], lower), ...same(W, k[1], s[1], lower)] as [number, number, number, number];
+  } else if (auto === 'VALID') pads = [0, 0, 0, 0];
+  else {
+    const p = at.ints('pads');
+    if (p.length !== 0 && p.length !== 4) fail(node, `pads [${p.join(', ')}]: expected 4 values for 2-D pooling`);
+    if (p.some((x) => x < 0)) fail(node, `pads [${p.join(', ')}] crop the input; export without negative padding`);
+    const [t, l, b, r] = p.length === 4 ? p : [0, 0, 0, 0];
+    pads = [t, b, l, r];
   }
-  const pads = at.ints('pads');
-  const [t, l, b, r] = pads.length === 4 ? pads : [0, 0, 0, 0];
-  const exact = (n: number, kk: number, ss: number, dd: number, before: number, after: number) => (n + before + after - ((kk - 1) * dd + 1)) % ss === 0;
-  if (ceil && !(exact(H, k[0], s[0], d[0], t, b) && exact(W, k[1], s[1], d[1], l, r)))
-    fail(node, 'ceil_mode = 1 with a window that does not tile the input exactly is not supported; use ceil_mode = 0 (PyTorch default)');
-  if (t === 0 && l === 0 && b === 0 && r === 0) return 'valid';
-  if (t === sameH[0] && b === sameH[1] && l === sameW[0] && r === sameW[1]) return 'same';
-  // Padding whose extra cells at the far end are never read by any window gives the same output as 'same'.
-  const outOf = (n: number, kk: number, ss: number, dd: number, before: number, after: number) => Math.floor((n + before + after - ((kk - 1) * dd + 1)) / ss) + 1;
-  const unread = (n: number, kk: number, ss: number, dd: number, before: number, after: number, same: number[]) =>
-    before === same[0] && outOf(n, kk, ss, dd, before, after) === Math.ceil(n / ss) && after >= same[1];
-  if (unread(H, k[0], s[0], d[0], t, b, sameH) && unread(W, k[1], s[1], d[1], l, r, sameW)) return 'same';
-  return fail(
-    node,
-    `pads [${[t, l, b, r].join(', ')}] on a ${H}×${W} input with kernel ${k.join('×')}, stride ${s.join('×')} are neither 'valid' (0) nor TensorFlow's 'same' ([${[sameH[0], sameW[0], sameH[1], sameW[1]].join(', ')}]) which the engine computes; use padding = kernel // 2 with stride 1, or a stride that divides the input size`,
-  );
+  if (at.i('ceil_mode', 0) !== 1) return pads;
+  const extra = (n: number, kk: number, ss: number, before: number, after: number) => {
+    let out = Math.ceil((n + before + after - kk) / ss) + 1;
+    if ((out - 1) * ss >= n + before) out--;
+    return Math.max((out - 1) * ss + kk - (n + before + after), 0);
+  };
+  const eh = extra(H, k[0], s[0], pads[0], pads[1]);
+  const ew = extra(W, k[1], s[1], pads[2], pads[3]);
+  if ((eh || ew) && node.opType !== 'MaxPool')
+    fail(node, `ceil_mode = 1 adds a partial last window on this ${H}×${W} input, which average pooling divides by a count the engine does not compute; use ceil_mode = 0 (PyTorch's default)`);
+  return [pads[0], pads[1] + eh, pads[2], pads[3] + ew];
+}
+
+function sum4(a: [number, number, number, number], b: [number, number, number, number]): [number, number, number, number] {
+  return [a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]];
 }
 
 interface Attrs {
