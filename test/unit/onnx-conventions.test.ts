@@ -69,6 +69,20 @@ test('Conv pads PyTorch wrote are kept as explicit padding, also where TF’s sa
   assert.ok(conv2.kind === 'conv2d' && conv2.pads === undefined && conv2.padding === 'valid');
 });
 
+test('Conv group > 1 is a grouped convolution (depthwise when group = channels) with PyTorch’s weight per group', () => {
+  const { spec, info } = readOnnxNetwork(join(ONNX_DIR, 'op_grouped_conv.onnx'));
+  const groups = (name: string) => {
+    const l = layer(spec.layers, name);
+    return l.kind === 'conv2d' ? (l.groups ?? 1) : NaN;
+  };
+  // nn.Conv2d(4, 8, 3, groups=2), (8, 8, 3, groups=8), (8, 16, 3, groups=8), (16, 6, 1)
+  assert.deepEqual(['grouped', 'depthwise', 'multiplier', 'pointwise'].map(groups), [2, 8, 8, 1]);
+  const kernel = (name: string) => info.params.find((p) => p.layer === name && p.role === 'kernel')!.shape;
+  assert.deepEqual(kernel('grouped'), [3, 3, 2, 8]);
+  assert.deepEqual(kernel('depthwise'), [3, 3, 1, 8]);
+  assert.deepEqual(kernel('multiplier'), [3, 3, 1, 16]);
+});
+
 test('BatchNorm keeps the file’s eps and momentum (ONNX momentum = 1 − PyTorch’s) with PyTorch’s unbiased running variance', () => {
   const { spec } = readOnnxNetwork(join(ONNX_DIR, 'op_conv_pads.onnx'));
   const bn = layer(spec.layers, 'bn'); // nn.BatchNorm2d(6, eps=1e-3, momentum=0.3)

@@ -135,12 +135,12 @@ test('a reshape that does not fold to [batch, features] names the node', async (
   await expectOneLineError('reshape.onnx', /node "\/Reshape" \(Reshape\): reshaping \[N, 8, 2, 2\] to \[N, 8, 4\] is not supported/);
 });
 
-test('a grouped convolution names the node and the group', async () => {
+test('a group that does not divide the channels names the node and the group', async () => {
   const m = load('op_pool_concat');
   const conv = node(m, 'Conv');
-  conv.attribute.find((a) => a.name === 'group')!.i = 2;
+  conv.attribute.find((a) => a.name === 'group')!.i = 3;
   save(m, 'group.onnx');
-  await expectOneLineError('group.onnx', /node "\/a\/Conv" \(Conv\): .*group/);
+  await expectOneLineError('group.onnx', /node "\/a\/Conv" \(Conv\): group = 3 does not divide its 2 input channels and 3 output channels/);
 });
 
 test('negative Conv pads (cropping) name the node and the pads', async () => {

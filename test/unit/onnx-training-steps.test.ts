@@ -4,7 +4,8 @@
 // the eval-mode loss with them. The running statistics check the PyTorch conventions the ONNX reader gives
 // the layers: ONNX's momentum attribute (1 − PyTorch's momentum), PyTorch's unbiased running variance and
 // the file's epsilon. One MLP with BatchNorm1d, one conv net with BatchNorm2d, and a conv net with padding
-// PyTorch applies but TF's 'same' does not and a BatchNorm2d with its own eps and momentum.
+// PyTorch applies but TF's 'same' does not and a BatchNorm2d with its own eps and momentum, and one with
+// grouped and depthwise convolutions.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ const CASES = readdirSync(ONNX_DIR)
   .map((f) => f.replace(/\.steps\.json$/, ''));
 
 test('the generator wrote trajectories for an MLP and conv nets with BatchNorm', () => {
-  assert.deepEqual(CASES, ['conv_pool', 'op_conv_pads', 'seq_bn1d']);
+  assert.deepEqual(CASES, ['conv_pool', 'op_conv_pads', 'op_grouped_conv', 'seq_bn1d']);
 });
 
 for (const name of CASES) {

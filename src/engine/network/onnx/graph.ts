@@ -388,10 +388,11 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         // The engine's input is the unpadded tensor; its padding is the Pad's plus the Conv's own.
         const [C, H, W] = [a.dims[0], a.dims[1] - zp[0] - zp[1], a.dims[2] - zp[2] - zp[3]];
         const [O, I, kh, kw] = w.dims;
+        // group > 1: grouped (and with group = channels, depthwise) convolution; the weight is [O, C/group, kh, kw].
         const group = at.i('group', 1);
-        if (group !== 1)
-          fail(node, `group = ${group} (a grouped or depthwise convolution) is not supported yet; BatchNorm Lens supports group = 1`);
-        if (I !== C) fail(node, `weight has ${I} input channels but its input has ${C}`);
+        if (!(group >= 1) || C % group !== 0 || O % group !== 0)
+          fail(node, `group = ${group} does not divide its ${C} input channels and ${O} output channels`);
+        if (I * group !== C) fail(node, `weight has ${I} input channels per group but its input has ${C} channels in ${group} group${group > 1 ? 's' : ''}`);
         const strides = pairOf(at.ints('strides'), 1);
         const dil = pairOf(at.ints('dilations'), 1);
         if (strides.some((v) => v !== 1) && dil.some((v) => v !== 1))
@@ -405,7 +406,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         if (!(oh > 0 && ow > 0)) fail(node, `its ${kh}×${kw} kernel does not fit the ${H}×${W} input with pads [${[pt, pl, pb, pr].join(', ')}]`);
         const c = node.input[2] ? floats(node, 2, 'bias') : null;
         const name = addLayer(node, weightBase(node, w.source, containers), {
-          kind: 'conv2d', inbound: [a.layer], filters: O, kernelSize: [kh, kw], strides, padding, ...(pads ? { pads } : {}), dilation: dil, useBias: !!c, activation: 'linear',
+          kind: 'conv2d', inbound: [a.layer], filters: O, kernelSize: [kh, kw], strides, padding, ...(pads ? { pads } : {}), ...(group > 1 ? { groups: group } : {}), dilation: dil, useBias: !!c, activation: 'linear',
           ...init,
         } as never);
         addWeight(name, 'kernel', [kh, kw, I, O], oihwToHwio(w.values, [O, I, kh, kw]));
