@@ -19,6 +19,8 @@ const browserEntries = [['webview/main.ts', 'dist/webview.js']];
 
 const common = {
   bundle: true,
+  // jsonc-parser's main entry is a UMD module whose run-time requires esbuild cannot follow; its ESM build bundles.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',

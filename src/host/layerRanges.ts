@@ -1,10 +1,10 @@
-// Where each layer of a network file is written: a walk over the offset-keeping JSON parse that finds the
-// layers' objects and their "name" strings. Pure (no `vscode`), so hover, code lens and
+// Where each layer of a network file is written: a walk over the fault-tolerant JSON tree (jsonc-parser, through
+// src/engine/network/jsonTree.ts) that finds the layers' objects and their "name" strings, also while the file
+// has a syntax error. Pure (no `vscode`), so hover, code lens and
 // diagnostics share it and unit tests cover it. Offsets are UTF-16 code-unit offsets, the same unit as
 // `TextDocument.positionAt`.
 
-import { parseJsonWithOffsets, type JsonNode } from '../engine/network/jsonOffsets';
-export { JsonSyntaxError, parseJsonWithOffsets, type JsonNode, type JsonProp } from '../engine/network/jsonOffsets';
+import { parseJsonTree, type JsonNode } from '../engine/network/jsonTree';
 
 export function prop(node: JsonNode | undefined, key: string): JsonNode | undefined {
   if (!node || node.kind !== 'object') return undefined;
@@ -65,13 +65,10 @@ export function findLayerRanges(root: JsonNode): LayerRange[] {
   return out;
 }
 
-/** Parses `text` and returns its layers, or [] if it is not valid JSON. */
+/** The layers of `text`, as far as they can be read (a syntax error elsewhere does not hide them). */
 export function layerRangesOfText(text: string): LayerRange[] {
-  try {
-    return findLayerRanges(parseJsonWithOffsets(text));
-  } catch {
-    return [];
-  }
+  const { root } = parseJsonTree(text);
+  return root ? findLayerRanges(root) : [];
 }
 
 /** The innermost layer whose object contains `offset`, if any. */

@@ -5,8 +5,9 @@ import { isUserError } from '../engine/errors';
 import { parseNetworkText } from '../engine/network/parse';
 import { inferShapes, paramCount } from '../engine/network/shapes';
 import type { LayerFacts } from './hoverContent';
-import { layerRangesOfText, looksLikeNetworkText, nodeAt, parseJsonWithOffsets, type LayerRange } from './layerRanges';
 import { analyzePythonText, pythonModelChoices } from './pythonDoc';
+import { parseJsonTree } from '../engine/network/jsonTree';
+import { layerRangesOfText, looksLikeNetworkText, nodeAt, type LayerRange } from './layerRanges';
 
 export interface NetworkProblem {
   message: string;
@@ -72,8 +73,8 @@ export function lineColumnToOffset(text: string, line: number, column: number): 
  * key there when the text is valid JSON, else the token at the offset, else one character.
  */
 export function problemRange(text: string, offset: number): { start: number; end: number } {
-  try {
-    const root = parseJsonWithOffsets(text);
+  const { root, errors } = parseJsonTree(text);
+  if (root && errors.length === 0) {
     const n = nodeAt(root, offset);
     if (n.kind !== 'object' && n.kind !== 'array' && n.start === offset) return { start: n.start, end: n.end };
     if (n.kind === 'object') {
@@ -81,9 +82,8 @@ export function problemRange(text: string, offset: number): { start: number; end
       if (p) return { start: p.keyStart, end: p.keyEnd };
     }
     if (n.kind !== 'object' && n.kind !== 'array') return { start: n.start, end: n.end };
-  } catch {
-    // not valid JSON: fall through to a token range
   }
+  // not valid JSON: a token range
   const m = /^("(?:[^"\\\n]|\\.)*"?|[\w.+-]+)/.exec(text.slice(offset, offset + 200));
   const len = m ? m[0].length : 1;
   return { start: offset, end: Math.min(offset + Math.max(len, 1), Math.max(text.length, offset + 1)) };

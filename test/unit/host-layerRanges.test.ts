@@ -1,8 +1,15 @@
-// Layer ranges found by the offset-keeping JSON parser, checked against positions computed independently
-// with indexOf on the text; plus the cheap network sniff.
+// Layer ranges found in the fault-tolerant JSON tree (jsonc-parser), checked against positions computed
+// independently with indexOf on the text — also in a file with a syntax error; plus the cheap network sniff.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { JsonSyntaxError, findLayerRanges, layerAt, layerRangesOfText, looksLikeNetworkText, nodeAt, parseJsonWithOffsets } from '../../src/host/layerRanges';
+import { firstJsonError, parseJsonTree, type JsonNode } from '../../src/engine/network/jsonTree';
+import { findLayerRanges, layerAt, layerRangesOfText, looksLikeNetworkText, nodeAt } from '../../src/host/layerRanges';
+
+const tree = (text: string): JsonNode => {
+  const { root, errors } = parseJsonTree(text);
+  assert.deepEqual(errors, []);
+  return root!;
+};
 
 const tfjs = `{
   "format": "layers-model",
@@ -48,14 +55,14 @@ test('layerAt picks the innermost layer; nothing outside layers', () => {
   assert.equal(layerAt(layers, tfjs.indexOf('softmax'))?.name, 'dense_2');
   assert.equal(layerAt(layers, tfjs.indexOf('weightsManifest')), undefined);
   const nested = `{"class_name":"Sequential","config":{"layers":[{"class_name":"Sequential","config":{"name":"outer","layers":[{"class_name":"Dense","config":{"name":"inner"}}]}}]}}`;
-  const ls = findLayerRanges(parseJsonWithOffsets(nested));
+  const ls = findLayerRanges(tree(nested));
   assert.deepEqual(ls.map((l) => [l.name, l.depth]), [['outer', 0], ['inner', 1]]);
   assert.equal(layerAt(ls, nested.indexOf('"inner"'))?.name, 'inner');
   assert.equal(layerAt(ls, nested.indexOf('"outer"'))?.name, 'outer');
 });
 
 test('the parser agrees with JSON.parse on values', () => {
-  const toPlain = (n: ReturnType<typeof parseJsonWithOffsets>): unknown => {
+  const toPlain = (n: JsonNode): unknown => {
     switch (n.kind) {
       case 'object': return Object.fromEntries(n.props.map((p) => [p.key, toPlain(p.value)]));
       case 'array': return n.items.map(toPlain);
@@ -63,20 +70,44 @@ test('the parser agrees with JSON.parse on values', () => {
     }
   };
   for (const t of [tfjs, keras3, '[1, -2.5e3, true, false, null, "\\u00e9\\n"]', '{}', '[]', '"x"']) {
-    assert.deepEqual(toPlain(parseJsonWithOffsets(t)), JSON.parse(t));
+    assert.deepEqual(toPlain(tree(t)), JSON.parse(t));
   }
 });
 
-test('syntax errors carry the offset of the problem', () => {
+test('strict syntax errors carry the offset and kind of the first problem, as JSON.parse sees it', () => {
   const bad = '{"a": [1, 2 3]}';
-  assert.throws(() => parseJsonWithOffsets(bad), (e: unknown) => e instanceof JsonSyntaxError && e.offset === bad.indexOf('3'));
-  assert.throws(() => parseJsonWithOffsets('{"a": 1,}'), JsonSyntaxError);
-  assert.throws(() => parseJsonWithOffsets('{"a": "open'), (e: unknown) => e instanceof JsonSyntaxError && e.offset === 6);
+  assert.deepEqual(firstJsonError(bad), { offset: bad.indexOf('3'), length: 1, message: 'a comma is expected' });
+  assert.equal(firstJsonError('{"a": 1,}')?.offset, 8, 'a trailing comma is an error to JSON.parse');
+  assert.equal(firstJsonError('{"a": "open')?.offset, 6);
+  assert.equal(firstJsonError('{"a": 1} // note')?.message, 'a comment (JSON has none)');
+  assert.equal(firstJsonError('{"a": [1, 2]}'), null);
   assert.deepEqual(layerRangesOfText('{"layers": ['), []);
 });
 
+test('a file with a missing comma (as while typing) still yields every layer, and the error is located', () => {
+  const layers = [
+    '        {"class_name": "Dense", "config": {"name": "dense_1", "units": 16, "batch_input_shape": [null, 784]}},',
+    '        {"class_name": "Dense", "config": {"name": "dense_2", "units": 16}}',
+    '        {"class_name": "Dense", "config": {"name": "dense_3", "units": 10, "activation": "softmax"}}',
+  ];
+  // The comma after dense_2's object is missing.
+  const text = `{"modelTopology": {"class_name": "Sequential", "config": {"layers": [\n${layers.join('\n')}\n]}}}`;
+  assert.throws(() => JSON.parse(text));
+  const found = layerRangesOfText(text);
+  assert.deepEqual(found.map((l) => l.name), ['dense_1', 'dense_2', 'dense_3']);
+  for (const l of found) assert.equal(text.slice(l.nameStart, l.nameEnd), `"${l.name}"`);
+  assert.equal(found[2].start, text.indexOf('{"class_name": "Dense", "config": {"name": "dense_3"'));
+  const err = firstJsonError(text)!;
+  assert.equal(err.message, 'a comma is expected');
+  assert.equal(err.offset, found[2].start, 'the error is at the object that should have been preceded by a comma');
+  const { errors } = parseJsonTree(text);
+  assert.equal(errors.length, 1);
+  // Comments and trailing commas (VS Code's jsonc) are no error to the editor's reading.
+  assert.deepEqual(parseJsonTree('{"layers": [1, 2,], // note\n}').errors, []);
+});
+
 test('nodeAt finds the innermost value', () => {
-  const root = parseJsonWithOffsets(tfjs);
+  const root = tree(tfjs);
   const n = nodeAt(root, tfjs.indexOf('784') + 1);
   assert.equal(n.kind, 'number');
   assert.equal(tfjs.slice(n.start, n.end), '784');

@@ -41,12 +41,14 @@ test('an unsupported activation is reported at its place', () => {
   assert.ok(info.problem!.start >= d2 && info.problem!.end <= bad.indexOf('\n', d2), `underlined ${underlined}`);
 });
 
-test('a JSON syntax error is reported at the place, layers still found up to it', () => {
+test('a JSON syntax error is reported at the place, and every layer is still found (hover and lens stay)', () => {
   const bad = mlp.replace('"units": 10,', '"units": 10');
   const info = analyzeNetworkText(bad, '/tmp/mlp.json');
   assert.ok(info.problem);
   const line = bad.slice(0, info.problem!.start).split('\n').length;
   assert.equal(line, 9, `problem at line ${line}: ${info.problem!.message}`);
+  assert.match(info.problem!.message, /malformed JSON: a comma is expected/);
+  assert.deepEqual(info.layers.map((l) => l.name), ['dense_1', 'dense_2']);
 });
 
 test('other JSON is not a network', () => {
