@@ -71,6 +71,8 @@ function copyTreeSitter() {
   copyFileSync(join(root, 'node_modules/tree-sitter-python/tree-sitter-python.wasm'), join(root, 'dist', 'tree-sitter-python.wasm'));
 }
 copyTreeSitter();
+// The report's JSON Schema, registered with VS Code for saved reports (package.json contributes.jsonValidation).
+copyFileSync(join(root, 'src/report/report.schema.json'), join(root, 'dist/report.schema.json'));
 // The 10,000 MNIST digits of the `mnist` package, converted once into the compact file the engine reads.
 buildMnist(join(root, 'dist', 'mnist.bin.gz'));
 if (watch) {

@@ -1,4 +1,4 @@
-// The report schema (src/report/validate.ts, src/report/SCHEMA.md) on real reports from short analyze runs —
+// The report schema (src/report/report.schema.json + the rules of src/report/validate.ts, src/report/SCHEMA.md) on real reports from short analyze runs —
 // complete, with a diverged variant (non-finite values become null in JSON), and cancelled — and on mutated
 // copies, each of which must fail with the JSON path of the mutation.
 import assert from 'node:assert/strict';
@@ -40,7 +40,8 @@ test('a real report (JSON round trip) validates, strictly: no field the schema d
   assert.ok(r.variants[1].layerStats.some((s) => s.gamma && s.beta), 'BN layers carry γ/β moments');
 });
 
-test('every field SCHEMA.md documents is a field the validator knows, and the reverse', async () => {
+// Both directions between SCHEMA.md and the schema itself: test/unit/report-schema.test.ts.
+test('every field of a real report is documented in SCHEMA.md', async () => {
   const doc = readFileSync(join(ROOT, 'src', 'report', 'SCHEMA.md'), 'utf8');
   const r = await realReport();
   const keys = new Set<string>();

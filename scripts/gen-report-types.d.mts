@@ -1,0 +1,1 @@
+export function generateReportTypes(schema?: object): Promise<string>;
