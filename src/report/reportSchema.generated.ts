@@ -882,6 +882,10 @@ pointsPerSecond: number
  * which BatchNorm mode, and that the anchors use evaluation mode
  */
 note: string
+/**
+ * a live slice shown while it runs: grid points still to come; never in a saved report
+ */
+pending?: number
 }
 /**
  * one network's slice
