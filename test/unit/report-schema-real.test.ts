@@ -1,6 +1,6 @@
 // The report's JSON Schema (src/report/report.schema.json) against documents the real engine writes, one per
 // kind of run whose fields the schema had to learn: Hessian measures, a Python network file with its weights,
-// a learning-rate sweep, and loss-surface slices (1-D and 2-D, from `bnlens slice` as a user runs it, added to
+// binary cross-entropy with held-out evaluations in both BatchNorm modes, a learning-rate sweep, and loss-surface slices (1-D and 2-D, from `bnlens slice` as a user runs it, added to
 // the report by the host's reducer). Each validates strictly (no field the schema lacks), and a hand-broken
 // copy fails with one line that starts with the JSON path of the break.
 import assert from 'node:assert/strict';
@@ -98,6 +98,41 @@ test('a Python network file (PyTorch, weights beside it) validates with its layo
   const layout = structuredClone(r) as unknown as { model: { layout: string } };
   layout.model.layout = 'CHW';
   assertBroken(layout as unknown as Report, 'model.layout', /expected one of NHWC, NCHW, got "CHW"/);
+});
+
+test('binary cross-entropy with held-out evaluations (moving and own-batch BatchNorm statistics) validates; broken ones are named', async () => {
+  const bce = join(dir, 'bce.json');
+  writeFileSync(
+    bce,
+    JSON.stringify(
+      tfjsModel({
+        name: 'bce',
+        inputShape: [6],
+        layers: [
+          { type: 'Dense', name: 'h1', units: 8, activation: 'relu', useBias: true },
+          { type: 'Dense', name: 'out', units: 1, activation: 'sigmoid', useBias: true },
+        ],
+      }),
+    ),
+  );
+  const data = writeNpzData(dir, 'bce', 64, [6], 2);
+  const r = json(await analyze({ ...small, model: bce, dataset: data, loss: 'binary-ce', evalEvery: 2, evalBatch: 12 }));
+  assertValid(r);
+  assert.equal(r.dataset.loss, 'binary-ce');
+  assert.equal(r.config.evalBatch, 12);
+  const last = r.variants[1].evals.at(-1)!;
+  assert.ok(last.batchStatsBatch !== undefined && last.movingStatsInitWeight !== undefined, 'the BatchNorm variant has own-batch evaluations');
+  assert.equal(typeof r.summary[1].movingStatsWarmingUp, 'boolean');
+
+  const weight = structuredClone(r);
+  weight.variants[1].evals[0].movingStatsInitWeight = 1.5;
+  assertBroken(weight, 'variants[1].evals[0].movingStatsInitWeight', /expected at most 1, got 1\.5/);
+  const warming = structuredClone(r) as unknown as { summary: { movingStatsWarmingUp: unknown }[] };
+  warming.summary[1].movingStatsWarmingUp = 'yes';
+  assertBroken(warming as unknown as Report, 'summary[1].movingStatsWarmingUp', /expected true or false, got "yes"/);
+  const batch = structuredClone(r);
+  batch.config.evalBatch = 0;
+  assertBroken(batch, 'config.evalBatch', /expected at least 1, got 0/);
 });
 
 test('a learning-rate sweep validates; a run at the wrong lr, a duplicate lr and a foreign largestStableLr are named', async () => {
