@@ -76,6 +76,22 @@ test('constructs outside the subset: file:line:col, the construct, the fix', () 
   assert.match(errorOf('x = 1\n').message, /imports neither torch nor keras/);
 });
 
+test('grouped and depthwise Conv2d, ZeroPad2d and Upsample: read with PyTorch’s shapes; what the engine cannot do is one line', () => {
+  const net = readPythonNetwork(readFileSync(join(REF, 'mobile_blocks.py'), 'utf8'), 'mobile_blocks.py', { inputShape: [4, 8, 7] });
+  const byName = new Map(net.spec.layers.map((l) => [l.name, l]));
+  assert.deepEqual(byName.get('pad'), { ...byName.get('pad'), kind: 'zeropad', padding: [[2, 1], [1, 0]] }, 'ZeroPad2d((left, right, top, bottom))');
+  assert.equal((byName.get('dw') as { groups?: number }).groups, 4);
+  assert.equal((byName.get('grouped') as { groups?: number }).groups, 3);
+  assert.deepEqual((byName.get('up') as { size?: number[] }).size, [2, 2]);
+  const mod = (body: string) => `import torch.nn as nn\nclass R(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.m = ${body}\n    def forward(self, x):\n        return self.m(x)\n`;
+  const opts = { inputShape: [6, 4, 4] };
+  assert.match(errorOf(mod('nn.Conv2d(6, 4, 3, groups=4)'), opts).format(), /^net\.py:5:\d+: nn\.Conv2d m has groups=4, which must divide both in_channels 6 and out_channels 4$/);
+  assert.match(errorOf(mod("nn.Upsample(scale_factor=2, mode='bilinear')"), opts).format(), /^net\.py:5:\d+: nn\.Upsample\(mode=.bilinear.\) is outside the Python subset.*mode='nearest'/);
+  assert.match(errorOf(mod('nn.Upsample(size=(6, 8))'), opts).format(), /from 4×4 to 6×8 is outside the Python subset.*whole factors/);
+  assert.match(errorOf(mod('nn.ZeroPad2d((1, -1, 0, 0))'), opts).format(), /negative padding \(cropping\).*padding ≥ 0/);
+  assert.match(errorOf(mod('nn.ZeroPad2d((1, 1))'), opts).format(), /nn\.ZeroPad2d m has padding \(1, 1\); give an integer or \(left, right, top, bottom\)/);
+});
+
 test('Keras in Python: Sequential and functional models, counts as Keras counts them', () => {
   const seq = `from tensorflow import keras\nfrom tensorflow.keras import layers\nmodel = keras.Sequential([\n    keras.Input(shape=(28, 28, 1)),\n    layers.Conv2D(8, kernel_size=(3, 3), activation="relu"),\n    layers.MaxPooling2D(pool_size=(2, 2)),\n    layers.BatchNormalization(),\n    layers.Flatten(),\n    layers.Dropout(0.5),\n    layers.Dense(10, activation="softmax"),\n])\n`;
   const net = readPythonNetwork(seq, 'k.py');

@@ -38,6 +38,7 @@ CASES = [
     ('flatten_linear', 'FlattenNet', [3, 6, 5], 3),
     ('residual', 'TinyResNet', [3, 8, 8], 4),
     ('builder', 'make_model', [10], 3),
+    ('mobile_blocks', 'MobileBlocks', [4, 8, 7], 3),
 ]
 
 

@@ -147,6 +147,9 @@ const SIGS: Record<string, Sig> = {
   Flatten: { names: ['start_dim', 'end_dim'], defaults: { start_dim: 1, end_dim: -1 } },
   Dropout: { names: ['p', 'inplace'], defaults: { p: 0.5, inplace: false } },
   Identity: { names: [], defaults: {} },
+  ZeroPad2d: { names: ['padding'], defaults: {} },
+  Upsample: { names: ['size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor'], defaults: { size: null, scale_factor: null, mode: 'nearest', align_corners: null, recompute_scale_factor: null } },
+  UpsamplingNearest2d: { names: ['size', 'scale_factor'], defaults: { size: null, scale_factor: null } },
 };
 SIGS.BatchNorm2d = SIGS.BatchNorm1d;
 SIGS.Dropout2d = SIGS.Dropout;
@@ -403,6 +406,11 @@ export class TorchFront implements FrontEnd {
         return this.emit({ kind: 'dropout', name: name(), className: m.type, rate: num(this.it, c.p, at, 'p') } as LayerNode, [x], m.at);
       case 'Identity':
         return x;
+      case 'ZeroPad2d':
+        return this.zeroPad(m, x, at, name());
+      case 'Upsample':
+      case 'UpsamplingNearest2d':
+        return this.upsample(m, x, at, name());
     }
     throw this.it.unsupported(at, `nn.${m.type}`, 'use the layers listed in the README’s Python section');
   }
@@ -413,7 +421,10 @@ export class TorchFront implements FrontEnd {
     const inC = int(this.it, c.in_channels, at, 'in_channels');
     if (s.length !== 3) throw this.it.error(at, `nn.Conv2d ${m.path} receives shape [${s.join(', ')}]; it needs an image [C, H, W] (give --input-shape C,H,W)`);
     if (s[0] !== inC) throw this.it.error(at, `nn.Conv2d ${m.path} has in_channels ${inC} but receives ${s[0]} channels (shape [${s.join(', ')}])`);
-    if (c.groups !== 1) throw this.it.unsupported(m.at, `nn.Conv2d with groups=${repr(c.groups)}`, 'use groups=1 (grouped and depthwise convolutions are not read from Python files yet)');
+    const outC = int(this.it, c.out_channels, at, 'out_channels');
+    const groups = int(this.it, c.groups, at, 'groups');
+    if (groups < 1 || inC % groups !== 0 || outC % groups !== 0)
+      throw this.it.error(m.at, `nn.Conv2d ${m.path} has groups=${groups}, which must divide both in_channels ${inC} and out_channels ${outC}`);
     if (c.padding_mode !== 'zeros') throw this.it.unsupported(m.at, `padding_mode=${repr(c.padding_mode)}`, "use padding_mode='zeros'");
     const k = pair(this.it, c.kernel_size, at, 'kernel_size');
     const stride = pair(this.it, c.stride, at, 'stride');
@@ -431,12 +442,42 @@ export class TorchFront implements FrontEnd {
     if (stride.some((v) => v !== 1) && dilation.some((v) => v !== 1)) throw this.it.unsupported(m.at, 'a convolution with both stride and dilation', 'use one of them');
     return this.emit(
       {
-        kind: 'conv2d', name, className: 'Conv2d', filters: int(this.it, c.out_channels, at, 'out_channels'), kernelSize: k, strides: stride, padding, ...(pads ? { pads } : {}),
+        kind: 'conv2d', name, className: 'Conv2d', filters: outC, kernelSize: k, strides: stride, padding, ...(pads ? { pads } : {}), ...(groups > 1 ? { groups } : {}),
         dilation, useBias: c.bias !== false && c.bias !== null, activation: 'linear', kernelInitializer: TORCH_DEFAULT_INIT, biasInitializer: TORCH_DEFAULT_INIT,
       } as LayerNode,
       [x],
       m.at,
     );
+  }
+
+  /** nn.ZeroPad2d(p): p, or (left, right, top, bottom) as PyTorch orders them. */
+  private zeroPad(m: TorchModule, x: Tensor, at: SyntaxNode, name: string): Tensor {
+    const s = this.graph!.sourceShape(x.layer);
+    if (s.length !== 3) throw this.it.error(at, `nn.ZeroPad2d ${m.path} receives shape [${s.join(', ')}]; it needs an image [C, H, W]`);
+    const p = m.cfg.padding;
+    const lrtb = typeof p === 'number' ? [p, p, p, p] : isSeq(p) && p.items.length === 4 ? p.items : null;
+    if (!lrtb) throw this.it.error(m.at, `nn.ZeroPad2d ${m.path} has padding ${repr(p)}; give an integer or (left, right, top, bottom)`);
+    const [l, r, t, b] = lrtb.map((v) => int(this.it, v, at, 'padding'));
+    if ([l, r, t, b].some((v) => v < 0)) throw this.it.unsupported(m.at, 'nn.ZeroPad2d with negative padding (cropping)', 'use padding ≥ 0');
+    return this.emit({ kind: 'zeropad', name, className: 'ZeroPad2d', padding: [[t, b], [l, r]] } as LayerNode, [x], m.at);
+  }
+
+  /** nn.Upsample / nn.UpsamplingNearest2d: nearest neighbour by whole factors (a scale, or a size that is a multiple of the input). */
+  private upsample(m: TorchModule, x: Tensor, at: SyntaxNode, name: string): Tensor {
+    const c = m.cfg;
+    const s = this.graph!.sourceShape(x.layer);
+    if (s.length !== 3) throw this.it.error(at, `nn.${m.type} ${m.path} receives shape [${s.join(', ')}]; it needs an image [C, H, W]`);
+    if (c.mode !== undefined && c.mode !== 'nearest') throw this.it.unsupported(m.at, `nn.Upsample(mode=${repr(c.mode)})`, "use mode='nearest'");
+    let factor: [number, number];
+    if (c.scale_factor !== null && c.scale_factor !== undefined) factor = pair(this.it, c.scale_factor, m.at, 'scale_factor (a whole number)');
+    else if (c.size !== null && c.size !== undefined) {
+      const [h, w] = pair(this.it, c.size, m.at, 'size');
+      if (h % s[1] !== 0 || w % s[2] !== 0)
+        throw this.it.unsupported(m.at, `nn.${m.type} from ${s[1]}×${s[2]} to ${h}×${w}`, 'upsample by whole factors (a size that is a multiple of the input, or scale_factor=2)');
+      factor = [h / s[1], w / s[2]];
+    } else throw this.it.error(m.at, `nn.${m.type} ${m.path} gives neither size nor scale_factor`);
+    if (factor.some((f) => f < 1)) throw this.it.unsupported(m.at, `nn.${m.type} with scale_factor ${repr(c.scale_factor)}`, 'use a whole factor ≥ 1');
+    return this.emit({ kind: 'upsample', name, className: m.type, size: factor } as LayerNode, [x], m.at);
   }
 
   private pool(op: 'max' | 'avg', x: Tensor, c: Record<string, Py>, at: SyntaxNode, name: string, cls: string, where: SyntaxNode): Tensor {

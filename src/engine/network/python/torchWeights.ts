@@ -42,7 +42,8 @@ export function torchWeights(layers: LayerNode[], modules: TorchModule[], stored
       if (c.bias !== false && c.bias !== null) add(at('bias'), [out], (v) => ({ layer: p, role: 'bias', shape: [out], values: f32(v) }));
     } else if (m.type === 'Conv2d') {
       const o = Number(c.out_channels);
-      const i = Number(c.in_channels);
+      // Grouped (and depthwise) convolutions: each filter sees in_channels / groups channels.
+      const i = Number(c.in_channels) / Number(c.groups ?? 1);
       const [kh, kw] = typeof c.kernel_size === 'number' ? [c.kernel_size, c.kernel_size] : (c.kernel_size as { items: number[] }).items;
       add(at('weight'), [o, i, kh, kw], (v) => ({ layer: p, role: 'kernel', shape: [kh, kw, i, o], values: oihwToHwio(v, [o, i, kh, kw]) }));
       if (c.bias !== false && c.bias !== null) add(at('bias'), [o], (v) => ({ layer: p, role: 'bias', shape: [o], values: f32(v) }));
