@@ -1,7 +1,7 @@
 // `bnlens probe --hessian`, run as a user runs it, against the full Hessian of the independent float64
 // reference (test/reference/net64.ts: central differences of its exact hand-written gradients at two step
 // sizes that must agree) and NumPy's eigvalsh of it, on an MLP without and with BatchNorm, a CNN with
-// BatchNorm and max pooling, and a deep linear network, on the wasm and cpu backends.
+// BatchNorm and max pooling, a deep linear network and a depthwise/separable binary classifier, on the wasm and cpu backends.
 // Tolerances (the issue's): gᵀHg/‖g‖² to 1e-3 relative; λ_max, λ_min and the top eigenvalues to 1e-2 of
 // max(|λ|, 1e-2·λ_max) (a λ_min next to zero is judged on the spectrum's scale); the Hutchinson trace within
 // 4 of its own standard errors of tr(H); the density's weights sum to 1 and its nodes lie in [λ_min, λ_max].
@@ -48,6 +48,24 @@ const CNN_BN_S: NetSpec = {
     dense('d', 3, 'linear'),
   ],
 };
+// The MobileNet layers (issue 11) and a binary output: second derivatives through the depthwise kernels'
+// own gradients (DepthwiseConv2dNativeBackpropInput/Filter), padding, cropping and upsampling.
+const MOBILE_BINARY_S: NetSpec = {
+  name: 'mobile_binary_small',
+  inputShape: [5, 5, 2],
+  layers: [
+    { type: 'ZeroPadding2D', name: 'pad', pads: [[1, 0], [0, 1]] }, // 6×6×2
+    { type: 'DepthwiseConv2D', name: 'dw', multiplier: 2, kernelSize: [3, 3], strides: [1, 1], padding: 'valid', activation: 'linear', useBias: false }, // 4×4×4
+    { type: 'BatchNormalization', name: 'dw_bn' },
+    { type: 'ReLU', name: 'dw_relu' },
+    { type: 'SeparableConv2D', name: 'sep', filters: 3, multiplier: 1, kernelSize: [2, 2], strides: [2, 2], padding: 'valid', activation: 'relu', useBias: true }, // 2×2×3
+    { type: 'UpSampling2D', name: 'up', size: [2, 2] }, // 4×4×3
+    { type: 'Cropping2D', name: 'crop', pads: [[1, 0], [0, 1]] }, // 3×3×3
+    { type: 'Flatten', name: 'f' },
+    dense('logit', 1, 'linear'),
+    { type: 'Activation', name: 'out', activation: 'sigmoid' },
+  ],
+};
 const DLN_S: NetSpec = { name: 'dln_small', inputShape: [5], layers: Array.from({ length: 4 }, (_, i) => dense(`d${i + 1}`, 5, 'linear', false)) };
 
 const CASES: Case[] = [
@@ -55,6 +73,7 @@ const CASES: Case[] = [
   { spec: MLP_BN_S, data: { n: 24, loss: 'softmax-ce', classes: 4 } },
   { spec: CNN_BN_S, data: { n: 6, loss: 'softmax-ce', classes: 3, labelDtype: 'int32' } },
   { spec: DLN_S, data: { n: 24, loss: 'mse', targetDim: 5 } },
+  { spec: MOBILE_BINARY_S, data: { n: 8, loss: 'binary-ce' } },
 ];
 
 /** Eigenvalues (ascending) of a symmetric matrix by NumPy, an implementation independent of ours. */

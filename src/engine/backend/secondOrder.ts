@@ -8,8 +8,9 @@
 // same numbers (the recomputed output is bit-identical), at the cost of one more elementwise op.
 //
 // The kernels that run a backward pass (Conv2DBackpropInput/Filter, MaxPoolGrad, AvgPoolGrad) need gradients
-// of their own for the second pass. tfjs has one only for Conv2DBackpropInput; the others are below. All are
-// registered by kernel name, so they serve every backend and the project's own kernels of those names.
+// of their own for the second pass. tfjs has one only for Conv2DBackpropInput; the others (and the depthwise
+// pair) are below. All are registered by kernel name, so they serve every backend and the project's own
+// kernels of those names.
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs-core';
 import { MAX_POOL_GATHER } from './poolGrad';
 import type { TfNamespace } from './tfjsNode';
@@ -70,6 +71,27 @@ export function registerSecondOrderGradients(tf: TfNamespace): void {
     return {
       x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: ddw }, { ...conv, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
       dy: () => tf.engine().runKernel('Conv2D', { x, filter: ddw }, { ...conv, dilations: [1, 1] } as unknown as NamedAttrMap) as Tensor,
+    };
+  });
+
+  // The depthwise pair (MobileNets' layers, grouped convs with one channel per group). tfjs differentiates
+  // DepthwiseConv2dNative but not its two backprop kernels. Both are bilinear: dx = BackpropInput(dy, K)
+  // has adjoint in dy the forward depthwise convolution of the incoming gradient with K, and in K the filter
+  // gradient of the incoming gradient against dy; dK = BackpropFilter(x, dy) has adjoint in x the input
+  // gradient of dy through the incoming filter-shaped gradient, and in dy the forward convolution of x by it.
+  const depthwise = (a: Attrs) => ({ strides: a.strides, pad: a.pad, dilations: a.dilations ?? 1, dimRoundingMode: a.dimRoundingMode });
+  reg('DepthwiseConv2dNativeBackpropInput', ['dy', 'filter'], (ddx, [dy, filter], attrs) => {
+    const d = depthwise(attrs);
+    return {
+      dy: () => tf.engine().runKernel('DepthwiseConv2dNative', { x: ddx, filter }, d as unknown as NamedAttrMap) as Tensor,
+      filter: () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropFilter', { x: ddx, dy }, { ...d, filterShape: filter.shape } as unknown as NamedAttrMap) as Tensor,
+    };
+  });
+  reg('DepthwiseConv2dNativeBackpropFilter', ['x', 'dy'], (ddk, [x, dy], attrs) => {
+    const d = depthwise(attrs);
+    return {
+      x: () => tf.engine().runKernel('DepthwiseConv2dNativeBackpropInput', { dy, filter: ddk }, { ...d, inputShape: x.shape } as unknown as NamedAttrMap) as Tensor,
+      dy: () => tf.engine().runKernel('DepthwiseConv2dNative', { x, filter: ddk }, d as unknown as NamedAttrMap) as Tensor,
     };
   });
 
