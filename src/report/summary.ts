@@ -80,8 +80,9 @@ export function summaryTable(rows: SummaryRow[]): string {
     r.variant,
     fmt(r.finalLoss),
     pct(r.finalAccuracy),
-    fmt(r.testLoss),
-    `${pct(r.testAccuracy)}${r.movingStatsWarmingUp ? '*' : ''}`,
+    // The warming-up mark goes on the accuracy, or on the loss where there is none (mse).
+    `${fmt(r.testLoss)}${r.movingStatsWarmingUp && r.testAccuracy === null ? '*' : ''}`,
+    `${pct(r.testAccuracy)}${r.movingStatsWarmingUp && r.testAccuracy !== null ? '*' : ''}`,
     ...(bs ? [r.testAccuracyBatchStats === undefined ? '' : pct(r.testAccuracyBatchStats)] : []),
     fmt(r.meanBandWidth),
     fmt(r.meanGradChange),

@@ -54,3 +54,10 @@ test('a BatchNorm variant evaluated early reports held-out accuracy with its own
   assert.match(table, /\d%\*/);
   assert.match(table, /warming up/);
 });
+
+test('a regression (mse) BatchNorm variant warming up carries the mark on its held-out loss, not on the missing accuracy', () => {
+  const row = { variant: 'batchnorm', finalLoss: 4.7, finalAccuracy: null, testLoss: 4.3094, testAccuracy: null, testLossBatchStats: 4.2, testAccuracyBatchStats: null, movingStatsWarmingUp: true, meanBandWidth: 1, meanGradChange: 1, meanBeta: 1, maxBeta: 1, diverged: null };
+  const table = summaryTable([row as Parameters<typeof summaryTable>[0][number]]);
+  assert.match(table, /4\.3094\*/);
+  assert.doesNotMatch(table, /—\*/);
+});
