@@ -63,7 +63,9 @@ export async function inspectNetwork(file: string, read: NetworkReadOptions = {}
 
 export function inspectTable(r: InspectResult): string {
   const rows = r.layers.map((l) => [l.name, l.type, `(${l.outputShape.join(', ')})`, String(l.params)]);
-  const head = ['layer', 'type', `output shape (${r.layout === 'NCHW' ? 'C, H, W' : 'per example'})`, 'params'];
+  // Channels first is worth saying only where there are images (an MLP's shapes read the same either way).
+  const images = r.layout === 'NCHW' && r.layers.some((l) => l.outputShape.length === 3);
+  const head = ['layer', 'type', `output shape (${images ? 'C, H, W' : 'per example'})`, 'params'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
   const out = [`${r.name} (${r.format}) — ${r.file}`, line(head), ...rows.map(line), `trainableParams ${r.trainableParams}`, `totalParams ${r.totalParams}`];

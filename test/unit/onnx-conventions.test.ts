@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { onnx } from 'onnx-proto';
-import { inspectLoaded } from '../../src/engine/inspect';
+import { inspectLoaded, inspectTable } from '../../src/engine/inspect';
 import type { LayerNode } from '../../src/engine/network/ir';
 import { loadNetwork } from '../../src/engine/network/load';
 import { frameworkOfProducer, readOnnxNetwork } from '../../src/engine/network/onnx/load';
@@ -39,6 +39,9 @@ test('every fixture is NCHW with PyTorch conventions; inspect shows each moduleâ
 
 test('the inspect table of a PyTorch conv export reads as PyTorch prints shapes (C, H, W)', () => {
   const table = inspectLoaded(loadNetwork(join(ONNX_DIR, 'conv_pool.onnx')));
+  assert.match(inspectTable(table).split('\n')[1], /output shape \(C, H, W\)/);
+  // An MLP has no image: its column says per example.
+  assert.match(inspectTable(inspectLoaded(loadNetwork(join(ONNX_DIR, 'seq_bn1d.onnx')))).split('\n')[1], /output shape \(per example\)/);
   assert.deepEqual(
     table.layers.map((l) => [l.name, l.outputShape.join('Ã—'), l.params]),
     [
