@@ -4,7 +4,25 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
-const node = ['console', 'process', 'require', 'module', '__dirname', 'Buffer', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'URL', 'TextEncoder', 'TextDecoder', 'performance', 'structuredClone', 'WebAssembly'];
+const node = [
+  'console',
+  'process',
+  'require',
+  'module',
+  '__dirname',
+  'Buffer',
+  'setTimeout',
+  'clearTimeout',
+  'setInterval',
+  'clearInterval',
+  'setImmediate',
+  'URL',
+  'TextEncoder',
+  'TextDecoder',
+  'performance',
+  'structuredClone',
+  'WebAssembly',
+];
 
 export default tseslint.config(
   {

@@ -9,9 +9,7 @@ import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const root = process.env.BNLENS_PACKAGE_ROOT
-  ? resolve(process.env.BNLENS_PACKAGE_ROOT)
-  : resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const root = process.env.BNLENS_PACKAGE_ROOT ? resolve(process.env.BNLENS_PACKAGE_ROOT) : resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
 const opt = (n) => (argv.includes(n) ? argv[argv.indexOf(n) + 1] : undefined);
@@ -55,9 +53,7 @@ if (list.status !== 0) {
 }
 const files = list.stdout.split('\n').filter(Boolean);
 const inExt = files.filter((f) => f.startsWith('extension/')).map((f) => f.slice('extension/'.length));
-const bad = inExt.filter((f) =>
-  /(^|\/)node_modules\//.test(f) || /^(src|test|webview|scripts|bench|examples|out|\.ci-cache)\//.test(f) ||
-  /\.(ts|map)$/.test(f) && !f.endsWith('.d.ts'));
+const bad = inExt.filter((f) => /(^|\/)node_modules\//.test(f) || /^(src|test|webview|scripts|bench|examples|out|\.ci-cache)\//.test(f) || (/\.(ts|map)$/.test(f) && !f.endsWith('.d.ts')));
 const need = [
   (pkg.main ?? './dist/extension.js').replace(/^\.\//, ''),
   'package.json',

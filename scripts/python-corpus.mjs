@@ -15,11 +15,19 @@ if (!dir) {
 const manifest = join(root, 'test', 'corpus-python', 'MANIFEST.tsv');
 const models = new Map(
   existsSync(manifest)
-    ? readFileSync(manifest, 'utf8').split('\n').filter((l) => l && !l.startsWith('#')).map((l) => l.split('\t')).map((c) => [c[0], c[5]])
+    ? readFileSync(manifest, 'utf8')
+        .split('\n')
+        .filter((l) => l && !l.startsWith('#'))
+        .map((l) => l.split('\t'))
+        .map((c) => [c[0], c[5]])
     : [],
 );
-let reads = 0, errors = 0, crashes = 0;
-for (const f of readdirSync(dir).filter((n) => n.endsWith('.py')).sort()) {
+let reads = 0,
+  errors = 0,
+  crashes = 0;
+for (const f of readdirSync(dir)
+  .filter((n) => n.endsWith('.py'))
+  .sort()) {
   const model = models.get(f);
   const args = [join(root, 'bin', 'bnlens.js'), 'inspect', join(dir, f), ...(model && model !== '-' ? ['--model', model] : [])];
   const r = spawnSync(process.execPath, args, { encoding: 'utf8' });

@@ -23,7 +23,12 @@ const listArg = (name) => {
   const i = argv.findIndex((a) => a === name || a.startsWith(`${name}=`));
   if (i < 0) return null;
   const v = argv[i].includes('=') ? argv[i].split('=')[1] : argv[i + 1];
-  return new Set((v ?? '').split(',').map((s) => s.trim()).filter(Boolean));
+  return new Set(
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
 };
 const SUITES = ['build', 'lint', 'unit', 'html-report', 'code-server', 'integration', 'e2e'];
 let only = listArg('--only');
@@ -44,9 +49,18 @@ function run(cmd, args, { env } = {}) {
   return new Promise((resolve) => {
     let out = '';
     const child = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout.on('data', (b) => { out += b; process.stdout.write(b); });
-    child.stderr.on('data', (b) => { out += b; process.stderr.write(b); });
-    child.on('error', (e) => { out += String(e); resolve({ code: 1, out }); });
+    child.stdout.on('data', (b) => {
+      out += b;
+      process.stdout.write(b);
+    });
+    child.stderr.on('data', (b) => {
+      out += b;
+      process.stderr.write(b);
+    });
+    child.on('error', (e) => {
+      out += String(e);
+      resolve({ code: 1, out });
+    });
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? 1 : 0), out }));
   });
 }
@@ -69,25 +83,31 @@ async function nodeTests(name, files) {
     return;
   }
   const tap = join(tmp, `${name}.tap`);
-  const r = await run(process.execPath, [
-    '--import', 'tsx', '--test',
-    '--test-reporter=spec', '--test-reporter-destination=stdout',
-    '--test-reporter=tap', `--test-reporter-destination=${tap}`,
-    ...files,
-  ]);
+  const r = await run(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files]);
   const text = existsSync(tap) ? readFileSync(tap, 'utf8') : '';
   const num = (k) => Number(text.match(new RegExp(`^# ${k} (\\d+)$`, 'm'))?.[1] ?? 0);
   const passed = num('pass');
   let failed = num('fail') + num('cancelled');
   let note = '';
-  if (r.code !== 0 && failed === 0) { failed = 1; note = `runner exited ${r.code} without a failing test`; }
-  if (r.code === 0 && passed === 0) { failed += 1; note = 'ran no test'; }
+  if (r.code !== 0 && failed === 0) {
+    failed = 1;
+    note = `runner exited ${r.code} without a failing test`;
+  }
+  if (r.code === 0 && passed === 0) {
+    failed += 1;
+    note = 'ran no test';
+  }
   if (num('todo') || num('skipped')) note = `${note ? `${note}; ` : ''}${num('skipped')} skipped, ${num('todo')} todo`;
   record(name, passed, failed, Date.now() - t0, note);
 }
 
 const testFiles = (dir, re) =>
-  existsSync(join(root, dir)) ? readdirSync(join(root, dir)).filter((f) => re.test(f)).sort().map((f) => join(dir, f)) : [];
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir))
+        .filter((f) => re.test(f))
+        .sort()
+        .map((f) => join(dir, f))
+    : [];
 
 const t0 = Date.now();
 if (wanted('build')) {
@@ -141,8 +161,13 @@ if (wanted('integration')) {
   let passed = m ? Number(m[1]) : 0;
   let failed = m ? Number(m[2]) : 0;
   let note = '';
-  if (!m) { failed = 1; note = `no result line (exit ${r.code})`; }
-  else if (r.code !== 0 && failed === 0) { failed = 1; note = `exit ${r.code}`; }
+  if (!m) {
+    failed = 1;
+    note = `no result line (exit ${r.code})`;
+  } else if (r.code !== 0 && failed === 0) {
+    failed = 1;
+    note = `exit ${r.code}`;
+  }
   record('integration', passed, failed, Date.now() - t, note);
 }
 if (wanted('e2e')) await nodeTests('e2e', testFiles('test/e2e', /^vscode-.*\.test\.ts$/));

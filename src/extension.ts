@@ -87,10 +87,13 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     const picked =
       name ??
       (
-        await vscode.window.showQuickPick(EXAMPLES.map((e) => ({ label: e.file, detail: e.detail })), {
-          title: 'BatchNorm Lens: open an example network',
-          placeHolder: 'A copy opens in an editor; then run "Analyze BatchNorm" (the editor title\'s pulse button).',
-        })
+        await vscode.window.showQuickPick(
+          EXAMPLES.map((e) => ({ label: e.file, detail: e.detail })),
+          {
+            title: 'BatchNorm Lens: open an example network',
+            placeHolder: 'A copy opens in an editor; then run "Analyze BatchNorm" (the editor title\'s pulse button).',
+          },
+        )
       )?.label;
     if (!picked) return;
     const target = vscode.Uri.joinPath(context.globalStorageUri, 'examples', picked);
@@ -176,9 +179,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
         return;
       }
       if (!checked.ok) {
-        void vscode.window.showErrorMessage(
-          `BatchNorm Lens: ${path.basename(uri.fsPath)} is not a valid BatchNorm Lens report (${checked.error}); reports are written by "bnlens analyze --out" or "Save Report As…".`,
-        );
+        void vscode.window.showErrorMessage(`BatchNorm Lens: ${path.basename(uri.fsPath)} is not a valid BatchNorm Lens report (${checked.error}); reports are written by "bnlens analyze --out" or "Save Report As…".`);
         return;
       }
       panels.showFixed(checked.report);

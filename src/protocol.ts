@@ -458,11 +458,7 @@ export interface SourceLocation {
 
 // ---------------------------------------------------------------- host → webview
 
-export type HostToWebview =
-  | { type: 'report'; report: Report | null; live: boolean }
-  | { type: 'event'; event: EngineToHost }
-  | { type: 'exported'; path: string }
-  | { type: 'context'; context: ViewContext };
+export type HostToWebview = { type: 'report'; report: Report | null; live: boolean } | { type: 'event'; event: EngineToHost } | { type: 'exported'; path: string } | { type: 'context'; context: ViewContext };
 
 /** One run of a network file's history, as the charts view's run picker lists it. */
 export interface RunChoice {

@@ -104,13 +104,7 @@ export function download(filename: string, data: string, mime: string): void {
  * Exports the chart drawn in `host`: inside VS Code the host shows a save dialog; in the standalone report the
  * browser downloads the file. Returns the data (svg text or PNG data URL).
  */
-export async function exportChart(
-  host: HTMLElement | undefined,
-  id: string,
-  format: 'svg' | 'png',
-  background: string,
-  vscode: { postMessage(msg: WebviewToHost): void } | null,
-): Promise<string> {
+export async function exportChart(host: HTMLElement | undefined, id: string, format: 'svg' | 'png', background: string, vscode: { postMessage(msg: WebviewToHost): void } | null): Promise<string> {
   const svg = host?.querySelector('svg');
   if (!svg) throw new Error(`no chart '${id}'`);
   const text = serializeSvg(svg, background);

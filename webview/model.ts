@@ -66,9 +66,7 @@ export function defaultLayer(report: Report): string | null {
   const layers = sourceLayers(report);
   const withIcs = layers.filter((name) => report.variants.some((v) => v.layerStats.some((r) => r.sourceLayer === name && isNum(r.icsL2))));
   // The first kernel layer has no layer before it to move, so its ICS is 0 by definition: start at the next.
-  const shifting = withIcs.find((name) =>
-    report.variants.some((v) => v.layerStats.some((r) => r.sourceLayer === name && isNum(r.icsL2) && r.icsL2 !== 0)),
-  );
+  const shifting = withIcs.find((name) => report.variants.some((v) => v.layerStats.some((r) => r.sourceLayer === name && isNum(r.icsL2) && r.icsL2 !== 0)));
   return shifting ?? withIcs[0] ?? layers[0] ?? null;
 }
 
@@ -127,7 +125,7 @@ export const SUMMARY_COLUMNS: SummaryColumn[] = [
   },
   {
     header: 'held-out acc. (own BN stats)',
-    title: "Variants with BatchNorm: the same held-out examples, each held-out batch normalized with its own statistics (training mode) instead of the moving averages, which lag early in a run",
+    title: 'Variants with BatchNorm: the same held-out examples, each held-out batch normalized with its own statistics (training mode) instead of the moving averages, which lag early in a run',
     cell: (r) => (r.testAccuracyBatchStats === undefined ? '' : fmtPercent(r.testAccuracyBatchStats)),
   },
   { header: 'mean band width', title: 'Mean over steps of max_η − min_η of L(x − η·g)', cell: (r) => fmt(r.meanBandWidth, 4) },

@@ -24,19 +24,35 @@ type Palette = Record<'red' | 'blue' | 'green' | 'yellow' | 'orange' | 'purple' 
 
 const FALLBACK: Record<ThemeKind, { fg: string; bg: string; muted: string; grid: string; focus: string; palette: Palette }> = {
   light: {
-    fg: '#1f1f1f', bg: '#ffffff', muted: '#616161', grid: '#e0e0e0', focus: '#005fb8',
+    fg: '#1f1f1f',
+    bg: '#ffffff',
+    muted: '#616161',
+    grid: '#e0e0e0',
+    focus: '#005fb8',
     palette: { red: '#c72e0f', blue: '#1a85ff', green: '#388a34', yellow: '#bf8803', orange: '#d18616', purple: '#652d90', grey: '#6c6c6c' },
   },
   dark: {
-    fg: '#cccccc', bg: '#1f1f1f', muted: '#9d9d9d', grid: '#3c3c3c', focus: '#0078d4',
+    fg: '#cccccc',
+    bg: '#1f1f1f',
+    muted: '#9d9d9d',
+    grid: '#3c3c3c',
+    focus: '#0078d4',
     palette: { red: '#f14c4c', blue: '#3794ff', green: '#89d185', yellow: '#cca700', orange: '#d18616', purple: '#b180d7', grey: '#a0a0a0' },
   },
   'high-contrast': {
-    fg: '#ffffff', bg: '#000000', muted: '#ffffff', grid: '#6fc3df', focus: '#f38518',
+    fg: '#ffffff',
+    bg: '#000000',
+    muted: '#ffffff',
+    grid: '#6fc3df',
+    focus: '#f38518',
     palette: { red: '#f48771', blue: '#75beff', green: '#89d185', yellow: '#ffd700', orange: '#f38518', purple: '#c586c0', grey: '#ffffff' },
   },
   'high-contrast-light': {
-    fg: '#292929', bg: '#ffffff', muted: '#292929', grid: '#0f4a85', focus: '#006bbd',
+    fg: '#292929',
+    bg: '#ffffff',
+    muted: '#292929',
+    grid: '#0f4a85',
+    focus: '#006bbd',
     palette: { red: '#b5200d', blue: '#0f4a85', green: '#2d7a28', yellow: '#895503', orange: '#8f4b00', purple: '#5c2d91', grey: '#292929' },
   },
 };

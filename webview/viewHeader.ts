@@ -96,9 +96,7 @@ export class ViewHeader {
     } else {
       this.el.classList.add('bn-empty-state');
       const active = ctx?.activeNetwork ?? null;
-      line.textContent = fileName
-        ? `No analysis of ${fileName} yet.`
-        : 'No network analyzed yet. BatchNorm Lens trains a network with and without BatchNorm and draws how smooth its loss landscape is.';
+      line.textContent = fileName ? `No analysis of ${fileName} yet.` : 'No network analyzed yet. BatchNorm Lens trains a network with and without BatchNorm and draws how smooth its loss landscape is.';
       const buttons: [string, WebviewToHost][] = [];
       if (active || !fileName) buttons.push([active ? `Analyze ${active}` : 'Analyze current file', { type: 'action', action: 'analyze' }]);
       else buttons.push([`Analyze ${fileName}`, { type: 'action', action: 'analyze' }]);

@@ -18,7 +18,7 @@ import { ProgressLine } from './progress';
 
 const CONFIG_HELP: Record<string, string> = {
   dataset: 'mnist | gaussian | dln | a path (.npz, x.npy,y.npy, .csv, CIFAR-10 folder); default: mnist for 28×28 inputs, dln for linear nets, else gaussian',
-  loss: 'softmax-ce | binary-ce | mse (default: from the output layer, the file\'s compile config, then the data)',
+  loss: "softmax-ce | binary-ce | mse (default: from the output layer, the file's compile config, then the data)",
   variants: 'comma list of as-written, standard, batchnorm, noisy-batchnorm, l1, l2, linf (default standard,batchnorm)',
   steps: 'training steps per variant (default 200)',
   batch: 'batch size (default 128)',
@@ -75,7 +75,11 @@ export async function analyzeMain(argv: string[]): Promise<number> {
       if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new UserError('a --config file must hold one JSON object of settings', configPath);
       fromFile = readConfigValues(raw as Record<string, unknown>, `--config ${configPath}`, configPath);
     }
-    const flagValues = Object.fromEntries(Object.keys(CONFIG_KEYS).filter((k) => args.flags.has(k)).map((k) => [k, args.flags.get(k)]));
+    const flagValues = Object.fromEntries(
+      Object.keys(CONFIG_KEYS)
+        .filter((k) => args.flags.has(k))
+        .map((k) => [k, args.flags.get(k)]),
+    );
     const fromFlags = readConfigValues(flagValues, 'bnlens analyze');
     if (args.flags.has('hessian') && fromFlags.hessianEvery === undefined) fromFlags.hessianEvery = DEFAULT_HESSIAN_EVERY;
     if (typeof args.flags.get('out') === 'string') outPath = args.flags.get('out') as string;

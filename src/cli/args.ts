@@ -35,8 +35,7 @@ export function parseArgs(argv: string[], spec: Record<string, FlagSpec>, comman
       continue;
     }
     const v = eq >= 0 ? a.slice(eq + 1) : argv[++i];
-    if (v === undefined || (eq < 0 && v.startsWith('--')))
-      throw new UserError(`bnlens ${command}: --${name} needs a value (${s.help})`);
+    if (v === undefined || (eq < 0 && v.startsWith('--'))) throw new UserError(`bnlens ${command}: --${name} needs a value (${s.help})`);
     flags.set(name, v);
   }
   return { positional, flags };
@@ -47,8 +46,7 @@ export function numberFlag(args: ParsedArgs, name: string, command: string, opts
   if (v === undefined) return undefined;
   const n = Number(v);
   const kind = opts.integer ? 'an integer' : 'a number';
-  if (v === true || v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n)))
-    throw new UserError(`bnlens ${command}: --${name} must be ${kind}, got '${String(v)}'`);
+  if (v === true || v.trim() === '' || !Number.isFinite(n) || (opts.integer && !Number.isInteger(n))) throw new UserError(`bnlens ${command}: --${name} must be ${kind}, got '${String(v)}'`);
   if (opts.positive && n <= 0) throw new UserError(`bnlens ${command}: --${name} must be greater than 0, got ${n}`);
   if (opts.min !== undefined && n < opts.min) throw new UserError(`bnlens ${command}: --${name} must be at least ${opts.min}, got ${n}`);
   return n;
@@ -57,7 +55,9 @@ export function numberFlag(args: ParsedArgs, name: string, command: string, opts
 export function listFlag(args: ParsedArgs, name: string, command: string): number[] | undefined {
   const v = args.flags.get(name);
   if (v === undefined) return undefined;
-  const parts = String(v).split(',').map((s) => s.trim());
+  const parts = String(v)
+    .split(',')
+    .map((s) => s.trim());
   const nums = parts.map(Number);
   const bad = parts.findIndex((p, i) => p === '' || !Number.isFinite(nums[i]));
   if (bad >= 0) throw new UserError(`bnlens ${command}: --${name} must be a comma-separated list of numbers, and '${parts[bad]}' is not a number`);

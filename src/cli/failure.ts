@@ -11,4 +11,3 @@ export function reportFailure(e: unknown): number {
   if (process.env.BNLENS_DEBUG) process.stderr.write(`${(e as Error)?.stack ?? ''}\n`);
   return 1;
 }
-

@@ -21,14 +21,15 @@ const FLAGS: Record<string, FlagSpec> = {
   weights: { value: true, help: 'Python files: a .safetensors state_dict (default: FILE.safetensors beside the .py)' },
   hessian: { value: false, help: 'also the Hessian measures: λ_max, λ_min, top k (Lanczos), trace (Hutchinson), density (SLQ), gᵀHg/‖g‖²' },
   'hessian-top': { value: true, help: 'with --hessian: how many of the largest eigenvalues (default 5)' },
-  'hessian-bn': { value: true, help: 'with --hessian: BatchNorm statistics, train (the batch\'s, default) or eval (moving, as PyHessian)' },
+  'hessian-bn': { value: true, help: "with --hessian: BatchNorm statistics, train (the batch's, default) or eval (moving, as PyHessian)" },
   'hessian-steps': { value: true, help: 'with --hessian: most Lanczos steps for the extremes (default 60)' },
   'hessian-samples': { value: true, help: 'with --hessian: Rademacher samples for the trace (default 20)' },
   'hessian-runs': { value: true, help: 'with --hessian: Lanczos runs for the density (default 2)' },
   help: { value: false, help: 'this help' },
 };
 
-const USAGE = 'Usage: bnlens probe MODEL --data FILE --eta LIST [--loss softmax-ce|mse] [--ics-lr LR] [--backend B] [--seed S] [--model NAME] [--input-shape C,H,W] [--weights W.safetensors] [--hessian [--hessian-top K] [--hessian-bn train|eval] [--hessian-steps N] [--hessian-samples S] [--hessian-runs R]]';
+const USAGE =
+  'Usage: bnlens probe MODEL --data FILE --eta LIST [--loss softmax-ce|mse] [--ics-lr LR] [--backend B] [--seed S] [--model NAME] [--input-shape C,H,W] [--weights W.safetensors] [--hessian [--hessian-top K] [--hessian-bn train|eval] [--hessian-steps N] [--hessian-samples S] [--hessian-runs R]]';
 
 function hessianFlags(args: ReturnType<typeof parseArgs>): ProbeOptions['hessian'] {
   const given = ['hessian-top', 'hessian-bn', 'hessian-steps', 'hessian-samples', 'hessian-runs'].filter((f) => args.flags.has(f));
@@ -80,10 +81,7 @@ export async function probeMain(argv: string[]): Promise<number> {
       seed: numberFlag(args, 'seed', 'probe', { integer: true }) ?? 0,
       onNote: (note) => process.stderr.write(`bnlens: note: ${args.positional[0]}: ${note}\n`),
       hessian,
-      ...readConfigValues(
-        Object.fromEntries(['model', 'input-shape', 'weights'].filter((k) => typeof args.flags.get(k) === 'string').map((k) => [k, args.flags.get(k)])),
-        'bnlens probe',
-      ),
+      ...readConfigValues(Object.fromEntries(['model', 'input-shape', 'weights'].filter((k) => typeof args.flags.get(k) === 'string').map((k) => [k, args.flags.get(k)])), 'bnlens probe'),
     });
     process.stderr.write(`bnlens: backend ${result.backend} — ${result.backendReason}\n`);
     const warning = precisionWarning(result.eta, result.gradChange, result.gradNorm);

@@ -43,7 +43,10 @@ export class ProgressLine {
 
   eval(variant: string, e: EvalRecord): void {
     if (this.quiet) return;
-    const own = typeof e.batchStatsAccuracy === 'number' ? ` (${(100 * e.batchStatsAccuracy).toFixed(1)}% with each held-out batch's own BatchNorm statistics${(e.movingStatsInitWeight ?? 0) > 0.05 ? '; moving statistics still warming up' : ''})` : '';
+    const own =
+      typeof e.batchStatsAccuracy === 'number'
+        ? ` (${(100 * e.batchStatsAccuracy).toFixed(1)}% with each held-out batch's own BatchNorm statistics${(e.movingStatsInitWeight ?? 0) > 0.05 ? '; moving statistics still warming up' : ''})`
+        : '';
     const acc = e.accuracy === null ? '' : `, accuracy ${(100 * e.accuracy).toFixed(1)}%${own}`;
     this.note(`held-out ${variant} at step ${e.step}: loss ${(e.loss ?? NaN).toFixed(4)}${acc}`);
   }

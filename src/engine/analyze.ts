@@ -46,11 +46,7 @@ export function autoDataset(layers: LayerNode[]): string {
   const shape = inputShape(layers);
   const size = shape.reduce((a, b) => a * b, 1);
   if (size === 784 && (shape.length === 1 || (shape[0] === 28 && shape[1] === 28))) return 'mnist';
-  const nonlinear = layers.some(
-    (l) =>
-      l.kind === 'relu' || l.kind === 'pool' || l.kind === 'batchnorm' ||
-      ((l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'activation') && l.activation !== 'linear'),
-  );
+  const nonlinear = layers.some((l) => l.kind === 'relu' || l.kind === 'pool' || l.kind === 'batchnorm' || ((l.kind === 'dense' || l.kind === 'conv2d' || l.kind === 'activation') && l.activation !== 'linear'));
   return nonlinear ? 'gaussian' : 'dln';
 }
 
@@ -69,8 +65,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   if (!process.env[IN_PROCESS_ENV]) for (const note of net.notes ?? []) onEvent({ type: 'log', level: 'warn', message: note });
   const config = resolveConfig(req, net);
   const names = config.variants.filter((v) => v !== 'as-written' || asWrittenIsDistinct(net.spec));
-  if (names.length < config.variants.length)
-    onEvent({ type: 'log', level: 'info', message: "variant 'as-written' left out: the file is already one of the other variants" });
+  if (names.length < config.variants.length) onEvent({ type: 'log', level: 'info', message: "variant 'as-written' left out: the file is already one of the other variants" });
   config.variants = names;
   if (config.lrs) {
     // Fail fast on bad data here, before any run starts.
@@ -79,13 +74,21 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   }
   const parallel = opts.parallel ?? defaultParallelism(names.length);
   // Memory: checked from the shapes before any data, weight or backend memory is allocated.
-  const size = networkSize(deriveVariants(net.spec, names).map((v) => v.layers), net.spec.file, net.text);
+  const size = networkSize(
+    deriveVariants(net.spec, names).map((v) => v.layers),
+    net.spec.file,
+    net.text,
+  );
   const batchChosen = req.batch !== undefined || (net.defaults !== null && net.defaults.batch !== undefined);
   if (!batchChosen) {
     // Nobody chose the batch: a default that does not fit (224×224 MobileNets at 128) becomes the largest that does.
     const fits = largestFittingBatch(size, config.batch, config.backend, parallel);
     if (fits < config.batch) {
-      onEvent({ type: 'log', level: 'warn', message: `the default batch ${config.batch} does not fit in memory for this network (about ${gib(trainBytes(size, config.batch))}); using batch ${fits} — set --batch to choose` });
+      onEvent({
+        type: 'log',
+        level: 'warn',
+        message: `the default batch ${config.batch} does not fit in memory for this network (about ${gib(trainBytes(size, config.batch))}); using batch ${fits} — set --batch to choose`,
+      });
       config.batch = fits;
     }
   }
@@ -106,8 +109,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   const variants = deriveVariants(net.spec, names);
   const etas = etaGrid(config);
   const batchSize = Math.min(config.batch, ds.train.n);
-  if (batchSize < config.batch)
-    onEvent({ type: 'log', level: 'warn', message: `batch ${config.batch} is larger than the ${ds.train.n} training examples; using batches of ${batchSize}` });
+  if (batchSize < config.batch) onEvent({ type: 'log', level: 'warn', message: `batch ${config.batch} is larger than the ${ds.train.n} training examples; using batches of ${batchSize}` });
   const runs = variants.map((v) => new VariantRun(tf, v, net, ds, config, etas));
 
   const report: Report = {

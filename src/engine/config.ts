@@ -88,7 +88,12 @@ export function readConfigValues(values: Record<string, unknown>, where: string,
         out.backend = v as AnalyzeConfig['backend'];
         break;
       case 'variants': {
-        const list = Array.isArray(v) ? v.map(String) : String(v).split(',').map((s) => s.trim()).filter(Boolean);
+        const list = Array.isArray(v)
+          ? v.map(String)
+          : String(v)
+              .split(',')
+              .map((s) => s.trim())
+              .filter(Boolean);
         if (list.length === 0) bad('needs at least one variant');
         for (const n of list) if (!(VARIANT_NAMES as readonly string[]).includes(n)) bad(`has unknown variant '${n}'; choose from ${VARIANT_NAMES.join(', ')}`);
         if (new Set(list).size !== list.length) bad('lists a variant twice');
@@ -96,7 +101,11 @@ export function readConfigValues(values: Record<string, unknown>, where: string,
         break;
       }
       case 'etaRange': {
-        const list = Array.isArray(v) ? v.map(Number) : String(v).split(',').map((s) => Number(s.trim()));
+        const list = Array.isArray(v)
+          ? v.map(Number)
+          : String(v)
+              .split(',')
+              .map((s) => Number(s.trim()));
         if (list.length !== 2 || list.some((x) => !Number.isFinite(x))) bad(`must be two numbers lo,hi (multiples of lr), got ${JSON.stringify(v)}`);
         if (!(list[0] > 0 && list[1] >= list[0])) bad(`must satisfy 0 < lo ≤ hi, got ${list.join(',')}`);
         out.etaRange = [list[0], list[1]];
@@ -182,7 +191,11 @@ export function etaGrid(c: Pick<AnalyzeConfig, 'lr' | 'etaRange' | 'etaCount'>):
 
 /** `--input-shape C,H,W` (or F): positive integers. */
 export function parseInputShape(v: unknown, bad: (what: string) => never): number[] {
-  const list = Array.isArray(v) ? v.map(Number) : String(v).split(/[,x×]/).map((s) => Number(s.trim()));
+  const list = Array.isArray(v)
+    ? v.map(Number)
+    : String(v)
+        .split(/[,x×]/)
+        .map((s) => Number(s.trim()));
   if (list.length === 0 || list.length > 3 || list.some((x) => !Number.isInteger(x) || x <= 0)) bad(`must be positive sizes C,H,W (or F), got ${JSON.stringify(v)}`);
   return list;
 }

@@ -35,8 +35,7 @@ export function inspectLoaded(net: LoadedNetwork): InspectResult {
   // PyTorch counts parameters(); running statistics are buffers, not parameters. Keras counts both.
   const buffersCount = spec.framework !== 'pytorch';
   const count = (layer: string) =>
-    info.params.filter((p) => p.layer === layer).reduce((a, p) => a + size(p.shape), 0) +
-    (buffersCount ? info.state.filter((p) => p.layer === layer).reduce((a, p) => a + size(p.shape), 0) : 0);
+    info.params.filter((p) => p.layer === layer).reduce((a, p) => a + size(p.shape), 0) + (buffersCount ? info.state.filter((p) => p.layer === layer).reduce((a, p) => a + size(p.shape), 0) : 0);
   const trainable = info.params.reduce((a, p) => a + size(p.shape), 0);
   const state = info.state.reduce((a, p) => a + size(p.shape), 0);
   return {
@@ -67,7 +66,11 @@ export function inspectTable(r: InspectResult): string {
   const images = r.layout === 'NCHW' && r.layers.some((l) => l.outputShape.length === 3);
   const head = ['layer', 'type', `output shape (${images ? 'C, H, W' : 'per example'})`, 'params'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(w[i]) : c.padEnd(w[i]))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === 3 ? c.padStart(w[i]) : c.padEnd(w[i])))
+      .join('  ')
+      .trimEnd();
   const out = [`${r.name} (${r.format}) — ${r.file}`, line(head), ...rows.map(line), `trainableParams ${r.trainableParams}`, `totalParams ${r.totalParams}`];
   if (r.weightsSource) out.push(`weights ${r.weightsSource}`);
   return `${out.join('\n')}\n`;

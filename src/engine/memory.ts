@@ -48,7 +48,10 @@ export function networkSize(variants: LayerNode[][], file: string, text?: string
   let activations = 0;
   for (const layers of variants) {
     const info = inferShapes(layers, file, text);
-    params = Math.max(params, [...info.params, ...info.state].reduce((a, p) => a + prod(p.shape), 0));
+    params = Math.max(
+      params,
+      [...info.params, ...info.state].reduce((a, p) => a + prod(p.shape), 0),
+    );
     let a = 0;
     for (const l of layers) if (l.kind !== 'flatten' && l.kind !== 'reshape' && l.kind !== 'dropout') a += prod(info.shapes.get(l.name)!);
     activations = Math.max(activations, a);
@@ -71,8 +74,7 @@ export function evalBytes(s: NetworkSize, chunk: number): number {
 /** The budget of one engine process on this backend (auto is taken as wasm unless tfjs-node is installed). */
 export function memoryBudget(backend: BackendChoice, processes = 1): { bytes: number; what: string } {
   const node = backend === 'node' || (backend === 'auto' && tfjsNodeInstalled());
-  if (backend === 'wasm' || (backend === 'auto' && !node))
-    return { bytes: WASM_BUDGET_BYTES, what: `the WebAssembly backend's heap (at most 4 GiB; ${gib(WASM_BUDGET_BYTES)} planned)` };
+  if (backend === 'wasm' || (backend === 'auto' && !node)) return { bytes: WASM_BUDGET_BYTES, what: `the WebAssembly backend's heap (at most 4 GiB; ${gib(WASM_BUDGET_BYTES)} planned)` };
   const bytes = Math.floor(totalmem() / 2 / Math.max(1, processes));
   return { bytes, what: `half of this machine's ${gib(totalmem())} of memory${processes > 1 ? ` shared by ${processes} engine processes` : ''}` };
 }
@@ -119,28 +121,17 @@ export function planMemory(
 ): MemoryPlan {
   const budget = memoryBudget(o.backend, o.processes);
   const w = weightBytes(size);
-  if (w > budget.bytes)
-    throw new UserError(
-      `the network has ${size.params.toExponential(2)} weights: with their gradients and probe copies that is ${gib(w)}, more than ${budget.what}; make the layers smaller`,
-      o.file,
-    );
+  if (w > budget.bytes) throw new UserError(`the network has ${size.params.toExponential(2)} weights: with their gradients and probe copies that is ${gib(w)}, more than ${budget.what}; make the layers smaller`, o.file);
   const step = trainBytes(size, o.batch);
   if (step > budget.bytes) {
     const fits = Math.floor((budget.bytes - w) / (BYTES * TRAIN_FACTOR * size.activations));
     const advice = fits < 1 ? 'even one example does not fit: make the input or the layers smaller' : (o.batchAdvice ?? ((n: number) => `use --batch ${largestPow2(n)} or smaller`))(fits);
-    throw new UserError(
-      `a step on ${o.batch} examples needs about ${gib(step)} (${gib(BYTES * size.activations)} of layer outputs per example), more than ${budget.what}; ${advice}`,
-      o.file,
-    );
+    throw new UserError(`a step on ${o.batch} examples needs about ${gib(step)} (${gib(BYTES * size.activations)} of layer outputs per example), more than ${budget.what}; ${advice}`, o.file);
   }
   const fitsEval = Math.max(1, Math.floor((budget.bytes - w) / (BYTES * EVAL_FACTOR * size.activations)));
   if (o.evalBatch !== undefined) {
     const e = evalBytes(size, o.evalBatch);
-    if (e > budget.bytes)
-      throw new UserError(
-        `held-out evaluation in chunks of ${o.evalBatch} needs about ${gib(e)}, more than ${budget.what}; use --eval-batch ${largestPow2(fitsEval)} or smaller`,
-        o.file,
-      );
+    if (e > budget.bytes) throw new UserError(`held-out evaluation in chunks of ${o.evalBatch} needs about ${gib(e)}, more than ${budget.what}; use --eval-batch ${largestPow2(fitsEval)} or smaller`, o.file);
     return { evalChunk: o.evalBatch, stepBytes: step, budgetBytes: budget.bytes };
   }
   return { evalChunk: Math.min(MAX_EVAL_CHUNK, fitsEval), stepBytes: step, budgetBytes: budget.bytes };

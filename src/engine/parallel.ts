@@ -46,13 +46,7 @@ interface Child {
   exit: Promise<void>;
 }
 
-export async function analyzeInProcesses(
-  config: AnalyzeConfig,
-  groups: VariantName[][],
-  worker: string,
-  onEvent: (e: EngineToHost) => void,
-  signal?: AbortSignal,
-): Promise<Report> {
+export async function analyzeInProcesses(config: AnalyzeConfig, groups: VariantName[][], worker: string, onEvent: (e: EngineToHost) => void, signal?: AbortSignal): Promise<Report> {
   let merged: Report | null = null;
   let failure: Error | null = null;
   const children: Child[] = groups.map((variants) => {
@@ -107,7 +101,10 @@ export async function analyzeInProcesses(
     if (m.type === 'started') {
       child.started = m.report;
       if (children.every((c) => c.started)) {
-        merged = mergeStarted(children.map((c) => c.started!), config);
+        merged = mergeStarted(
+          children.map((c) => c.started!),
+          config,
+        );
         onEvent({ type: 'started', report: structuredClone(merged) });
         for (const c of children) {
           const queued = c.buffered;
@@ -160,7 +157,6 @@ function mergeStarted(parts: Report[], config: AnalyzeConfig): Report {
 function combineWallMs(parts: Record<string, number>[]): Record<string, number> {
   const out: Record<string, number> = {};
   const wall = new Set(['load', 'backend', 'train', 'total']);
-  for (const p of parts)
-    for (const [k, v] of Object.entries(p)) out[k] = wall.has(k) ? Math.max(out[k] ?? 0, v) : (out[k] ?? 0) + v;
+  for (const p of parts) for (const [k, v] of Object.entries(p)) out[k] = wall.has(k) ? Math.max(out[k] ?? 0, v) : (out[k] ?? 0) + v;
   return out;
 }

@@ -80,11 +80,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
       const forward = bn === 'eval' ? { training: false, moving: moving! } : setup.forward;
       // With moving statistics the loss is another function, so its own gradient is the one to use for gᵀHg.
       const g = bn === 'eval' ? lossAndGrads(setup, params, batch, forward) : null;
-      hessian = await measureHessianAt(
-        { tf, model: setup.model, loss: setup.loss, forward, params, x: batch.x, y: batch.y },
-        g ? g.grads : grads,
-        { ...DEFAULT_HESSIAN_OPTIONS, ...o.hessian, bn, seed: o.seed },
-      );
+      hessian = await measureHessianAt({ tf, model: setup.model, loss: setup.loss, forward, params, x: batch.x, y: batch.y }, g ? g.grads : grads, { ...DEFAULT_HESSIAN_OPTIONS, ...o.hessian, bn, seed: o.seed });
       if (g) tf.dispose([g.value, ...g.grads]);
     }
     value.dispose();

@@ -38,12 +38,10 @@ export const SLICE_DEFAULTS = {
   backend: 'auto' as const,
 };
 
-export type ResolvedSlice = Required<Omit<SliceRequest, 'data' | 'weights' | 'atStep' | 'train' | 'variants' | 'parallel'>> &
-  Pick<SliceRequest, 'data' | 'weights' | 'atStep' | 'train' | 'variants'>;
+export type ResolvedSlice = Required<Omit<SliceRequest, 'data' | 'weights' | 'atStep' | 'train' | 'variants' | 'parallel'>> & Pick<SliceRequest, 'data' | 'weights' | 'atStep' | 'train' | 'variants'>;
 
 export const BN_NOTE =
-  'BatchNorm in training mode (batch statistics), as every other probe of BatchNorm Lens; the anchors ' +
-  '(tomgoldstein/loss-landscape, Li et al. 2018) evaluate in evaluation mode — `--bn eval` gives theirs.';
+  'BatchNorm in training mode (batch statistics), as every other probe of BatchNorm Lens; the anchors ' + '(tomgoldstein/loss-landscape, Li et al. 2018) evaluate in evaluation mode — `--bn eval` gives theirs.';
 
 /** Checks a request and fills the defaults; every problem is one UserError line. */
 export function resolveSlice(req: SliceRequest): ResolvedSlice {
@@ -148,10 +146,7 @@ export async function runSlice(req: SliceRequest, opts: SliceRunOptions = {}): P
   try {
     for (const [v, name] of names.entries()) {
       const p = await prepare(tf, name, r, net, ds, train);
-      const forward: ForwardOptions =
-        r.bn === 'train'
-          ? { training: true }
-          : { training: false, moving: new Map([...p.moving].map(([k, m]) => [k, { mean: tf.tensor(m.mean), variance: tf.tensor(m.variance) }])) };
+      const forward: ForwardOptions = r.bn === 'train' ? { training: true } : { training: false, moving: new Map([...p.moving].map(([k, m]) => [k, { mean: tf.tensor(m.mean), variance: tf.tensor(m.variance) }])) };
       const setup: ProbeSetup = { tf, model: p.model, loss: ds.loss, forward };
       const w = p.metas.map((m, k) => tf.tensor(p.weights[k], m.shape, 'float32'));
       let grad: Float32Array[] | undefined;

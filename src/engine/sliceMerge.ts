@@ -32,7 +32,6 @@ export function mergeSliceParts(parts: SlicePart[]): SliceResult {
   return base;
 }
 
-
 /**
  * The slice so far from the latest snapshot of each process (some may not have sent one yet, or be a variant
  * behind the others): every variant any process has begun, with the points evaluated anywhere, and

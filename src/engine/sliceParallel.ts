@@ -32,7 +32,10 @@ export async function sliceInProcesses(req: SliceRequest, opts: Omit<SliceRunOpt
           else if (m.type === 'sliceProgress') {
             done[k] = m.done;
             totals[k] = m.total;
-            opts.onProgress?.(done.reduce((a, b) => a + b, 0), totals.every((t) => t > 0) ? totals.reduce((a, b) => a + b, 0) : points);
+            opts.onProgress?.(
+              done.reduce((a, b) => a + b, 0),
+              totals.every((t) => t > 0) ? totals.reduce((a, b) => a + b, 0) : points,
+            );
           } else if (m.type === 'failed') failure ??= m.location ? new UserError(m.message, m.location.file, m.location.line, m.location.column) : new Error(m.message);
         });
         child.send({ type: 'slice', request: req, share: shares[k], saveDirections: k === 0 ? opts.saveDirections : undefined });

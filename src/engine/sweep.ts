@@ -88,9 +88,7 @@ export async function analyzeSweep(config: AnalyzeConfig, onEvent: (e: EngineToH
       const cfg: AnalyzeConfig = { ...config, lr, variants: [variant] };
       delete cfg.lrs;
       try {
-        finals[j] = worker
-          ? await analyzeInProcesses(cfg, [[variant]], worker, (e) => handle(j, e), inner.signal)
-          : await analyze(cfg, (e) => handle(j, e), inner.signal, { parallel: 1 });
+        finals[j] = worker ? await analyzeInProcesses(cfg, [[variant]], worker, (e) => handle(j, e), inner.signal) : await analyze(cfg, (e) => handle(j, e), inner.signal, { parallel: 1 });
       } catch (e) {
         failure ??= e;
         inner.abort();

@@ -151,9 +151,7 @@ export class VariantRun {
       },
     );
     const out = output as unknown as Tensor;
-    const accuracy = tf.tidy(() =>
-      this.ds.loss !== 'mse' ? tf.div(correctCount(tf, this.ds.loss, out, batch.y), batchSize) : tf.scalar(NaN),
-    );
+    const accuracy = tf.tidy(() => (this.ds.loss !== 'mse' ? tf.div(correctCount(tf, this.ds.loss, out, batch.y), batchSize) : tf.scalar(NaN)));
     // At ICS steps the output is also the last layer's kept activation, disposed with the others below.
     if (![...activations.values()].includes(out)) out.dispose();
     this.wallMs.gradient += performance.now() - (t0 as number);
@@ -227,11 +225,12 @@ export class VariantRun {
     const forward: ForwardOptions = bn === 'eval' ? { training: false, moving: this.moving } : setup.forward;
     const own = bn === 'eval' ? lossAndGrads(setup, this.params, batch, forward) : null;
     try {
-      return await measureHessianAt(
-        { tf, model: this.model, loss: this.ds.loss, forward, params: this.params, x: batch.x, y: batch.y },
-        own ? own.grads : grads,
-        { ...DEFAULT_HESSIAN_OPTIONS, top: config.hessianTop ?? DEFAULT_HESSIAN_OPTIONS.top, bn, seed: config.seed * 100_003 + t },
-      );
+      return await measureHessianAt({ tf, model: this.model, loss: this.ds.loss, forward, params: this.params, x: batch.x, y: batch.y }, own ? own.grads : grads, {
+        ...DEFAULT_HESSIAN_OPTIONS,
+        top: config.hessianTop ?? DEFAULT_HESSIAN_OPTIONS.top,
+        bn,
+        seed: config.seed * 100_003 + t,
+      });
     } finally {
       if (own) tf.dispose([own.value, ...own.grads]);
     }
@@ -271,13 +270,7 @@ export class VariantRun {
     return Number.isFinite(v);
   }
 
-  private async layerStatistics(
-    t: number,
-    setup: ProbeSetup,
-    batch: Batch,
-    grads: Tensor[],
-    activations: Map<string, Tensor>,
-  ): Promise<LayerStatRecord[]> {
+  private async layerStatistics(t: number, setup: ProbeSetup, batch: Batch, grads: Tensor[], activations: Map<string, Tensor>): Promise<LayerStatRecord[]> {
     const icsEntries = await internalCovariateShift(setup, this.params, grads, batch, this.config.lr);
     const ics = new Map(icsEntries.map((e) => [e.layer, e]));
     const records: LayerStatRecord[] = [];

@@ -122,8 +122,17 @@ function insertNormalization(standard: LayerNode[], output: string, kind: 'bn' |
     const norm: LayerNode =
       kind === 'bn' || kind === 'noisy'
         ? {
-            kind: 'batchnorm', name: normName, className: fw.bnClassName(l.kind), inbound: [l.name], derivedFrom: l.name,
-            axis: -1, epsilon: fw.bnEpsilon, momentum: fw.insertedBnMomentum, center: true, scale: true, ...(kind === 'noisy' ? { noisy: true } : {}),
+            kind: 'batchnorm',
+            name: normName,
+            className: fw.bnClassName(l.kind),
+            inbound: [l.name],
+            derivedFrom: l.name,
+            axis: -1,
+            epsilon: fw.bnEpsilon,
+            momentum: fw.insertedBnMomentum,
+            center: true,
+            scale: true,
+            ...(kind === 'noisy' ? { noisy: true } : {}),
             ...(fw.unbiasedMovingVariance ? { unbiasedMovingVariance: true } : {}),
           }
         : { kind: 'lpnorm', name: normName, className: `L${kind === 'inf' ? '∞' : kind}Normalization`, inbound: [l.name], derivedFrom: l.name, p: kind, epsilon: LP_EPSILON };

@@ -30,9 +30,7 @@ process.on('message', (raw: unknown) => {
           saveDirections: m.saveDirections,
           onProgress: (done, total) => send({ type: 'sliceProgress', done, total }),
           onPartial: (part) => send({ type: 'slicePartial', part }),
-        }).then((part) =>
-          send({ type: 'slicePart', part }),
-        ))
+        }).then((part) => send({ type: 'slicePart', part })))
       : analyze(m.config, send, controller.signal);
   job.then(
     () => finish(0),

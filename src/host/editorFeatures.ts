@@ -59,12 +59,7 @@ export class LayerHoverProvider implements vscode.HoverProvider {
     if (!layer) return undefined;
     const facts = info.facts.get(layer.name) ?? { name: layer.name, className: layer.className, outputShape: null, params: null };
     const file = doc.uri.fsPath;
-    const md = hoverMarkdown(
-      facts,
-      this.store.get(file),
-      { analyze: commandUri('bnlens.analyze', doc.uri.toString()), openReport: commandUri('bnlens.openReportPanel', doc.uri.toString()) },
-      this.runs.isRunning(file),
-    );
+    const md = hoverMarkdown(facts, this.store.get(file), { analyze: commandUri('bnlens.analyze', doc.uri.toString()), openReport: commandUri('bnlens.openReportPanel', doc.uri.toString()) }, this.runs.isRunning(file));
     const ms = new vscode.MarkdownString(md);
     ms.isTrusted = { enabledCommands: ['bnlens.analyze', 'bnlens.openReportPanel'] };
     const nameRange = new vscode.Range(doc.positionAt(layer.nameStart), doc.positionAt(layer.nameEnd));

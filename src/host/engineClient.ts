@@ -142,9 +142,7 @@ export class EngineRun {
       if (this.reportState) markStopped(this.reportState, 'cancelled');
       return { ...base, status: 'cancelled' };
     }
-    const message = spawnError
-      ? `could not start the engine (${spawnError.message})`
-      : describeCrash(code, signal, this.stderrTail);
+    const message = spawnError ? `could not start the engine (${spawnError.message})` : describeCrash(code, signal, this.stderrTail);
     if (this.reportState) {
       this.reportState.complete = false;
       this.reportState.stopReason = `failed: ${message}`;
@@ -158,8 +156,6 @@ export function describeCrash(code: number | null, signal: NodeJS.Signals | stri
   const tail = stderrTail.join('\n');
   const oom = /heap out of memory|Allocation failed|out of memory|std::bad_alloc/i.test(tail) || signal === 'SIGKILL' || code === 137;
   const how = signal ? `was killed by ${signal}` : code === 0 ? 'exited before finishing the analysis' : `crashed (exit code ${code})`;
-  const hint = oom
-    ? ' — it probably ran out of memory; try a smaller bnlens.batch or a smaller network'
-    : '';
+  const hint = oom ? ' — it probably ran out of memory; try a smaller bnlens.batch or a smaller network' : '';
   return `The analysis engine ${how}${hint}.`;
 }

@@ -99,7 +99,9 @@ export function hoverMarkdown(file: LayerFacts, report: Report | null, links: Ho
   const head = `**${escapeMd(f.name || '(unnamed)')}** · \`${f.className}\` · output \`${fmtShape(f.outputShape)}\` · ${fmtInt(f.params)} params`;
   const lines = [head, ''];
   if (!report) {
-    lines.push(`No analysis of this network yet. [Analyze BatchNorm](${links.analyze}) trains it with and without BatchNorm and shows here, per layer: gradient and weight norms, internal covariate shift, activation statistics.`);
+    lines.push(
+      `No analysis of this network yet. [Analyze BatchNorm](${links.analyze}) trains it with and without BatchNorm and shows here, per layer: gradient and weight norms, internal covariate shift, activation statistics.`,
+    );
     return lines.join('\n');
   }
   const rows: string[] = [];

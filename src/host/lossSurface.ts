@@ -133,7 +133,12 @@ function runSliceProcesses(
     const preview = () => {
       if (settled || Date.now() - lastPreview < PREVIEW_MS) return;
       lastPreview = Date.now();
-      onPartial(mergeLiveParts(partials.filter((p): p is SlicePart => p !== null), request.variants?.length ?? 1));
+      onPartial(
+        mergeLiveParts(
+          partials.filter((p): p is SlicePart => p !== null),
+          request.variants?.length ?? 1,
+        ),
+      );
     };
     for (let k = 0; k < n; k++) {
       const child = new ChildLink<HostToEngine, EngineToHost>({

@@ -83,7 +83,11 @@ export class OnnxEditorProvider implements vscode.CustomReadonlyEditorProvider, 
     try {
       const size = fs.statSync(file).size;
       if (size > MAX_INLINE_BYTES)
-        return { kind: 'error', file, message: `${path.basename(file)} is ${Math.round(size / 2 ** 20)} MB; the layer list is shown for models up to ${MAX_INLINE_BYTES >> 20} MB. "BatchNorm Lens: Analyze BatchNorm" still analyzes it.` };
+        return {
+          kind: 'error',
+          file,
+          message: `${path.basename(file)} is ${Math.round(size / 2 ** 20)} MB; the layer list is shown for models up to ${MAX_INLINE_BYTES >> 20} MB. "BatchNorm Lens: Analyze BatchNorm" still analyzes it.`,
+        };
       return { kind: 'model', model: onnxModelView(readOnnxNetwork(file)) };
     } catch (e) {
       if (isUserError(e)) return { kind: 'error', file, message: e.message };

@@ -42,7 +42,17 @@ export function analyzePythonText(text: string, file: string, model?: string): P
       const callEnd = lineColumnToOffset(text, l.range.endLine, l.range.endColumn);
       const lineStart = lineColumnToOffset(text, l.range.line, 1);
       const indent = /^[ \t]*/.exec(text.slice(lineStart))![0].length;
-      layers.push({ name: l.name, className: l.className, start: lineStart + indent, end: Math.max(callEnd, lineStart + indent + 1), nameStart: callStart, nameEnd: callEnd, classStart: callStart, classEnd: callEnd, depth: 0 });
+      layers.push({
+        name: l.name,
+        className: l.className,
+        start: lineStart + indent,
+        end: Math.max(callEnd, lineStart + indent + 1),
+        nameStart: callStart,
+        nameEnd: callEnd,
+        classStart: callStart,
+        classEnd: callEnd,
+        depth: 0,
+      });
     }
     return { isNetwork: true, ...empty, layers, facts, candidates: net.candidates.map((c) => c.name) };
   } catch (e) {

@@ -269,7 +269,7 @@ export class RunManager implements ReportSource, vscode.Disposable {
     if (choice.needsChoice && choice.candidates?.length) {
       const picked = await vscode.window.showQuickPick(
         choice.candidates.map((c) => ({ label: c })),
-        { title: `BatchNorm Lens: which model of ${base}?`, placeHolder: 'A class, a builder function or a variable; a call with arguments can be typed, e.g. VGG(\'VGG11\')' },
+        { title: `BatchNorm Lens: which model of ${base}?`, placeHolder: "A class, a builder function or a variable; a call with arguments can be typed, e.g. VGG('VGG11')" },
       );
       if (!picked) return null;
       pythonModel = picked.label;
@@ -396,47 +396,44 @@ export class RunManager implements ReportSource, vscode.Disposable {
     // Progress on the view's icon for the whole run; a notification (with Cancel and a link to the charts)
     // for the first seconds of training only, so that a long run does not hold a toast over the editor.
     void vscode.window.withProgress({ location: { viewId: 'bnlens.charts' } }, () => run.done);
-    const outcome = await vscode.window.withProgress(
-      { location: vscode.ProgressLocation.Notification, title: `BatchNorm Lens: analyzing ${base}`, cancellable: true },
-      async (progress, token) => {
-        token.onCancellationRequested(() => void this.stop());
-        const link = '[Show Charts](command:bnlens.showCharts)';
-        let reported = 0;
-        let stopping = false;
-        active.say = (message) => {
-          stopping = true;
-          progress.report({ message: `${message} ${link}` });
-        };
-        let eta: number | null = null;
-        const psub = run.onEvent((ev) => {
-          if ((ev.type !== 'step' && ev.type !== 'phase') || stopping || !run.report) return;
-          if (ev.type === 'step') eta = ev.progress.etaMs;
-          const total = Math.max(1, run.report.config.steps);
-          const pct = (100 * runProgress(run.report).step) / total;
-          progress.report({ message: `${progressMessage(run.report, eta, active.working?.text)} ${link}`, increment: Math.max(0, pct - reported) });
-          reported = Math.max(reported, pct);
+    const outcome = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `BatchNorm Lens: analyzing ${base}`, cancellable: true }, async (progress, token) => {
+      token.onCancellationRequested(() => void this.stop());
+      const link = '[Show Charts](command:bnlens.showCharts)';
+      let reported = 0;
+      let stopping = false;
+      active.say = (message) => {
+        stopping = true;
+        progress.report({ message: `${message} ${link}` });
+      };
+      let eta: number | null = null;
+      const psub = run.onEvent((ev) => {
+        if ((ev.type !== 'step' && ev.type !== 'phase') || stopping || !run.report) return;
+        if (ev.type === 'step') eta = ev.progress.etaMs;
+        const total = Math.max(1, run.report.config.steps);
+        const pct = (100 * runProgress(run.report).step) / total;
+        progress.report({ message: `${progressMessage(run.report, eta, active.working?.text)} ${link}`, increment: Math.max(0, pct - reported) });
+        reported = Math.max(reported, pct);
+      });
+      progress.report({ message: `starting the engine… ${link}` });
+      let timer: NodeJS.Timeout | undefined;
+      const handOver = new Promise<null>((resolve) => {
+        const firstStep = run.onEvent((ev) => {
+          if (ev.type !== 'step') return;
+          firstStep.dispose();
+          timer = setTimeout(() => resolve(null), NOTIFICATION_MS);
         });
-        progress.report({ message: `starting the engine… ${link}` });
-        let timer: NodeJS.Timeout | undefined;
-        const handOver = new Promise<null>((resolve) => {
-          const firstStep = run.onEvent((ev) => {
-            if (ev.type !== 'step') return;
-            firstStep.dispose();
-            timer = setTimeout(() => resolve(null), NOTIFICATION_MS);
-          });
-        });
-        try {
-          // The notification closes after the first seconds of training unless the run ends (or is being stopped) first.
-          const r = await Promise.race([run.done, handOver]);
-          if (r === null && !stopping) this.log.info(`${base}: progress continues in the status bar and on the charts view`);
-          if (stopping) return await run.done;
-          return r;
-        } finally {
-          clearTimeout(timer);
-          psub.dispose();
-        }
-      },
-    );
+      });
+      try {
+        // The notification closes after the first seconds of training unless the run ends (or is being stopped) first.
+        const r = await Promise.race([run.done, handOver]);
+        if (r === null && !stopping) this.log.info(`${base}: progress continues in the status bar and on the charts view`);
+        if (stopping) return await run.done;
+        return r;
+      } finally {
+        clearTimeout(timer);
+        psub.dispose();
+      }
+    });
     const final = outcome ?? (await run.done);
     sub.dispose();
     if (this.active === active) {

@@ -53,14 +53,7 @@ export function renderReportHtml(report: Report, assets: ReportAssets): string {
   const script = scriptForInline(assets.script);
   const css = cssForInline(assets.css);
   // No network at all: only the inlined script and style run; images only from data:/blob: (PNG export).
-  const csp = [
-    "default-src 'none'",
-    `script-src ${sha256(script)}`,
-    `style-src ${sha256(css)}`,
-    'img-src data: blob:',
-    "base-uri 'none'",
-    "form-action 'none'",
-  ].join('; ');
+  const csp = ["default-src 'none'", `script-src ${sha256(script)}`, `style-src ${sha256(css)}`, 'img-src data: blob:', "base-uri 'none'", "form-action 'none'"].join('; ');
   const title = `BatchNorm Lens — ${report.model?.name || report.model?.path || 'report'}`;
   return `<!DOCTYPE html>
 <html lang="en">
@@ -111,13 +104,23 @@ function renderMeta(report: Report): string {
   const status = report.complete ? 'complete' : report.stopReason ? `stopped at step ${done}: ${report.stopReason}` : `partial (step ${done})`;
   const rows: [string, string][] = [
     ['model', `${report.model?.name ?? ''} (${report.model?.format ?? '?'}) — ${report.model?.path ?? ''}`],
-    ['dataset', `${report.dataset?.name ?? ''}: ${report.dataset?.trainSize ?? '?'} train / ${report.dataset?.testSize ?? '?'} test, input ${JSON.stringify(report.dataset?.inputShape ?? [])}, loss ${report.dataset?.loss ?? c?.loss}`],
+    [
+      'dataset',
+      `${report.dataset?.name ?? ''}: ${report.dataset?.trainSize ?? '?'} train / ${report.dataset?.testSize ?? '?'} test, input ${JSON.stringify(report.dataset?.inputShape ?? [])}, loss ${report.dataset?.loss ?? c?.loss}`,
+    ],
     ['training', c ? `${c.steps} steps, batch ${c.batch}, lr ${c.lr}, momentum ${c.momentum}, seed ${c.seed}` : '—'],
     ['probes', c ? `every ${c.probeEvery} step(s); η ∈ [${c.etaRange[0]}, ${c.etaRange[1]}] × lr: ${eta}; ICS every ${c.icsEvery}, held-out eval every ${c.evalEvery}` : eta],
     ['variants', report.variants.map((v) => v.name).join(', ')],
     ['status', status],
     ['run', r ? `backend ${r.backend} (${r.backendReason}), tfjs ${r.tfjsVersion}, bnlens ${r.bnlensVersion}, node ${r.node}, ${r.platform}` : '—'],
-    ['wall time', r?.wallMs ? Object.entries(r.wallMs).map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`).join(', ') || '—' : '—'],
+    [
+      'wall time',
+      r?.wallMs
+        ? Object.entries(r.wallMs)
+            .map(([k, v]) => `${k} ${(v / 1000).toFixed(1)} s`)
+            .join(', ') || '—'
+        : '—',
+    ],
     ['created', report.createdAt ?? '—'],
   ];
   return `<dl class="bn-meta">${rows.map(([k, v]) => `<dt>${escapeHtml(k)}</dt><dd>${escapeHtml(v)}</dd>`).join('')}</dl>`;

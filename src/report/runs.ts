@@ -43,8 +43,7 @@ export function sweepTable(report: Report): string {
   const head = ['variant', 'lr', 'final loss', 'batch acc', 'test acc', 'diverged'];
   const body: string[][] = [];
   for (const v of report.variants)
-    for (const { lr, row } of rowsByLr(report, v.name))
-      body.push([v.name, String(lr), num(row?.finalLoss), pct(row?.finalAccuracy), pct(row?.testAccuracy), row?.diverged ? `at step ${row.diverged.step}` : 'no']);
+    for (const { lr, row } of rowsByLr(report, v.name)) body.push([v.name, String(lr), num(row?.finalLoss), pct(row?.finalAccuracy), pct(row?.testAccuracy), row?.diverged ? `at step ${row.diverged.step}` : 'no']);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
   const s = report.sweep ?? sweepSummary(report);

@@ -11,8 +11,7 @@ const mean = (xs: number[]) => {
 };
 
 /** A step's values only when every one is a finite number: JSON carries NaN and ±Infinity as null. */
-const allFinite = (xs: readonly (number | null)[]): number[] | null =>
-  xs.length > 0 && xs.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (xs as number[]) : null;
+const allFinite = (xs: readonly (number | null)[]): number[] | null => (xs.length > 0 && xs.every((x) => typeof x === 'number' && Number.isFinite(x)) ? (xs as number[]) : null);
 
 /** κ_G (when the report has it), κ_L (from the loss fields, where float32 resolves it), λ_max (when measured). */
 function curvatureSummary(v: VariantReport, eta: readonly number[] | undefined): Partial<SummaryRow> {
@@ -45,14 +44,18 @@ export function summarizeVariant(v: VariantReport, eta?: readonly number[]): Sum
           movingStatsWarmingUp: (lastEval.movingStatsInitWeight ?? 0) > WARMING_UP_INIT_WEIGHT,
         }
       : {}),
-    meanBandWidth: mean(v.steps.map((s) => {
-      const l = allFinite(s.lossAtEta);
-      return l ? Math.max(...l) - Math.min(...l) : NaN;
-    })),
-    meanGradChange: mean(v.steps.map((s) => {
-      const d = allFinite(s.gradChange);
-      return d ? d.reduce((a, b) => a + b, 0) / d.length : NaN;
-    })),
+    meanBandWidth: mean(
+      v.steps.map((s) => {
+        const l = allFinite(s.lossAtEta);
+        return l ? Math.max(...l) - Math.min(...l) : NaN;
+      }),
+    ),
+    meanGradChange: mean(
+      v.steps.map((s) => {
+        const d = allFinite(s.gradChange);
+        return d ? d.reduce((a, b) => a + b, 0) / d.length : NaN;
+      }),
+    ),
     meanBeta: mean(betas),
     maxBeta: betas.length ? Math.max(...betas) : null,
     ...curvatureSummary(v, eta),

@@ -296,8 +296,7 @@ function checkVariant(o: Report['variants'][number], p: string, r: Report, eta: 
     prev = t;
     if (mse && S.accuracy !== null) fail(`${q}.accuracy`, `expected null (the loss is mse), got ${describe(S.accuracy)}`);
     if (!mse && S.accuracy === null) fail(`${q}.accuracy`, 'expected a finite number, got null');
-    for (const k of ['lossAtEta', 'gradChange', 'curvatureAtEta'] as const)
-      if (S[k] && S[k].length !== eta.length) fail(`${q}.${k}`, `expected ${eta.length} numbers, got ${S[k].length}`);
+    for (const k of ['lossAtEta', 'gradChange', 'curvatureAtEta'] as const) if (S[k] && S[k].length !== eta.length) fail(`${q}.${k}`, `expected ${eta.length} numbers, got ${S[k].length}`);
     const h = S.hessian;
     if (h) {
       if (h.lambdaMin > h.lambdaMax) fail(`${q}.hessian.lambdaMin`, `${h.lambdaMin} is above lambdaMax ${h.lambdaMax}`);

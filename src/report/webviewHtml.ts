@@ -17,7 +17,9 @@ export interface WebviewHtmlOptions {
 }
 
 export function makeNonce(): string {
-  return randomBytes(18).toString('base64').replace(/[^A-Za-z0-9]/g, '');
+  return randomBytes(18)
+    .toString('base64')
+    .replace(/[^A-Za-z0-9]/g, '');
 }
 
 /**
@@ -25,13 +27,7 @@ export function makeNonce(): string {
  * policy needs no 'unsafe-inline'. img-src allows data:/blob: for the PNG export (SVG drawn on a canvas).
  */
 export function webviewCsp(cspSource: string, nonce: string): string {
-  return [
-    "default-src 'none'",
-    `script-src 'nonce-${nonce}'`,
-    `style-src ${cspSource}`,
-    `font-src ${cspSource}`,
-    `img-src ${cspSource} data: blob:`,
-  ].join('; ');
+  return ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${cspSource}`, `font-src ${cspSource}`, `img-src ${cspSource} data: blob:`].join('; ');
 }
 
 export function renderWebviewHtml(o: WebviewHtmlOptions): string {

@@ -64,12 +64,7 @@ export function writeStandalone(report: Report, name: string): string {
   return file;
 }
 
-export async function openStandalone(
-  browser: Browser,
-  report: Report,
-  name: string,
-  opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark' } = {},
-): Promise<Opened> {
+export async function openStandalone(browser: Browser, report: Report, name: string, opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark' } = {}): Promise<Opened> {
   const file = writeStandalone(report, name);
   const context = await browser.newContext({
     viewport: { width: opts.width ?? 1400, height: opts.height ?? 1000 },

@@ -64,9 +64,22 @@ describe('charts legible at 260, 400 and 1000 px', () => {
   for (const width of [260, 400, 1000]) {
     test(`${width} px: no overlapping or clipped text anywhere, tooltip inside at the right edge`, async () => {
       const { page, problems } = await openWebview(browser, { width, height: 900 });
-      await post(page, { type: 'context', context: { file: '/w/deep-linear.json', fileName: 'deep-linear.json', phase: 'idle', runs: [{ id: 'a', label: 'Dec 1, 23:10 · 40 steps', detail: 'standard, batchnorm · lr 0.1', complete: true }, { id: 'b', label: 'Dec 1, 23:20 · stopped at step 8 of 40', detail: '', complete: false }], shown: 'a', activeNetwork: 'deep-linear.json' } });
+      await post(page, {
+        type: 'context',
+        context: {
+          file: '/w/deep-linear.json',
+          fileName: 'deep-linear.json',
+          phase: 'idle',
+          runs: [
+            { id: 'a', label: 'Dec 1, 23:10 · 40 steps', detail: 'standard, batchnorm · lr 0.1', complete: true },
+            { id: 'b', label: 'Dec 1, 23:20 · stopped at step 8 of 40', detail: '', complete: false },
+          ],
+          shown: 'a',
+          activeNetwork: 'deep-linear.json',
+        },
+      });
       await post(page, { type: 'report', report: hardReport(), live: false });
-      if (width < 520) assert.ok(await page.locator('.bn-card.is-collapsed').count() > 0, 'narrow: the per-layer cards start folded');
+      if (width < 520) assert.ok((await page.locator('.bn-card.is-collapsed').count()) > 0, 'narrow: the per-layer cards start folded');
       await openAll(page);
       assert.equal(await page.locator('details.bn-summary-box[open]').count(), 1, 'the summary table is open (and measured)');
       const result = (await page.evaluate(`(${TEXT_OVERLAPS_SOURCE})(1)`)) as TextProblems;

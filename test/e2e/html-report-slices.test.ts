@@ -57,17 +57,26 @@ test('bnlens slice --html: a contour panel per variant on one colour scale, labe
   assert.equal(await card.locator('.bn-colour-legend').count(), 1, 'one colour legend for both panels');
   // One colour scale: a level has the same fill in both panels.
   const fills = await card.locator('.bn-slice-panel').evaluateAll((panels) =>
-    panels.map((p) => Object.fromEntries(Array.from(p.querySelectorAll('path')).filter((x) => x.querySelector('title')).map((x) => [x.querySelector('title')!.textContent!.replace(/^[^:]*: /, ''), x.getAttribute('fill')]))),
+    panels.map((p) =>
+      Object.fromEntries(
+        Array.from(p.querySelectorAll('path'))
+          .filter((x) => x.querySelector('title'))
+          .map((x) => [x.querySelector('title')!.textContent!.replace(/^[^:]*: /, ''), x.getAttribute('fill')]),
+      ),
+    ),
   );
   const shared = Object.keys(fills[0]).filter((k) => k in fills[1]);
   assert.ok(shared.length >= 3, `levels drawn in both panels: ${shared.join(', ')}`);
   for (const k of shared) assert.equal(fills[0][k], fills[1][k], `${k}: same colour in both panels`);
   // The weights' marker sits at α = β = 0 of the axes: here the middle of the plot (range −2…2).
-  const geo = await card.locator('.bn-slice-panel').first().evaluate((p) => {
-    const c = p.querySelector('circle.bn-center')!;
-    const r = p.querySelector('rect')!;
-    return { cx: Number(c.getAttribute('cx')), cy: Number(c.getAttribute('cy')), w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height')) };
-  });
+  const geo = await card
+    .locator('.bn-slice-panel')
+    .first()
+    .evaluate((p) => {
+      const c = p.querySelector('circle.bn-center')!;
+      const r = p.querySelector('rect')!;
+      return { cx: Number(c.getAttribute('cx')), cy: Number(c.getAttribute('cy')), w: Number(r.getAttribute('width')), h: Number(r.getAttribute('height')) };
+    });
   assert.ok(Math.abs(geo.cx - geo.w / 2) < 0.5 && Math.abs(geo.cy - geo.h / 2) < 0.5, `centre marker at (${geo.cx}, ${geo.cy}) of a ${geo.w}×${geo.h} plot`);
   // Every grid point has its exact value on hover.
   const titles = await card.locator('.bn-slice-cells title').allTextContents();
@@ -94,7 +103,10 @@ test('a slice still being evaluated draws the points done as coloured cells and 
   assert.match((await card.locator('svg').first().textContent()) ?? '', new RegExp(`evaluating, ${2 * 81 - done} points to go`));
   const tips = await card.locator('.bn-slice-panel[data-variant="standard"] .bn-slice-cells title').allTextContents();
   assert.ok(tips.includes('standard: α -1, β -1, loss ' + (s.variants[0].loss as number[][])[0][0]), 'a point done has its value');
-  assert.ok(tips.some((t) => t.endsWith('not evaluated yet')), 'a point to come says so');
+  assert.ok(
+    tips.some((t) => t.endsWith('not evaluated yet')),
+    'a point to come says so',
+  );
   // The finished slice: contours, no live cells, nothing to go.
   const fin = await open(renderSliceHtml(s, readReportAssets(DIST)), 'slice-2d-finished', 'slice-surface');
   const finCard = fin.page.locator('section.bn-card[data-chart="slice-surface"]');
@@ -114,7 +126,9 @@ test('a 1-D slice draws one curve per variant through every point; a sweep draws
   assert.equal(dots, 7);
 
   const sweep: Report = JSON.parse(
-    JSON.stringify(await analyze({ model: fx.modelPath, dataset: fx.dataPath, loss: 'softmax-ce', variants: ['standard', 'batchnorm'], lr: 0.05, lrs: [0.05, 1e6], steps: 6, batch: 16, probeEvery: 2, evalEvery: 0, backend: 'wasm' })),
+    JSON.stringify(
+      await analyze({ model: fx.modelPath, dataset: fx.dataPath, loss: 'softmax-ce', variants: ['standard', 'batchnorm'], lr: 0.05, lrs: [0.05, 1e6], steps: 6, batch: 16, probeEvery: 2, evalEvery: 0, backend: 'wasm' }),
+    ),
   );
   const div = sweep.runs![0].variants.find((v) => v.name === 'standard')!.diverged;
   assert.ok(div, 'the standard network diverges at lr 1e6');

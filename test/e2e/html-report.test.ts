@@ -35,9 +35,7 @@ function lossLandscapeY(report: Report, visible: string[], height: number): (v: 
 }
 
 function stepX(report: Report, visible: string[], width: number): (s: number) => number {
-  const steps = report.variants
-    .filter((v) => visible.includes(v.name))
-    .flatMap((v) => [...v.steps.map((s) => s.step), ...(v.diverged ? [v.diverged.step] : [])]);
+  const steps = report.variants.filter((v) => visible.includes(v.name)).flatMap((v) => [...v.steps.map((s) => s.step), ...(v.diverged ? [v.diverged.step] : [])]);
   const s0 = Math.min(...steps);
   const s1 = Math.max(...steps);
   return (s) => (width * (s - s0)) / (s1 - s0);
@@ -250,11 +248,23 @@ describe('standalone HTML report', () => {
     // shared picker: the ICS and activation charts follow
     assert.equal(await page.inputValue('[data-chart="layer-activations"] select'), layer);
     assert.match((await page.textContent('[data-chart="layer-histogram"] .bn-title')) ?? '', /dense_1/);
-    const recorded = [...new Set(report.variants.flatMap((v) => actRecords(v, layer).filter((r) => densities(r.hist)).map((r) => r.step)))].sort((a, b) => a - b);
+    const recorded = [
+      ...new Set(
+        report.variants.flatMap((v) =>
+          actRecords(v, layer)
+            .filter((r) => densities(r.hist))
+            .map((r) => r.step),
+        ),
+      ),
+    ].sort((a, b) => a - b);
     const rows = [0, 1, 2, 3, 4].map((i) => recorded[Math.round((i * (recorded.length - 1)) / 4)]);
     assert.deepEqual(rows, [0, 30, 60, 80, 110]);
     // the x domain: the ranges of the drawn histograms, padded 5% each side
-    const ends = report.variants.flatMap((v) => actRecords(v, layer).filter((r) => rows.includes(r.step)).flatMap((r) => [r.hist.min as number, r.hist.max as number]));
+    const ends = report.variants.flatMap((v) =>
+      actRecords(v, layer)
+        .filter((r) => rows.includes(r.step))
+        .flatMap((r) => [r.hist.min as number, r.hist.max as number]),
+    );
     const x0 = Math.min(...ends) - 0.05 * (Math.max(...ends) - Math.min(...ends));
     const x1 = Math.max(...ends) + 0.05 * (Math.max(...ends) - Math.min(...ends));
     const panel = await page.$eval('[data-chart="layer-histogram"] .bn-panel', (g) => ({
@@ -267,7 +277,11 @@ describe('standalone HTML report', () => {
     const ridges: { variant: string; step: number; pts: { x: number; y: number }[]; dens: number[]; rec: Report['variants'][number]['layerStats'][number] }[] = [];
     for (const v of report.variants) {
       const paths = await page.$$eval(`[data-chart="layer-histogram"] path.ridge[data-variant="${v.name}"]`, (ps) => ps.map((p) => ({ step: Number(p.getAttribute('data-step')), d: p.getAttribute('d') ?? '' })));
-      assert.deepEqual(paths.map((p) => p.step), rows, `${v.name}: one ridge per row`);
+      assert.deepEqual(
+        paths.map((p) => p.step),
+        rows,
+        `${v.name}: one ridge per row`,
+      );
       for (const p of paths) {
         const rec = actRecords(v, layer).find((r) => r.step === p.step)!;
         ridges.push({ variant: v.name, step: p.step, pts: pathPoints(p.d), dens: densities(rec.hist)!, rec });
@@ -337,9 +351,15 @@ describe('standalone HTML report', () => {
     const e1 = Math.max(...report.eta);
     const x = (e: number) => (box.width * (e - e0)) / (e1 - e0);
     const recs = report.variants.map((v) => v.steps.find((s) => s.step === step)!);
-    const yLoss = autoY(recs.flatMap((r) => r.lossAtEta as number[]), box.height);
+    const yLoss = autoY(
+      recs.flatMap((r) => r.lossAtEta as number[]),
+      box.height,
+    );
     const h1 = await page.$eval('[data-chart="eta-profile"] .bn-panel[data-panel="1"]', (g) => Number(g.getAttribute('data-height')));
-    const yGrad = autoY(recs.flatMap((r) => r.gradChange as number[]), h1);
+    const yGrad = autoY(
+      recs.flatMap((r) => r.gradChange as number[]),
+      h1,
+    );
     for (const [vi, v] of report.variants.entries()) {
       const loss = pathPoints((await page.getAttribute(`[data-chart="eta-profile"] path.line.eta-loss[data-variant="${v.name}"]`, 'd')) ?? '');
       assert.equal(loss.length, report.eta.length);
@@ -588,7 +608,7 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
     }
     await page.evaluate((evs) => evs.forEach((event) => window.postMessage({ type: 'event', event }, '*')), events);
     await nextFrame(page);
-    assert.doesNotMatch((await page.textContent('.bn-status')) ?? '', /Hessian/, 'the variant\'s next step ends the named phase');
+    assert.doesNotMatch((await page.textContent('.bn-status')) ?? '', /Hessian/, "the variant's next step ends the named phase");
     await post(page, { type: 'event', event: { type: 'diverged', variant: 'standard', info: { step: 29, reason: 'loss exploded' } } });
     await page.waitForSelector('[data-chart="beta-smoothness"] line.bn-diverged[data-variant="standard"]', { state: 'attached' });
     for (const chart of CHARTS) {
@@ -643,7 +663,7 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
     await again.page.context().close();
   });
 
-  test('the summary a user unfolds stays open when the view redraws before the fold\'s toggle event arrives', async () => {
+  test("the summary a user unfolds stays open when the view redraws before the fold's toggle event arrives", async () => {
     const { page, problems } = await openWebview(browser, { width: 300 });
     const report = viaJson(makeReport({ steps: 6, variants: ['standard', 'batchnorm'] }));
     await post(page, { type: 'report', report, live: true });
@@ -653,12 +673,21 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
     await page.evaluate(() => {
       const w = window as unknown as { __heldToggle?: Event[] };
       w.__heldToggle = [];
-      window.addEventListener('toggle', (e) => { if (w.__heldToggle && e.isTrusted) { e.stopImmediatePropagation(); w.__heldToggle.push(e); } }, true);
+      window.addEventListener(
+        'toggle',
+        (e) => {
+          if (w.__heldToggle && e.isTrusted) {
+            e.stopImmediatePropagation();
+            w.__heldToggle.push(e);
+          }
+        },
+        true,
+      );
       document.querySelector<HTMLElement>('details.bn-summary-box > summary')!.click();
     });
     await post(page, { type: 'report', report, live: true });
     await nextFrame(page);
-    assert.ok((await page.evaluate(() => (window as unknown as { __heldToggle: Event[] }).__heldToggle.length)) >= 1, 'the click\'s toggle event was held back');
+    assert.ok((await page.evaluate(() => (window as unknown as { __heldToggle: Event[] }).__heldToggle.length)) >= 1, "the click's toggle event was held back");
     await page.evaluate(() => {
       const w = window as unknown as { __heldToggle?: Event[] };
       const held = w.__heldToggle!;

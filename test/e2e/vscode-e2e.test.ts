@@ -17,14 +17,8 @@ import { describeProblems, TEXT_OVERLAPS_SOURCE, type TextProblems } from '../ha
 import { launchChromium } from '../harness/browser';
 
 /** The folded cards, closed summaries and closed explanations of the cards a report shows. */
-const SHOWN_FOLDED = [
-  '.bn-card:not([hidden]).is-collapsed .bn-card-toggle',
-  'details.bn-summary-box:not([open]) > summary',
-  '.bn-card:not([hidden]) .bn-info[aria-expanded="false"]',
-];
-import {
-  CodeServer, ensureCodeServer, extensionId, installExtension, makeWorkspace, mkTemp, repoRoot, startCodeServer,
-} from '../harness/codeServer';
+const SHOWN_FOLDED = ['.bn-card:not([hidden]).is-collapsed .bn-card-toggle', 'details.bn-summary-box:not([open]) > summary', '.bn-card:not([hidden]) .bn-info[aria-expanded="false"]'];
+import { CodeServer, ensureCodeServer, extensionId, installExtension, makeWorkspace, mkTemp, repoRoot, startCodeServer } from '../harness/codeServer';
 
 const artifacts = path.join(repoRoot, 'test-artifacts', 'e2e');
 // Workspace settings: a small, fast run.
@@ -77,7 +71,8 @@ function packageVsix(): string {
   if (process.env.BNLENS_VSIX) return path.resolve(process.env.BNLENS_VSIX);
   const out = path.join(mkTemp('vsix'), 'bnlens.vsix');
   const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts', 'package-vsix.mjs'), '--out', out], {
-    cwd: repoRoot, encoding: 'utf8',
+    cwd: repoRoot,
+    encoding: 'utf8',
   });
   fs.writeFileSync(path.join(artifacts, 'package.log'), `${r.stdout}\n${r.stderr}`);
   if (r.status !== 0 || !fs.existsSync(out)) throw new Error(`npm run package failed:\n${r.stdout}\n${r.stderr}`);
@@ -100,7 +95,10 @@ function layerNames(json: unknown): { name: string; className: string }[] {
 }
 
 function pickExample(ws: string): { file: string; layer: string } {
-  const files = fs.readdirSync(ws).filter((f) => f.endsWith('.json')).sort();
+  const files = fs
+    .readdirSync(ws)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   const wanted = process.env.BNLENS_E2E_EXAMPLE;
   const candidates = wanted ? [wanted] : ['mlp-mnist.json', ...files].filter((f) => files.includes(f));
   for (const f of candidates) {
@@ -108,7 +106,9 @@ function pickExample(ws: string): { file: string; layer: string } {
       const layers = layerNames(JSON.parse(fs.readFileSync(path.join(ws, f), 'utf8')));
       const l = layers.find((x) => /^(Dense|Conv2D)$/.test(x.className));
       if (l) return { file: f, layer: l.name };
-    } catch { /* not a network file */ }
+    } catch {
+      /* not a network file */
+    }
   }
   throw new Error(`no example network (a .json with Dense/Conv2D layers) in examples/: found ${files.join(', ') || 'nothing'}`);
 }
@@ -126,7 +126,13 @@ async function runCommand(title: string): Promise<void> {
 /** The charts webview's inner document as a Frame (for evaluate). */
 function chartsFrameHandle(): Frame | undefined {
   const outer = page.frames().find((f) => f.url().includes(`extensionId=${extensionId()}`) && f.url().includes('purpose=webviewView'));
-  return outer?.childFrames()[0] ?? page.frames().find((f) => f.url().includes(`extensionId=${extensionId()}`))?.childFrames()[0];
+  return (
+    outer?.childFrames()[0] ??
+    page
+      .frames()
+      .find((f) => f.url().includes(`extensionId=${extensionId()}`))
+      ?.childFrames()[0]
+  );
 }
 
 /** Drags the side bar's edge so that the side bar is `width` px wide. */
@@ -150,10 +156,7 @@ function writeSettings(values: Record<string, unknown>): void {
 
 /** The charts webview of this extension (the side bar view), inner document. */
 function chartsFrame(): FrameLocator {
-  return page
-    .frameLocator(`iframe.webview.ready[src*="extensionId=${extensionId()}"]`)
-    .first()
-    .frameLocator('#active-frame');
+  return page.frameLocator(`iframe.webview.ready[src*="extensionId=${extensionId()}"]`).first().frameLocator('#active-frame');
 }
 
 describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 60_000 }, () => {
@@ -221,9 +224,7 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       const logs = path.join(userDataDir, 'logs');
       let seen = false;
       while (!seen && Date.now() < deadline) {
-        const files = fs.existsSync(logs)
-          ? (fs.readdirSync(logs, { recursive: true }) as string[]).filter((f) => f.endsWith('exthost.log'))
-          : [];
+        const files = fs.existsSync(logs) ? (fs.readdirSync(logs, { recursive: true }) as string[]).filter((f) => f.endsWith('exthost.log')) : [];
         seen = files.some((f) => fs.readFileSync(path.join(logs, f), 'utf8').includes(`ExtensionService#_doActivateExtension ${id}`));
         if (!seen) await new Promise((r) => setTimeout(r, 500));
       }
@@ -250,7 +251,10 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
     await stage('analyze', async () => {
       // A fresh profile: the BatchNorm Lens view was never opened. Only the palette command is used.
       assert.equal(await page.locator('.part.sidebar .composite.title', { hasText: /BatchNorm Lens/i }).count(), 0, 'the view is not open before the run');
-      await page.locator('.editor-instance .monaco-editor .view-lines').first().click({ position: { x: 300, y: 10 } });
+      await page
+        .locator('.editor-instance .monaco-editor .view-lines')
+        .first()
+        .click({ position: { x: 300, y: 10 } });
       const t0 = Date.now();
       await runCommand('Analyze BatchNorm');
       const frame = chartsFrame();
@@ -317,7 +321,10 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       for (let i = 0; i < 5 && !(await hover.count()); i++) {
         await page.mouse.move(0, 0);
         await token.hover();
-        await hover.first().waitFor({ timeout: 5_000 }).catch(() => undefined);
+        await hover
+          .first()
+          .waitFor({ timeout: 5_000 })
+          .catch(() => undefined);
       }
       const content = (await hover.first().textContent({ timeout: 5_000 })) ?? '';
       fs.writeFileSync(path.join(artifacts, 'hover.txt'), content);
@@ -390,8 +397,7 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
   it('follows the active network file: another file shows its empty state, the first one its report again', async () => {
     await stage('view-states', async () => {
       const frame = chartsFrame();
-      const other = fs.readdirSync(workspace).find((f) => f.endsWith('.json') && f !== example.file && f.includes('deep'))
-        ?? fs.readdirSync(workspace).find((f) => f.endsWith('.json') && f !== example.file)!;
+      const other = fs.readdirSync(workspace).find((f) => f.endsWith('.json') && f !== example.file && f.includes('deep')) ?? fs.readdirSync(workspace).find((f) => f.endsWith('.json') && f !== example.file)!;
       await page.keyboard.press('Control+P');
       await page.locator('.quick-input-widget input').fill(other);
       await page.locator('.quick-input-list .monaco-list-row', { hasText: other }).first().waitFor({ timeout: 15_000 });
@@ -404,7 +410,10 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       assert.equal(await frame.locator('.bn-grid').isVisible(), false, 'no empty axes');
       await screenshot('view-empty-state');
       await page.locator(`.tabs-container .tab[aria-label*="${example.file}"]`).first().click();
-      await status.filter({ hasText: example.file }).filter({ hasText: /complete: 8 steps/ }).waitFor({ timeout: 15_000 });
+      await status
+        .filter({ hasText: example.file })
+        .filter({ hasText: /complete: 8 steps/ })
+        .waitFor({ timeout: 15_000 });
       // A reload with a JSON file that is not a network active: the view shows the stored report of the
       // network file it followed last (not "no report").
       await page.keyboard.press('Control+P');
@@ -420,7 +429,11 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       await reloaded;
       await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
       await page.locator('.tabs-container .tab.active[aria-label*="settings.json"]').first().waitFor({ timeout: 30_000 });
-      await chartsFrame().locator('.bn-status').filter({ hasText: example.file }).filter({ hasText: /complete: 8 steps/ }).waitFor({ timeout: 60_000 });
+      await chartsFrame()
+        .locator('.bn-status')
+        .filter({ hasText: example.file })
+        .filter({ hasText: /complete: 8 steps/ })
+        .waitFor({ timeout: 60_000 });
       await screenshot('view-after-reload');
     });
   });
@@ -430,7 +443,10 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       writeSettings({ 'bnlens.steps': 400 });
       await new Promise((r) => setTimeout(r, 1500)); // the settings file is picked up
       await page.locator(`.tabs-container .tab[aria-label*="${example.file}"]`).first().click();
-      await page.locator('.editor-instance .monaco-editor .view-lines').first().click({ position: { x: 300, y: 60 } });
+      await page
+        .locator('.editor-instance .monaco-editor .view-lines')
+        .first()
+        .click({ position: { x: 300, y: 60 } });
       await runCommand('Analyze BatchNorm');
       const frame = chartsFrame();
       const status = frame.locator('.bn-status');
@@ -480,7 +496,10 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       const stoppingMs = Math.round(viewStopping[0] - clickedAt);
       const options = await status.locator('select[data-role="run"] option').allTextContents();
       assert.equal(options.length, 2, options.join(' | '));
-      assert.ok(options.some((o) => /stopped at step \d+ of 400 \(partial\)/.test(o)), options.join(' | '));
+      assert.ok(
+        options.some((o) => /stopped at step \d+ of 400 \(partial\)/.test(o)),
+        options.join(' | '),
+      );
       fs.writeFileSync(path.join(artifacts, 'stop.txt'), `"Stopping…" shown after ${stoppingMs} ms; run ended ${endedMs} ms after Stop\n`);
       console.log(`# stop: "Stopping…" after ${stoppingMs} ms, ended after ${endedMs} ms`);
       await screenshot('rerun-stopped');

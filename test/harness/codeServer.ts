@@ -52,11 +52,7 @@ export async function freePort(): Promise<number> {
 
 /** `code-server --install-extension` into extensionsDir; must run with no server using that folder. */
 export function installExtension(vsix: string, extensionsDir: string, userDataDir: string): void {
-  const r = spawnSync(
-    codeServerBin(),
-    ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', vsix, '--force'],
-    { encoding: 'utf8', env: { ...process.env, ...offlineEnv } },
-  );
+  const r = spawnSync(codeServerBin(), ['--extensions-dir', extensionsDir, '--user-data-dir', userDataDir, '--install-extension', vsix, '--force'], { encoding: 'utf8', env: { ...process.env, ...offlineEnv } });
   const out = `${r.stdout}\n${r.stderr}`;
   if (r.status !== 0 || /failed|error/i.test(out.replace(/\berror reading\b/g, ''))) {
     throw new Error(`installing ${vsix} failed (exit ${r.status}):\n${out}`);
@@ -85,15 +81,19 @@ export interface StartOptions {
 export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
   const port = await freePort();
   const args = [
-    '--auth', 'none',
-    '--bind-addr', `127.0.0.1:${port}`,
+    '--auth',
+    'none',
+    '--bind-addr',
+    `127.0.0.1:${port}`,
     '--disable-telemetry',
     '--disable-update-check',
     '--disable-workspace-trust',
     '--disable-getting-started-override',
     '--ignore-last-opened',
-    '--user-data-dir', opts.userDataDir,
-    '--extensions-dir', opts.extensionsDir,
+    '--user-data-dir',
+    opts.userDataDir,
+    '--extensions-dir',
+    opts.extensionsDir,
   ];
   if (opts.workspace) args.push(opts.workspace);
   const child = spawn(codeServerBin(), args, {
@@ -113,8 +113,18 @@ export async function startCodeServer(opts: StartOptions): Promise<CodeServer> {
 
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
-      try { process.kill(-child.pid!, 'SIGTERM'); } catch { /* already gone */ }
-      const t = setTimeout(() => { try { process.kill(-child.pid!, 'SIGKILL'); } catch { /* gone */ } }, 5000);
+      try {
+        process.kill(-child.pid!, 'SIGTERM');
+      } catch {
+        /* already gone */
+      }
+      const t = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          /* gone */
+        }
+      }, 5000);
       await exited;
       clearTimeout(t);
     }

@@ -10,8 +10,7 @@ import * as path from 'node:path';
 import * as mochaModule from 'mocha';
 
 // mocha 12 is an ES module: require() gives its namespace (Mocha as `.Mocha` and `.default`).
-const Mocha: typeof import('mocha') =
-  (mochaModule as any).Mocha ?? (mochaModule as any).default ?? (mochaModule as any);
+const Mocha: typeof import('mocha') = (mochaModule as any).Mocha ?? (mochaModule as any).default ?? (mochaModule as any);
 
 export interface TestRecord {
   title: string;

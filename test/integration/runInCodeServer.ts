@@ -103,7 +103,11 @@ export async function runInCodeServer(): Promise<HarnessResults> {
     results = JSON.parse(fs.readFileSync(resultsFile, 'utf8'));
   } catch {
     results = {
-      passes: 0, failures: 1, pending: 0, tests: [], finished: false,
+      passes: 0,
+      failures: 1,
+      pending: 0,
+      tests: [],
+      finished: false,
       error: `no results file from the extension host (see ${path.relative(repoRoot, artifacts)}/)`,
       host: { node: '?', vscode: '?', appName: '?' },
     };
@@ -125,7 +129,13 @@ export async function runInCodeServer(): Promise<HarnessResults> {
   for (const t of results.tests) {
     const mark = t.state === 'passed' ? '✔' : t.state === 'failed' ? '✖' : '-';
     console.log(`  ${mark} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}`);
-    if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
+    if (t.error)
+      console.log(
+        t.error
+          .split('\n')
+          .map((l) => `      ${l}`)
+          .join('\n'),
+      );
   }
   if (results.error) console.log(`  error: ${results.error}`);
   return results;

@@ -35,13 +35,7 @@ async function runInElectron(vscodeExecutablePath: string): Promise<HarnessResul
         BNLENS_TEST_WORKSPACE: workspace,
         BNLENS_REPO_ROOT: repoRoot,
       },
-      launchArgs: [
-        workspace,
-        '--disable-extensions',
-        '--disable-workspace-trust',
-        '--user-data-dir', path.join(tmp, 'user-data'),
-        '--extensions-dir', path.join(tmp, 'extensions'),
-      ],
+      launchArgs: [workspace, '--disable-extensions', '--disable-workspace-trust', '--user-data-dir', path.join(tmp, 'user-data'), '--extensions-dir', path.join(tmp, 'extensions')],
     });
   } catch (e) {
     exitCode = typeof e === 'number' ? e : 1;
@@ -61,7 +55,13 @@ async function runInElectron(vscodeExecutablePath: string): Promise<HarnessResul
   console.log(`integration suite in ${results.host.appName} ${results.host.vscode}`);
   for (const t of results.tests) {
     console.log(`  ${t.state === 'passed' ? '✔' : t.state === 'failed' ? '✖' : '-'} ${t.title}`);
-    if (t.error) console.log(t.error.split('\n').map((l) => `      ${l}`).join('\n'));
+    if (t.error)
+      console.log(
+        t.error
+          .split('\n')
+          .map((l) => `      ${l}`)
+          .join('\n'),
+      );
   }
   if (results.error) console.log(`  error: ${results.error}`);
   return results;

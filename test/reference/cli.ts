@@ -18,8 +18,19 @@ export interface ProbeOutput {
   curvatureAtEta: number[];
   descentFreeCurvatureAtEta: (number | null)[];
   hessian?: {
-    lambdaMax: number; lambdaMin: number; top: number[]; trace: number; traceStdErr: number; traceSamples: number;
-    gHg: number; density: { nodes: number[]; weights: number[]; runs: number }; residual: number; bn: string; dimension: number; hvps: number; ms: number;
+    lambdaMax: number;
+    lambdaMin: number;
+    top: number[];
+    trace: number;
+    traceStdErr: number;
+    traceSamples: number;
+    gHg: number;
+    density: { nodes: number[]; weights: number[]; runs: number };
+    residual: number;
+    bn: string;
+    dimension: number;
+    hvps: number;
+    ms: number;
   };
   ics: { layer: string; l2: number; cos: number }[];
   backend: string;
@@ -27,8 +38,7 @@ export interface ProbeOutput {
 }
 
 export function assertBuilt(): void {
-  if (!existsSync(join(ROOT, 'dist', 'cli.js')))
-    throw new Error(`dist/cli.js is missing: build first with \`node esbuild.mjs\` in ${ROOT} (the test runs the built CLI through bin/bnlens.js)`);
+  if (!existsSync(join(ROOT, 'dist', 'cli.js'))) throw new Error(`dist/cli.js is missing: build first with \`node esbuild.mjs\` in ${ROOT} (the test runs the built CLI through bin/bnlens.js)`);
 }
 
 export function tfjsCoreVersion(): string {

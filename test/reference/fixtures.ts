@@ -70,17 +70,34 @@ function kerasConfig(l: LayerSpec): Record<string, unknown> {
       return { units: l.units, activation: l.activation, use_bias: l.useBias, ...kernelCommon, ...base };
     case 'Conv2D':
       return {
-        filters: l.filters, kernel_size: l.kernelSize, strides: l.strides, padding: l.padding, data_format: 'channels_last',
-        dilation_rate: [1, 1], groups: l.groups ?? 1, activation: l.activation, use_bias: l.useBias, ...kernelCommon, ...base,
+        filters: l.filters,
+        kernel_size: l.kernelSize,
+        strides: l.strides,
+        padding: l.padding,
+        data_format: 'channels_last',
+        dilation_rate: [1, 1],
+        groups: l.groups ?? 1,
+        activation: l.activation,
+        use_bias: l.useBias,
+        ...kernelCommon,
+        ...base,
       };
     case 'DepthwiseConv2D':
     case 'SeparableConv2D': {
       const { kernel_initializer: _k, ...common } = kernelCommon;
       return {
         ...(l.type === 'SeparableConv2D' ? { filters: l.filters, pointwise_initializer: initializer('GlorotUniform') } : {}),
-        kernel_size: l.kernelSize, strides: l.strides, padding: l.padding, data_format: 'channels_last', dilation_rate: [1, 1],
-        depth_multiplier: l.multiplier, activation: l.activation, use_bias: l.useBias, depthwise_initializer: initializer('GlorotUniform'),
-        ...common, ...base,
+        kernel_size: l.kernelSize,
+        strides: l.strides,
+        padding: l.padding,
+        data_format: 'channels_last',
+        dilation_rate: [1, 1],
+        depth_multiplier: l.multiplier,
+        activation: l.activation,
+        use_bias: l.useBias,
+        depthwise_initializer: initializer('GlorotUniform'),
+        ...common,
+        ...base,
       };
     }
     case 'ZeroPadding2D':
@@ -93,10 +110,20 @@ function kerasConfig(l: LayerSpec): Record<string, unknown> {
       return { scale: l.scale, offset: l.offset, ...base };
     case 'BatchNormalization':
       return {
-        axis: -1, momentum: 0.99, epsilon: l.epsilon ?? 1e-3, center: l.center ?? true, scale: l.scale ?? true,
-        beta_initializer: initializer('Zeros'), gamma_initializer: initializer('Ones'),
-        moving_mean_initializer: initializer('Zeros'), moving_variance_initializer: initializer('Ones'),
-        beta_regularizer: null, gamma_regularizer: null, beta_constraint: null, gamma_constraint: null, ...base,
+        axis: -1,
+        momentum: 0.99,
+        epsilon: l.epsilon ?? 1e-3,
+        center: l.center ?? true,
+        scale: l.scale ?? true,
+        beta_initializer: initializer('Zeros'),
+        gamma_initializer: initializer('Ones'),
+        moving_mean_initializer: initializer('Zeros'),
+        moving_variance_initializer: initializer('Ones'),
+        beta_regularizer: null,
+        gamma_regularizer: null,
+        beta_constraint: null,
+        gamma_constraint: null,
+        ...base,
       };
     case 'Activation':
       return { activation: l.activation, ...base };
@@ -197,8 +224,8 @@ function buildWeights(spec: NetSpec, rng: Rng): BuiltWeights {
       case 'BatchNormalization': {
         const C = shape[shape.length - 1];
         // Non-trivial gamma/beta, and moving statistics far from the batch's so inference mode would show.
-        const gamma = l.scale ?? true ? add(`${l.name}/gamma`, [C], () => 0.6 + 0.8 * rng.uniform()) : null;
-        const beta = l.center ?? true ? add(`${l.name}/beta`, [C], () => rng.normal() * 0.3) : null;
+        const gamma = (l.scale ?? true) ? add(`${l.name}/gamma`, [C], () => 0.6 + 0.8 * rng.uniform()) : null;
+        const beta = (l.center ?? true) ? add(`${l.name}/beta`, [C], () => rng.normal() * 0.3) : null;
         add(`${l.name}/moving_mean`, [C], () => rng.normal() * 0.5 + 0.5);
         add(`${l.name}/moving_variance`, [C], () => 2 + 2 * rng.uniform());
         layers.push({ kind: 'batchnorm', name: l.name, epsilon: l.epsilon ?? 1e-3, gamma, beta });
@@ -245,9 +272,7 @@ export function modelJson(spec: NetSpec, manifest: BuiltWeights['manifest']): Re
     topology = { class_name: 'Sequential', config: { name: spec.name, layers }, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' };
   } else {
     const inputName = 'input_1';
-    const layers: Record<string, unknown>[] = [
-      { class_name: 'InputLayer', config: { batch_input_shape: batchInputShape, dtype: 'float32', sparse: false, name: inputName }, name: inputName, inbound_nodes: [] },
-    ];
+    const layers: Record<string, unknown>[] = [{ class_name: 'InputLayer', config: { batch_input_shape: batchInputShape, dtype: 'float32', sparse: false, name: inputName }, name: inputName, inbound_nodes: [] }];
     let prev = inputName;
     for (const l of spec.layers) {
       layers.push({ class_name: l.type, config: kerasConfig(l), name: l.name, inbound_nodes: [[[prev, 0, 0, {}]]] });
@@ -401,13 +426,7 @@ export const MLP_FUNCTIONAL: NetSpec = {
   name: 'mlp_functional',
   functional: true,
   inputShape: [20],
-  layers: [
-    dense('hidden_a', 16, 'relu'),
-    dense('hidden_b', 16, 'linear', false),
-    { type: 'BatchNormalization', name: 'bn_b' },
-    { type: 'Activation', name: 'relu_b', activation: 'relu' },
-    dense('logits', 5, 'linear'),
-  ],
+  layers: [dense('hidden_a', 16, 'relu'), dense('hidden_b', 16, 'linear', false), { type: 'BatchNormalization', name: 'bn_b' }, { type: 'Activation', name: 'relu_b', activation: 'relu' }, dense('logits', 5, 'linear')],
 };
 
 /** One Dense layer, no bias, linear: mse is a quadratic in the kernel (closed-form test). */
@@ -474,7 +493,14 @@ export const MOBILE_LAYERS: NetSpec = {
   name: 'mobile_layers',
   inputShape: [7, 7, 2],
   layers: [
-    { type: 'ZeroPadding2D', name: 'pad', pads: [[1, 0], [0, 2]] }, // 8×9
+    {
+      type: 'ZeroPadding2D',
+      name: 'pad',
+      pads: [
+        [1, 0],
+        [0, 2],
+      ],
+    }, // 8×9
     { type: 'DepthwiseConv2D', name: 'dw', multiplier: 2, kernelSize: [3, 3], strides: [2, 2], padding: 'valid', activation: 'linear', useBias: false }, // 3×4×4
     { type: 'BatchNormalization', name: 'dw_bn' },
     { type: 'ReLU', name: 'dw_relu' },
@@ -482,7 +508,14 @@ export const MOBILE_LAYERS: NetSpec = {
     { type: 'Conv2D', name: 'grouped', filters: 6, kernelSize: [2, 2], strides: [1, 1], padding: 'same', activation: 'relu', useBias: true, groups: 2 }, // 3×4×6
     // One channel per group: PyTorch's depthwise Conv2d(c, c, groups=c), which the engine runs as a depthwise kernel.
     { type: 'Conv2D', name: 'per_channel', filters: 6, kernelSize: [2, 2], strides: [1, 1], padding: 'same', activation: 'linear', useBias: false, groups: 6 }, // 3×4×6
-    { type: 'Cropping2D', name: 'crop', pads: [[0, 1], [1, 1]] }, // 2×2×6
+    {
+      type: 'Cropping2D',
+      name: 'crop',
+      pads: [
+        [0, 1],
+        [1, 1],
+      ],
+    }, // 2×2×6
     { type: 'UpSampling2D', name: 'up', size: [2, 1] }, // 4×2×6
     { type: 'Rescaling', name: 'rescale', scale: 0.5, offset: 0.25 },
     { type: 'Flatten', name: 'flatten' },

@@ -153,7 +153,7 @@ function actForward(act: Act, z: Float64Array, lastDim: number): Float64Array {
       let m = -Infinity;
       for (let j = 0; j < lastDim; j++) m = Math.max(m, z[r * lastDim + j]);
       let s = 0;
-      for (let j = 0; j < lastDim; j++) s += (y[r * lastDim + j] = Math.exp(z[r * lastDim + j] - m));
+      for (let j = 0; j < lastDim; j++) s += y[r * lastDim + j] = Math.exp(z[r * lastDim + j] - m);
       for (let j = 0; j < lastDim; j++) y[r * lastDim + j] /= s;
     }
   }
@@ -223,11 +223,13 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
       const [sh, sw] = l.strides;
       const F = l.filters;
       const G = l.groups ?? 1;
-      const Cg = C / G, Fg = F / G;
+      const Cg = C / G,
+        Fg = F / G;
       if (l.kernel.length !== kh * kw * Cg * F) throw new Error(`${l.name}: kernel size mismatch`);
       const gh = axisGeometry(H, kh, sh, l.padding);
       const gw = axisGeometry(W, kw, sw, l.padding);
-      const OH = gh.out, OW = gw.out;
+      const OH = gh.out,
+        OW = gw.out;
       const z = new Float64Array(N * OH * OW * F);
       for (let n = 0; n < N; n++)
         for (let oh = 0; oh < OH; oh++)
@@ -241,8 +243,7 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
                   const iw = ow * sw + j - gw.before;
                   if (iw < 0 || iw >= W) continue;
                   const g0 = Math.floor(f / Fg) * Cg;
-                  for (let c = 0; c < Cg; c++)
-                    s += x.data[((n * H + ih) * W + iw) * C + g0 + c] * l.kernel[((i * kw + j) * Cg + c) * F + f];
+                  for (let c = 0; c < Cg; c++) s += x.data[((n * H + ih) * W + iw) * C + g0 + c] * l.kernel[((i * kw + j) * Cg + c) * F + f];
                 }
               }
               z[((n * OH + oh) * OW + ow) * F + f] = s;
@@ -263,7 +264,8 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
     }
     case 'separable': {
       const mid = depthwiseForward(x, l.kernel, l.multiplier, l.kernelSize, l.strides, l.padding);
-      const K = mid.shape[3], F = l.filters;
+      const K = mid.shape[3],
+        F = l.filters;
       const rows = mid.data.length / K;
       const z = new Float64Array(rows * F);
       for (let r = 0; r < rows; r++)
@@ -282,12 +284,14 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
       const [N, H, W, C] = x.shape;
       const sign = l.kind === 'zeropad' ? 1 : -1;
       const [[t, b], [le, r]] = l.pads;
-      const OH = H + sign * (t + b), OW = W + sign * (le + r);
+      const OH = H + sign * (t + b),
+        OW = W + sign * (le + r);
       const y = new Float64Array(N * OH * OW * C);
       for (let n = 0; n < N; n++)
         for (let oh = 0; oh < OH; oh++)
           for (let ow = 0; ow < OW; ow++) {
-            const ih = oh - sign * t, iw = ow - sign * le;
+            const ih = oh - sign * t,
+              iw = ow - sign * le;
             if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
             for (let c = 0; c < C; c++) y[((n * OH + oh) * OW + ow) * C + c] = x.data[((n * H + ih) * W + iw) * C + c];
           }
@@ -299,9 +303,7 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
       const y = new Float64Array(N * H * a * W * b * C);
       for (let n = 0; n < N; n++)
         for (let oh = 0; oh < H * a; oh++)
-          for (let ow = 0; ow < W * b; ow++)
-            for (let c = 0; c < C; c++)
-              y[((n * H * a + oh) * W * b + ow) * C + c] = x.data[((n * H + Math.floor(oh / a)) * W + Math.floor(ow / b)) * C + c];
+          for (let ow = 0; ow < W * b; ow++) for (let c = 0; c < C; c++) y[((n * H * a + oh) * W * b + ow) * C + c] = x.data[((n * H + Math.floor(oh / a)) * W + Math.floor(ow / b)) * C + c];
       return { y: { shape: [N, H * a, W * b, C], data: y }, cache };
     }
     case 'rescale':
@@ -344,14 +346,18 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
       const [sh, sw] = l.strides;
       const gh = axisGeometry(H, ph, sh, l.padding);
       const gw = axisGeometry(W, pw, sw, l.padding);
-      const OH = gh.out, OW = gw.out;
+      const OH = gh.out,
+        OW = gw.out;
       const y = new Float64Array(N * OH * OW * C);
       const argmax = new Int32Array(y.length);
       for (let n = 0; n < N; n++)
         for (let oh = 0; oh < OH; oh++)
           for (let ow = 0; ow < OW; ow++)
             for (let c = 0; c < C; c++) {
-              let best = -Infinity, bi = -1, sum = 0, cnt = 0;
+              let best = -Infinity,
+                bi = -1,
+                sum = 0,
+                cnt = 0;
               for (let i = 0; i < ph; i++) {
                 const ih = oh * sh + i - gh.before;
                 if (ih < 0 || ih >= H) continue;
@@ -360,13 +366,19 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
                   if (iw < 0 || iw >= W) continue;
                   const k = ((n * H + ih) * W + iw) * C + c;
                   const v = x.data[k];
-                  if (v > best) { best = v; bi = k; }
+                  if (v > best) {
+                    best = v;
+                    bi = k;
+                  }
                   sum += v;
                   cnt++;
                 }
               }
               const o = ((n * OH + oh) * OW + ow) * C + c;
-              if (l.op === 'max') { y[o] = best; argmax[o] = bi; } else y[o] = sum / cnt;
+              if (l.op === 'max') {
+                y[o] = best;
+                argmax[o] = bi;
+              } else y[o] = sum / cnt;
             }
       cache.argmax = argmax;
       return { y: { shape: [N, OH, OW, C], data: y }, cache };
@@ -374,8 +386,7 @@ function layerForward(l: Layer, x: T64, actOverride: Act | null): { y: T64; cach
     case 'globalavgpool': {
       const [N, H, W, C] = x.shape;
       const y = new Float64Array(N * C);
-      for (let n = 0; n < N; n++)
-        for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) y[n * C + c] += x.data[(n * H * W + p) * C + c];
+      for (let n = 0; n < N; n++) for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) y[n * C + c] += x.data[(n * H * W + p) * C + c];
       for (let k = 0; k < y.length; k++) y[k] /= H * W;
       return { y: { shape: [N, C], data: y }, cache };
     }
@@ -414,10 +425,12 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
       const [sh, sw] = l.strides;
       const F = l.filters;
       const G = l.groups ?? 1;
-      const Cg = C / G, Fg = F / G;
+      const Cg = C / G,
+        Fg = F / G;
       const gh = axisGeometry(H, kh, sh, l.padding);
       const gw = axisGeometry(W, kw, sw, l.padding);
-      const OH = gh.out, OW = gw.out;
+      const OH = gh.out,
+        OW = gw.out;
       const dz = actBackward(cache.act!, cache.z!, cache.y!, dy, F);
       const dK = new Float64Array(l.kernel.length);
       const db = new Float64Array(F);
@@ -455,10 +468,13 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
     }
     case 'separable': {
       const mid = cache.mid!;
-      const K = mid.shape[3], F = l.filters;
+      const K = mid.shape[3],
+        F = l.filters;
       const dz = actBackward(cache.act!, cache.z!, cache.y!, dy, F);
       const rows = mid.data.length / K;
-      const dP = new Float64Array(K * F), db = new Float64Array(F), dmid = new Float64Array(mid.data.length);
+      const dP = new Float64Array(K * F),
+        db = new Float64Array(F),
+        dmid = new Float64Array(mid.data.length);
       for (let r = 0; r < rows; r++)
         for (let f = 0; f < F; f++) {
           const g = dz[r * F + f];
@@ -481,7 +497,8 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
       for (let n = 0; n < N; n++)
         for (let oh = 0; oh < OH; oh++)
           for (let ow = 0; ow < OW; ow++) {
-            const ih = oh - sign * t, iw = ow - sign * le;
+            const ih = oh - sign * t,
+              iw = ow - sign * le;
             if (ih < 0 || ih >= H || iw < 0 || iw >= W) continue;
             for (let c = 0; c < C; c++) dx[((n * H + ih) * W + iw) * C + c] = dy[((n * OH + oh) * OW + ow) * C + c];
           }
@@ -493,9 +510,7 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
       const dx = new Float64Array(x.data.length);
       for (let n = 0; n < N; n++)
         for (let oh = 0; oh < H * a; oh++)
-          for (let ow = 0; ow < W * b; ow++)
-            for (let c = 0; c < C; c++)
-              dx[((n * H + Math.floor(oh / a)) * W + Math.floor(ow / b)) * C + c] += dy[((n * H * a + oh) * W * b + ow) * C + c];
+          for (let ow = 0; ow < W * b; ow++) for (let c = 0; c < C; c++) dx[((n * H + Math.floor(oh / a)) * W + Math.floor(ow / b)) * C + c] += dy[((n * H * a + oh) * W * b + ow) * C + c];
       return { dx, grads: {} };
     }
     case 'rescale':
@@ -503,9 +518,12 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
     case 'batchnorm': {
       const C = x.shape[x.shape.length - 1];
       const M = x.data.length / C;
-      const xhat = cache.xhat!, invStd = cache.invStd!;
-      const dgamma = new Float64Array(C), dbeta = new Float64Array(C);
-      const sumD = new Float64Array(C), sumDX = new Float64Array(C);
+      const xhat = cache.xhat!,
+        invStd = cache.invStd!;
+      const dgamma = new Float64Array(C),
+        dbeta = new Float64Array(C);
+      const sumD = new Float64Array(C),
+        sumDX = new Float64Array(C);
       const dxhat = new Float64Array(x.data.length);
       for (let m = 0; m < M; m++)
         for (let c = 0; c < C; c++) {
@@ -560,8 +578,7 @@ function layerBackward(l: Layer, cache: Cache, dy: Float64Array, yShape: number[
     case 'globalavgpool': {
       const [N, H, W, C] = x.shape;
       const dx = new Float64Array(x.data.length);
-      for (let n = 0; n < N; n++)
-        for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) dx[(n * H * W + p) * C + c] = dy[n * C + c] / (H * W);
+      for (let n = 0; n < N; n++) for (let p = 0; p < H * W; p++) for (let c = 0; c < C; c++) dx[(n * H * W + p) * C + c] = dy[n * C + c] / (H * W);
       return { dx, grads: {} };
     }
     case 'flatten':
@@ -576,7 +593,8 @@ function depthwiseForward(x: T64, K: Float64Array, M: number, [kh, kw]: [number,
   if (K.length !== kh * kw * C * M) throw new Error('depthwise kernel size mismatch');
   const gh = axisGeometry(H, kh, sh, padding);
   const gw = axisGeometry(W, kw, sw, padding);
-  const OH = gh.out, OW = gw.out;
+  const OH = gh.out,
+    OW = gw.out;
   const y = new Float64Array(N * OH * OW * C * M);
   for (let n = 0; n < N; n++)
     for (let oh = 0; oh < OH; oh++)
@@ -598,9 +616,7 @@ function depthwiseForward(x: T64, K: Float64Array, M: number, [kh, kw]: [number,
   return { shape: [N, OH, OW, C * M], data: y };
 }
 
-function depthwiseBackward(
-  x: T64, K: Float64Array, M: number, [kh, kw]: [number, number], [sh, sw]: [number, number], padding: Padding, dz: Float64Array, yShape: number[],
-): { dx: Float64Array; dK: Float64Array } {
+function depthwiseBackward(x: T64, K: Float64Array, M: number, [kh, kw]: [number, number], [sh, sw]: [number, number], padding: Padding, dz: Float64Array, yShape: number[]): { dx: Float64Array; dK: Float64Array } {
   const [N, H, W, C] = x.shape;
   const gh = axisGeometry(H, kh, sh, padding);
   const gw = axisGeometry(W, kw, sw, padding);
@@ -775,8 +791,11 @@ export function probe64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName
   const base = lossAndGrad(net, x, y, loss);
   const g = base.grads;
   const gradNorm = norm(g);
-  const lossAtEta: number[] = [], gradChange: number[] = [], betaAtEta: number[] = [];
-  const curvatureAtEta: number[] = [], descentFreeCurvatureAtEta: number[] = [];
+  const lossAtEta: number[] = [],
+    gradChange: number[] = [],
+    betaAtEta: number[] = [];
+  const curvatureAtEta: number[] = [],
+    descentFreeCurvatureAtEta: number[] = [];
   for (const eta of etas) {
     const moved = withParams(net, axpy(-eta, g, w));
     const r = lossAndGrad(moved, x, y, loss);
@@ -797,7 +816,10 @@ export function probe64(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName
     // Every trainable weight of every earlier layer takes one SGD step with its gradient at x.
     const stepped = w.map((wk, k) => (refs[k].layer < i ? wk.map((v, j) => v - icsLr * g[k][j]) : wk));
     const G2 = lossAndGrad(withParams(net, stepped), x, y, loss).grads[kIdx];
-    let d2 = 0, dot = 0, n1 = 0, n2 = 0;
+    let d2 = 0,
+      dot = 0,
+      n1 = 0,
+      n2 = 0;
     for (let j = 0; j < G.length; j++) {
       d2 += (G[j] - G2[j]) ** 2;
       dot += G[j] * G2[j];
@@ -856,7 +878,8 @@ function unflatten(net: Net64, flat: Float64Array): Float64Array[] {
 
 /** (∇L(x + h·v) − ∇L(x − h·v)) / 2h: second order in h, no kink crossed if h is small enough. */
 function centralDifference(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName, w: Float64Array, v: Float64Array, h: number): Float64Array {
-  const plus = new Float64Array(w.length), minus = new Float64Array(w.length);
+  const plus = new Float64Array(w.length),
+    minus = new Float64Array(w.length);
   for (let i = 0; i < w.length; i++) {
     plus[i] = w[i] + h * v[i];
     minus[i] = w[i] - h * v[i];
@@ -886,7 +909,8 @@ export function hessianVector64(net: Net64, x: T64, y: ArrayLike<number>, loss: 
   const step = h / (vmax || 1);
   const a = centralDifference(net, x, y, loss, w, v, step);
   const b = centralDifference(net, x, y, loss, w, v, step / 4);
-  let scale = 0, diff = 0;
+  let scale = 0,
+    diff = 0;
   for (let i = 0; i < a.length; i++) {
     scale = Math.max(scale, Math.abs(b[i]));
     diff = Math.max(diff, Math.abs(a[i] - b[i]));
@@ -919,7 +943,8 @@ export function fullHessian64(net: Net64, x: T64, y: ArrayLike<number>, loss: Lo
     maxDiff = Math.max(maxDiff, c.maxDiff);
     for (let i = 0; i < n; i++) H[i * n + j] = c.hv[i];
   }
-  let asym = 0, big = 0;
+  let asym = 0,
+    big = 0;
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++) {
       big = Math.max(big, Math.abs(H[i * n + j]));

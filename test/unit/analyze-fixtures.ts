@@ -26,10 +26,13 @@ export function py(dir: string, code: string): string {
 /** A classification .npz (x float32 [n, ...shape] ~ N(0,1), y int64 in [0, classes)), written by np.savez. */
 export function writeNpzData(dir: string, tag: string, n: number, shape: number[], classes: number, seed = 0): string {
   const path = join(dir, `${tag}.npz`);
-  py(dir, `rng = np.random.default_rng(${seed})
+  py(
+    dir,
+    `rng = np.random.default_rng(${seed})
 x = rng.standard_normal((${n}, ${shape.join(', ')})).astype(np.float32)
 y = (np.arange(${n}) % ${classes}).astype(np.int64)
-np.savez(${JSON.stringify(path)}, x=x, y=y)`);
+np.savez(${JSON.stringify(path)}, x=x, y=y)`,
+  );
   return path;
 }
 
@@ -71,11 +74,46 @@ function config(l: LayerDef, k3: boolean): Record<string, unknown> {
   const base = { name: l.name, trainable: true, dtype: k3 ? { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null } : 'float32' };
   switch (l.type) {
     case 'Dense':
-      return { ...base, units: l.units, activation: l.activation, use_bias: l.useBias, kernel_initializer: init('GlorotUniform'), bias_initializer: init('Zeros'), kernel_regularizer: null, bias_regularizer: null, kernel_constraint: null, bias_constraint: null };
+      return {
+        ...base,
+        units: l.units,
+        activation: l.activation,
+        use_bias: l.useBias,
+        kernel_initializer: init('GlorotUniform'),
+        bias_initializer: init('Zeros'),
+        kernel_regularizer: null,
+        bias_regularizer: null,
+        kernel_constraint: null,
+        bias_constraint: null,
+      };
     case 'Conv2D':
-      return { ...base, filters: l.filters, kernel_size: l.kernel, strides: [1, 1], padding: l.padding ?? 'valid', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1, activation: l.activation, use_bias: l.useBias, kernel_initializer: init('GlorotUniform'), bias_initializer: init('Zeros') };
+      return {
+        ...base,
+        filters: l.filters,
+        kernel_size: l.kernel,
+        strides: [1, 1],
+        padding: l.padding ?? 'valid',
+        data_format: 'channels_last',
+        dilation_rate: [1, 1],
+        groups: 1,
+        activation: l.activation,
+        use_bias: l.useBias,
+        kernel_initializer: init('GlorotUniform'),
+        bias_initializer: init('Zeros'),
+      };
     case 'BatchNormalization':
-      return { ...base, axis: -1, momentum: 0.99, epsilon: 0.001, center: true, scale: true, beta_initializer: init('Zeros'), gamma_initializer: init('Ones'), moving_mean_initializer: init('Zeros'), moving_variance_initializer: init('Ones') };
+      return {
+        ...base,
+        axis: -1,
+        momentum: 0.99,
+        epsilon: 0.001,
+        center: true,
+        scale: true,
+        beta_initializer: init('Zeros'),
+        gamma_initializer: init('Ones'),
+        moving_mean_initializer: init('Zeros'),
+        moving_variance_initializer: init('Ones'),
+      };
     case 'Activation':
       return { ...base, activation: l.activation };
     case 'ReLU':
@@ -99,7 +137,13 @@ export function keras3Model(net: NetDef): Record<string, unknown> {
     { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, ...net.inputShape], dtype: 'float32', sparse: false, name: 'input_layer' }, registered_name: null },
     ...net.layers.map((l) => ({ module: 'keras.layers', class_name: l.type, config: config(l, true), registered_name: null })),
   ];
-  return { module: 'keras', class_name: 'Sequential', config: { name: net.name, trainable: true, layers, build_input_shape: [null, ...net.inputShape] }, registered_name: null, build_config: { input_shape: [null, ...net.inputShape] } };
+  return {
+    module: 'keras',
+    class_name: 'Sequential',
+    config: { name: net.name, trainable: true, layers, build_input_shape: [null, ...net.inputShape] },
+    registered_name: null,
+    build_config: { input_shape: [null, ...net.inputShape] },
+  };
 }
 
 /** A topology-only tfjs model.json (weights from the layers' initializers, seeded by --seed). */

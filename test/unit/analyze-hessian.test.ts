@@ -15,25 +15,34 @@ import { tempDir, tfjsModel, writeNpzData } from './analyze-fixtures';
 
 const dir = tempDir('hessian-analyze');
 const modelPath = join(dir, 'mlp.json');
-writeFileSync(modelPath, JSON.stringify(tfjsModel({
-  name: 'mlp', inputShape: [6],
-  layers: [
-    { type: 'Dense', name: 'h1', units: 8, activation: 'relu', useBias: true },
-    { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
-  ],
-})));
+writeFileSync(
+  modelPath,
+  JSON.stringify(
+    tfjsModel({
+      name: 'mlp',
+      inputShape: [6],
+      layers: [
+        { type: 'Dense', name: 'h1', units: 8, activation: 'relu', useBias: true },
+        { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
+      ],
+    }),
+  ),
+);
 const dataPath = writeNpzData(dir, 'd', 80, [6], 3);
 
 test('Hessian measures every N probed steps, each announced by a phase event before its step', async () => {
   const events: EngineToHost[] = [];
-  const report: Report = JSON.parse(JSON.stringify(await analyze(
-    { model: modelPath, dataset: dataPath, variants: ['standard', 'batchnorm'], steps: 5, batch: 16, evalEvery: 3, hessianEvery: 2, hessianTop: 3, backend: 'cpu' },
-    (e) => events.push(e),
-  )));
+  const report: Report = JSON.parse(
+    JSON.stringify(await analyze({ model: modelPath, dataset: dataPath, variants: ['standard', 'batchnorm'], steps: 5, batch: 16, evalEvery: 3, hessianEvery: 2, hessianTop: 3, backend: 'cpu' }, (e) => events.push(e))),
+  );
   const v = validateReport(report, { strict: true });
   assert.ok(v.ok, v.ok ? '' : v.error);
   for (const variant of report.variants) {
-    assert.deepEqual(variant.steps.filter((s) => s.hessian).map((s) => s.step), [0, 2, 4], `${variant.name}: Hessian steps`);
+    assert.deepEqual(
+      variant.steps.filter((s) => s.hessian).map((s) => s.step),
+      [0, 2, 4],
+      `${variant.name}: Hessian steps`,
+    );
     for (const s of variant.steps.filter((x) => x.hessian)) {
       const h = s.hessian!;
       const slack = 1e-3 * Math.max(Math.abs(h.lambdaMax), Math.abs(h.lambdaMin));
@@ -41,7 +50,10 @@ test('Hessian measures every N probed steps, each announced by a phase event bef
       assert.ok(h.lambdaMin <= h.gHg + slack && h.gHg <= h.lambdaMax + slack, `${variant.name} step ${s.step}: λ_min ${h.lambdaMin} ≤ gᵀHg/‖g‖² ${h.gHg} ≤ λ_max ${h.lambdaMax}`);
       assert.equal(h.top.length, 3);
       assert.ok(Math.abs(h.top[0] - h.lambdaMax) <= slack, 'the top eigenvalue is λ_max');
-      assert.ok(h.top.every((x, i) => i === 0 || x <= h.top[i - 1] + slack), `top descending: ${h.top.join(', ')}`);
+      assert.ok(
+        h.top.every((x, i) => i === 0 || x <= h.top[i - 1] + slack),
+        `top descending: ${h.top.join(', ')}`,
+      );
     }
   }
   // The phase events: one per variant per Hessian step, and the variant's next event is that step's record
@@ -65,8 +77,39 @@ test('bnlens analyze --hessian: the measures at every 25th probed step, as --hes
   const { execFileSync } = await import('node:child_process');
   const { readFileSync } = await import('node:fs');
   const out = join(dir, 'cli.json');
-  execFileSync(process.execPath, [join(__dirname, '..', '..', 'bin', 'bnlens.js'), 'analyze', modelPath, '--dataset', dataPath, '--steps', '27', '--batch', '16', '--variants', 'batchnorm', '--ics-every', '0', '--eval-every', '0', '--hessian', '--hessian-top', '2', '--backend', 'cpu', '--out', out, '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(
+    process.execPath,
+    [
+      join(__dirname, '..', '..', 'bin', 'bnlens.js'),
+      'analyze',
+      modelPath,
+      '--dataset',
+      dataPath,
+      '--steps',
+      '27',
+      '--batch',
+      '16',
+      '--variants',
+      'batchnorm',
+      '--ics-every',
+      '0',
+      '--eval-every',
+      '0',
+      '--hessian',
+      '--hessian-top',
+      '2',
+      '--backend',
+      'cpu',
+      '--out',
+      out,
+      '--quiet',
+    ],
+    { stdio: ['ignore', 'ignore', 'inherit'] },
+  );
   const report: Report = JSON.parse(readFileSync(out, 'utf8'));
   assert.equal(report.config.hessianEvery, 25);
-  assert.deepEqual(report.variants[0].steps.filter((s) => s.hessian).map((s) => s.step), [0, 25]);
+  assert.deepEqual(
+    report.variants[0].steps.filter((s) => s.hessian).map((s) => s.step),
+    [0, 25],
+  );
 });

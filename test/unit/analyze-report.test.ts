@@ -14,14 +14,20 @@ const dir = tempDir('report');
 const json = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 
 const modelPath = join(dir, 'mlp.json');
-writeFileSync(modelPath, JSON.stringify(tfjsModel({
-  name: 'mlp', inputShape: [10],
-  layers: [
-    { type: 'Dense', name: 'h1', units: 12, activation: 'relu', useBias: true },
-    { type: 'Dense', name: 'h2', units: 12, activation: 'relu', useBias: true },
-    { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
-  ],
-})));
+writeFileSync(
+  modelPath,
+  JSON.stringify(
+    tfjsModel({
+      name: 'mlp',
+      inputShape: [10],
+      layers: [
+        { type: 'Dense', name: 'h1', units: 12, activation: 'relu', useBias: true },
+        { type: 'Dense', name: 'h2', units: 12, activation: 'relu', useBias: true },
+        { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
+      ],
+    }),
+  ),
+);
 const dataPath = writeNpzData(dir, 'd', 100, [10], 3);
 
 let base: Report | null = null;
@@ -36,8 +42,14 @@ test('a real report (JSON round trip) validates, strictly: no field the schema d
   assert.ok(v.ok, v.ok ? '' : v.error);
   assert.equal(r.version, REPORT_VERSION);
   assert.equal(r.variants[1].steps.length, 5);
-  assert.ok(r.variants.every((x) => x.layerStats.length > 0 && x.evals.length > 0), 'the run has layer statistics and evaluations to check');
-  assert.ok(r.variants[1].layerStats.some((s) => s.gamma && s.beta), 'BN layers carry γ/β moments');
+  assert.ok(
+    r.variants.every((x) => x.layerStats.length > 0 && x.evals.length > 0),
+    'the run has layer statistics and evaluations to check',
+  );
+  assert.ok(
+    r.variants[1].layerStats.some((s) => s.gamma && s.beta),
+    'BN layers carry γ/β moments',
+  );
 });
 
 // Both directions between SCHEMA.md and the schema itself: test/unit/report-schema.test.ts.
@@ -47,10 +59,11 @@ test('every field of a real report is documented in SCHEMA.md', async () => {
   const keys = new Set<string>();
   const walk = (v: unknown) => {
     if (Array.isArray(v)) v.forEach(walk);
-    else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) {
-      if (k !== 'wallMs') keys.add(k);
-      if (k !== 'wallMs') walk(x);
-    }
+    else if (v && typeof v === 'object')
+      for (const [k, x] of Object.entries(v)) {
+        if (k !== 'wallMs') keys.add(k);
+        if (k !== 'wallMs') walk(x);
+      }
   };
   walk(r);
   for (const k of keys) assert.ok(doc.includes(`\`${k}\``), `SCHEMA.md does not document the field "${k}"`);
@@ -84,7 +97,7 @@ const MUTATIONS: [string, (r: any) => void, string][] = [
   ['inserted layer without source', (r) => (r.variants[1].layers.find((l: any) => l.inserted).sourceLayer = null), 'an inserted layer must name the source layer'],
   ['summary rows reordered', (r) => r.summary.reverse(), 'summary[0].variant: expected "standard" (rows follow the order of variants), got "noisy-batchnorm"'],
   ['summary of a complete run missing', (r) => (r.summary = []), 'summary: expected one row per variant (3) in a complete report, got 0'],
-  ['summary diverged disagrees', (r) => (r.summary[0].diverged = { step: 1, reason: 'x' }), 'summary[0].diverged: expected the variant\'s own diverged value null'],
+  ['summary diverged disagrees', (r) => (r.summary[0].diverged = { step: 1, reason: 'x' }), "summary[0].diverged: expected the variant's own diverged value null"],
   ['diverged before a recorded step', (r) => (r.variants[0].diverged = { step: 2, reason: 'loss became NaN' }), 'variants[0].steps[3].step: the variant diverged at step 2, yet has a record for step 3'],
   ['wall time negative', (r) => (r.run.wallMs.total = -1), 'run.wallMs.total: expected at least 0, got -1'],
   ['dataset loss unknown', (r) => (r.dataset.loss = 'hinge'), 'dataset.loss: expected one of softmax-ce, mse, binary-ce, got "hinge"'],
@@ -133,7 +146,10 @@ test('a diverged variant: non-finite values are null in the JSON, the report val
   const v = validateReport(r, { strict: true });
   assert.ok(v.ok, v.ok ? '' : v.error);
   const last = r.variants[0].steps[r.variants[0].steps.length - 1];
-  assert.ok([...last.lossAtEta, ...last.gradChange, last.beta].some((x) => x === null), `the last finite step of the diverging variant probes into overflow; expected nulls in ${JSON.stringify(last)}`);
+  assert.ok(
+    [...last.lossAtEta, ...last.gradChange, last.beta].some((x) => x === null),
+    `the last finite step of the diverging variant probes into overflow; expected nulls in ${JSON.stringify(last)}`,
+  );
 });
 
 test('non-finite numbers: JSON.stringify writes null, which validates; NaN/Infinity in an object are rejected with the path', async () => {
@@ -156,9 +172,13 @@ test('a cancelled run: complete false, stopReason cancelled, the steps so far, s
   const ctl = new AbortController();
   let seen = 0;
   const r = json(
-    await analyze({ model: modelPath, dataset: dataPath, variants: ['standard', 'batchnorm'], steps: 50, batch: 16, icsEvery: 0, evalEvery: 0, backend: 'cpu' }, (e) => {
-      if (e.type === 'step' && ++seen === 4) ctl.abort();
-    }, ctl.signal),
+    await analyze(
+      { model: modelPath, dataset: dataPath, variants: ['standard', 'batchnorm'], steps: 50, batch: 16, icsEvery: 0, evalEvery: 0, backend: 'cpu' },
+      (e) => {
+        if (e.type === 'step' && ++seen === 4) ctl.abort();
+      },
+      ctl.signal,
+    ),
   );
   assert.equal(r.complete, false);
   assert.equal(r.stopReason, 'cancelled');
@@ -166,7 +186,10 @@ test('a cancelled run: complete false, stopReason cancelled, the steps so far, s
   // can differ); the records are the steps 0 … n−1, well short of 50.
   for (const v of r.variants) {
     assert.ok(v.steps.length >= 1 && v.steps.length < 50, `${v.name}: ${v.steps.length} steps`);
-    assert.deepEqual(v.steps.map((s) => s.step), v.steps.map((_, i) => i));
+    assert.deepEqual(
+      v.steps.map((s) => s.step),
+      v.steps.map((_, i) => i),
+    );
   }
   assert.equal(r.summary.length, 2);
   const v = validateReport(r, { strict: true });

@@ -31,10 +31,14 @@ export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   assert.equal(actual.length, expected.length, `${what}: length`);
   let scale = 0;
   for (let i = 0; i < expected.length; i++) scale = Math.max(scale, Math.abs(expected[i]));
-  let worst = 0, at = -1;
+  let worst = 0,
+    at = -1;
   for (let i = 0; i < actual.length; i++) {
     const d = Math.abs(actual[i] - expected[i]);
-    if (!(d <= worst)) { worst = d; at = i; }
+    if (!(d <= worst)) {
+      worst = d;
+      at = i;
+    }
   }
   assert.ok(worst <= atol + rtol * scale, `${what}: max |diff| ${worst} at ${at} (got ${actual[at]}, want ${expected[at]}; scale ${scale})`);
 }

@@ -17,10 +17,25 @@ const sizeOf = (s: number[]) => s.reduce((a, b) => a * b, 1);
 test('the wasm kernels this module changes are in place', () => {
   const r = wasmKernelReport()!;
   assert.deepEqual(r.wrapped, ['_FusedMatMul']);
-  assert.deepEqual(
-    [...r.replaced].sort(),
-    ['Add', 'AvgPoolGrad', 'BatchMatMul', 'Cast', 'Conv2DBackpropInput', 'Identity', 'MaxPoolGrad', 'Mean', 'Multiply', 'Neg', 'RealDiv', 'Relu', 'Square', 'Step', 'Sub', 'Sum', 'Tile'],
-  );
+  assert.deepEqual([...r.replaced].sort(), [
+    'Add',
+    'AvgPoolGrad',
+    'BatchMatMul',
+    'Cast',
+    'Conv2DBackpropInput',
+    'Identity',
+    'MaxPoolGrad',
+    'Mean',
+    'Multiply',
+    'Neg',
+    'RealDiv',
+    'Relu',
+    'Square',
+    'Step',
+    'Sub',
+    'Sum',
+    'Tile',
+  ]);
   // BnlensMaxPoolGatherAtArgmax: MaxPoolGrad's own gradient, for Hessian-vector products (secondOrder.ts).
   assert.deepEqual([...r.added].sort(), ['BnlensMaxPoolGatherAtArgmax', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
   assert.ok(!r.viaCpu.includes('DepthwiseConv2dNativeBackpropFilter') && r.viaCpu.includes('UnsortedSegmentSum'));
@@ -28,10 +43,27 @@ test('the wasm kernels this module changes are in place', () => {
 
 test('matMuls in every transpose combination (our SIMD kernel) equal a float64 triple loop', () => {
   const rand = rng(7);
-  for (const [m, k, n] of [[37, 53, 29], [128, 64, 10], [1, 17, 5], [9, 1, 4], [8, 16, 8], [5, 7, 13], [4, 0, 3], [6, 600, 11], [33, 520, 16]]) {
-    for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
-      const aShape = ta ? [k, m] : [m, k], bShape = tb ? [n, k] : [k, n];
-      const a = uniform(m * k, rand), b = uniform(k * n, rand);
+  for (const [m, k, n] of [
+    [37, 53, 29],
+    [128, 64, 10],
+    [1, 17, 5],
+    [9, 1, 4],
+    [8, 16, 8],
+    [5, 7, 13],
+    [4, 0, 3],
+    [6, 600, 11],
+    [33, 520, 16],
+  ]) {
+    for (const [ta, tb] of [
+      [false, false],
+      [true, false],
+      [false, true],
+      [true, true],
+    ] as const) {
+      const aShape = ta ? [k, m] : [m, k],
+        bShape = tb ? [n, k] : [k, n];
+      const a = uniform(m * k, rand),
+        b = uniform(k * n, rand);
       const want = ref.matMul(ref.nd(aShape, a), ref.nd(bShape, b), ta, tb).data;
       const got = tf.tidy(() => tf.matMul(tf.tensor(a, aShape) as never, tf.tensor(b, bShape) as never, ta, tb).dataSync());
       assertClose(got, want, 1e-5, 1e-5, `matMul ${m}x${k}x${n} ta=${ta} tb=${tb}`);
@@ -42,18 +74,22 @@ test('matMuls in every transpose combination (our SIMD kernel) equal a float64 t
 test('fused matMul with transposes, bias and relu equals the float64 loop', () => {
   const rand = rng(8);
   const [m, k, n] = [13, 21, 8];
-  const a = uniform(m * k, rand), b = uniform(k * n, rand), bias = uniform(n, rand);
+  const a = uniform(m * k, rand),
+    b = uniform(k * n, rand),
+    bias = uniform(n, rand);
   const prod = ref.matMul(ref.nd([k, m], a), ref.nd([n, k], b), true, true);
-  const want = ref.map(ref.binary(prod, ref.nd([n], bias), (p, q) => p + q), (v) => Math.max(v, 0)).data;
-  const got = tf.tidy(() =>
-    tf.fused.matMul({ a: tf.tensor2d(a, [k, m]), b: tf.tensor2d(b, [n, k]), transposeA: true, transposeB: true, bias: tf.tensor1d(bias), activation: 'relu' }).dataSync(),
-  );
+  const want = ref.map(
+    ref.binary(prod, ref.nd([n], bias), (p, q) => p + q),
+    (v) => Math.max(v, 0),
+  ).data;
+  const got = tf.tidy(() => tf.fused.matMul({ a: tf.tensor2d(a, [k, m]), b: tf.tensor2d(b, [n, k]), transposeA: true, transposeB: true, bias: tf.tensor1d(bias), activation: 'relu' }).dataSync());
   assertClose(got, want, 1e-5, 1e-5, 'fused matMul');
 });
 
 test('batched (rank-3) transposed matMul stays right', () => {
   const rand = rng(9);
-  const a = uniform(2 * 5 * 3, rand), b = uniform(2 * 4 * 5, rand);
+  const a = uniform(2 * 5 * 3, rand),
+    b = uniform(2 * 4 * 5, rand);
   const got = tf.tidy(() => tf.matMul(tf.tensor3d(a, [2, 5, 3]), tf.tensor3d(b, [2, 4, 5]), true, true).dataSync());
   for (let s = 0; s < 2; s++) {
     const want = ref.matMul(ref.nd([5, 3], a.subarray(s * 15, s * 15 + 15)), ref.nd([4, 5], b.subarray(s * 20, s * 20 + 20)), true, true).data;
@@ -63,18 +99,28 @@ test('batched (rank-3) transposed matMul stays right', () => {
 
 /** Direct float64 loops for the two convolution gradients, from dW = Σ x·dy and dx = Σ dy·W. */
 function convBackprop64(x: ref.Nd, w: ref.Nd, dy: ref.Nd, stride: number, pad: ref.Padding, dil: number) {
-  const [n, h, wd, ci] = x.shape, [kh, kw, , co] = w.shape, [, oh, ow] = dy.shape;
-  const H = ref.window1d(h, kh, stride, dil, pad), W = ref.window1d(wd, kw, stride, dil, pad);
-  const dW = new Float64Array(w.data.length), dx = new Float64Array(x.data.length);
-  for (let b = 0; b < n; b++) for (let i = 0; i < oh; i++) for (let j = 0; j < ow; j++) for (let r = 0; r < kh; r++) for (let q = 0; q < kw; q++) {
-    const y = i * stride + r * dil - H.before, xx = j * stride + q * dil - W.before;
-    if (y < 0 || y >= h || xx < 0 || xx >= wd) continue;
-    for (let c = 0; c < ci; c++) for (let o = 0; o < co; o++) {
-      const g = dy.data[((b * oh + i) * ow + j) * co + o];
-      dW[((r * kw + q) * ci + c) * co + o] += x.data[((b * h + y) * wd + xx) * ci + c] * g;
-      dx[((b * h + y) * wd + xx) * ci + c] += w.data[((r * kw + q) * ci + c) * co + o] * g;
-    }
-  }
+  const [n, h, wd, ci] = x.shape,
+    [kh, kw, , co] = w.shape,
+    [, oh, ow] = dy.shape;
+  const H = ref.window1d(h, kh, stride, dil, pad),
+    W = ref.window1d(wd, kw, stride, dil, pad);
+  const dW = new Float64Array(w.data.length),
+    dx = new Float64Array(x.data.length);
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < oh; i++)
+      for (let j = 0; j < ow; j++)
+        for (let r = 0; r < kh; r++)
+          for (let q = 0; q < kw; q++) {
+            const y = i * stride + r * dil - H.before,
+              xx = j * stride + q * dil - W.before;
+            if (y < 0 || y >= h || xx < 0 || xx >= wd) continue;
+            for (let c = 0; c < ci; c++)
+              for (let o = 0; o < co; o++) {
+                const g = dy.data[((b * oh + i) * ow + j) * co + o];
+                dW[((r * kw + q) * ci + c) * co + o] += x.data[((b * h + y) * wd + xx) * ci + c] * g;
+                dx[((b * h + y) * wd + xx) * ci + c] += w.data[((r * kw + q) * ci + c) * co + o] * g;
+              }
+          }
   return { dW, dx };
 }
 
@@ -93,13 +139,16 @@ const CONV_CASES: Array<{ x: number[]; w: number[]; stride: number; pad: ref.Pad
 for (const c of CONV_CASES) {
   test(`conv2d backprop filter and input on wasm equal float64 loops: x ${c.x} w ${c.w} stride ${c.stride} ${c.pad} dilation ${c.dil ?? 1}`, () => {
     const rand = rng(sizeOf(c.x) + c.stride);
-    const x = uniform(sizeOf(c.x), rand), w = uniform(sizeOf(c.w), rand);
+    const x = uniform(sizeOf(c.x), rand),
+      w = uniform(sizeOf(c.w), rand);
     const outShape = ref.conv2d(ref.nd(c.x, x), ref.nd(c.w, w), c.stride, c.pad, c.dil ?? 1).shape;
     const dy = uniform(sizeOf(outShape), rand);
     const want = convBackprop64(ref.nd(c.x, x), ref.nd(c.w, w), ref.nd(outShape, dy), c.stride, c.pad, c.dil ?? 1);
     const [gx, gw] = tf.tidy(() => {
       const f = (xt: Tensor, wt: Tensor) => tf.sum(tf.mul(tf.conv2d(xt as never, wt as never, c.stride, c.pad, 'NHWC', c.dil ?? 1), tf.tensor(dy, outShape)));
-      return tf.grads(f as never)([tf.tensor(x, c.x), tf.tensor(w, c.w)]).map((t) => t.dataSync());
+      return tf
+        .grads(f as never)([tf.tensor(x, c.x), tf.tensor(w, c.w)])
+        .map((t) => t.dataSync());
     });
     assertClose(gw, want.dW, 1e-5, 1e-5, 'dW');
     assertClose(gx, want.dx, 1e-5, 1e-5, 'dx');
@@ -107,14 +156,34 @@ for (const c of CONV_CASES) {
 }
 
 test('Tile writes dst[o] = src[o mod shape] for several shapes and dtypes', () => {
-  const cases: Array<[number[], number[]]> = [[[3], [4]], [[1, 5], [7, 1]], [[2, 3], [2, 3]], [[2, 1, 3], [1, 4, 2]], [[2, 2, 2, 2], [2, 1, 3, 1]]];
+  const cases: Array<[number[], number[]]> = [
+    [[3], [4]],
+    [
+      [1, 5],
+      [7, 1],
+    ],
+    [
+      [2, 3],
+      [2, 3],
+    ],
+    [
+      [2, 1, 3],
+      [1, 4, 2],
+    ],
+    [
+      [2, 2, 2, 2],
+      [2, 1, 3, 1],
+    ],
+  ];
   for (const [shape, reps] of cases) {
     const outShape = shape.map((s, i) => s * reps[i]);
     const src = Int32Array.from({ length: sizeOf(shape) }, (_, i) => i * 7 + 1);
     const dst = new Int32Array(sizeOf(outShape));
     tileInto(src, shape, dst, outShape);
     const expected = Array.from({ length: dst.length }, (_, o) => {
-      let rem = o, srcIdx = 0, stride = 1;
+      let rem = o,
+        srcIdx = 0,
+        stride = 1;
       for (let d = shape.length - 1; d >= 0; d--) {
         const od = rem % outShape[d];
         rem = Math.floor(rem / outShape[d]);
@@ -131,7 +200,9 @@ test('Tile writes dst[o] = src[o mod shape] for several shapes and dtypes', () =
 
 test('kernels run through the cpu fallback agree with the cpu backend (depthwise conv gradients, gather gradient)', async () => {
   const rand = rng(11);
-  const x = uniform(2 * 6 * 6 * 3, rand), w = uniform(3 * 3 * 3 * 2, rand), table = uniform(5 * 4, rand);
+  const x = uniform(2 * 6 * 6 * 3, rand),
+    w = uniform(3 * 3 * 3 * 2, rand),
+    table = uniform(5 * 4, rand);
   const run = () =>
     tf.tidy(() => {
       const g1 = tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.square(tf.depthwiseConv2d(a as never, b as never, 1, 'same'))))([tf.tensor(x, [2, 6, 6, 3]), tf.tensor(w, [3, 3, 3, 2])]);
@@ -157,10 +228,16 @@ test('repeated gradient calls leave neither tensors nor wasm heap blocks behind'
     const logits = tf.matMul(tf.reshape(z, [4, 16]), b as never);
     return tf.add(tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d([0, 1, 2, 3], 'int32'), 10), logits), tf.sum(tf.depthwiseConv2d(x as never, tf.ones([1, 1, 3, 1]) as never, 1, 'valid')));
   };
-  const step = () => tf.tidy(() => tf.grads(loss as never)([w1, w2]).forEach((g) => g.dataSync()));
+  const step = () =>
+    tf.tidy(() =>
+      tf
+        .grads(loss as never)([w1, w2])
+        .forEach((g) => g.dataSync()),
+    );
   step();
   const backend = tf.engine().backend as unknown as { numDataIds(): number };
-  const tensors = tf.memory().numTensors, dataIds = backend.numDataIds();
+  const tensors = tf.memory().numTensors,
+    dataIds = backend.numDataIds();
   for (let i = 0; i < 5; i++) step();
   assert.equal(tf.memory().numTensors, tensors, 'tensor count');
   assert.equal(backend.numDataIds(), dataIds, 'wasm data ids');

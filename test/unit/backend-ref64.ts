@@ -39,11 +39,13 @@ export function binary(a: Nd, b: Nd, f: (x: number, y: number) => number): Nd {
   const pa = [...new Array(rank - a.shape.length).fill(1), ...a.shape];
   const pb = [...new Array(rank - b.shape.length).fill(1), ...b.shape];
   const shape = pa.map((s, i) => Math.max(s, pb[i]));
-  const sa = strides(pa), sb = strides(pb);
+  const sa = strides(pa),
+    sb = strides(pb);
   const out = nd(shape);
   for (let i = 0; i < out.data.length; i++) {
     const idx = unravel(i, shape);
-    let ia = 0, ib = 0;
+    let ia = 0,
+      ib = 0;
     for (let d = 0; d < rank; d++) {
       ia += (pa[d] === 1 ? 0 : idx[d]) * sa[d];
       ib += (pb[d] === 1 ? 0 : idx[d]) * sb[d];
@@ -69,21 +71,32 @@ export function reduce(x: Nd, axes: number[], init: number, f: (acc: number, v: 
 }
 
 export const sum = (x: Nd, axes: number[]) => reduce(x, axes, 0, (a, v) => a + v);
-export const mean = (x: Nd, axes: number[]) => reduce(x, axes, 0, (a, v) => a + v, (v, n) => v / n);
+export const mean = (x: Nd, axes: number[]) =>
+  reduce(
+    x,
+    axes,
+    0,
+    (a, v) => a + v,
+    (v, n) => v / n,
+  );
 export const max = (x: Nd, axes: number[]) => reduce(x, axes, -Infinity, Math.max);
 export const min = (x: Nd, axes: number[]) => reduce(x, axes, Infinity, Math.min);
 
 export function matMul(a: Nd, b: Nd, ta = false, tb = false): Nd {
-  const [ar, ac] = a.shape, [br, bc] = b.shape;
-  const m = ta ? ac : ar, k = ta ? ar : ac, n = tb ? br : bc;
+  const [ar, ac] = a.shape,
+    [br, bc] = b.shape;
+  const m = ta ? ac : ar,
+    k = ta ? ar : ac,
+    n = tb ? br : bc;
   const A = (i: number, p: number) => (ta ? a.data[p * ac + i] : a.data[i * ac + p]);
   const B = (p: number, j: number) => (tb ? b.data[j * bc + p] : b.data[p * bc + j]);
   const out = nd([m, n]);
-  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
-    let s = 0;
-    for (let p = 0; p < k; p++) s += A(i, p) * B(p, j);
-    out.data[i * n + j] = s;
-  }
+  for (let i = 0; i < m; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) s += A(i, p) * B(p, j);
+      out.data[i * n + j] = s;
+    }
   return out;
 }
 
@@ -167,40 +180,51 @@ export function window1d(inSize: number, k: number, stride: number, dilation: nu
 export function conv2d(x: Nd, w: Nd, stride: number, padding: Padding, dilation = 1): Nd {
   const [n, h, wd, ci] = x.shape;
   const [kh, kw, , co] = w.shape;
-  const H = window1d(h, kh, stride, dilation, padding), W = window1d(wd, kw, stride, dilation, padding);
+  const H = window1d(h, kh, stride, dilation, padding),
+    W = window1d(wd, kw, stride, dilation, padding);
   const out = nd([n, H.out, W.out, co]);
-  for (let b = 0; b < n; b++) for (let i = 0; i < H.out; i++) for (let j = 0; j < W.out; j++) for (let o = 0; o < co; o++) {
-    let s = 0;
-    for (let r = 0; r < kh; r++) {
-      const y = i * stride + r * dilation - H.before;
-      if (y < 0 || y >= h) continue;
-      for (let q = 0; q < kw; q++) {
-        const xx = j * stride + q * dilation - W.before;
-        if (xx < 0 || xx >= wd) continue;
-        for (let c = 0; c < ci; c++) s += x.data[((b * h + y) * wd + xx) * ci + c] * w.data[((r * kw + q) * ci + c) * co + o];
-      }
-    }
-    out.data[((b * H.out + i) * W.out + j) * co + o] = s;
-  }
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < H.out; i++)
+      for (let j = 0; j < W.out; j++)
+        for (let o = 0; o < co; o++) {
+          let s = 0;
+          for (let r = 0; r < kh; r++) {
+            const y = i * stride + r * dilation - H.before;
+            if (y < 0 || y >= h) continue;
+            for (let q = 0; q < kw; q++) {
+              const xx = j * stride + q * dilation - W.before;
+              if (xx < 0 || xx >= wd) continue;
+              for (let c = 0; c < ci; c++) s += x.data[((b * h + y) * wd + xx) * ci + c] * w.data[((r * kw + q) * ci + c) * co + o];
+            }
+          }
+          out.data[((b * H.out + i) * W.out + j) * co + o] = s;
+        }
   return out;
 }
 
 /** Pooling over valid positions only (padding never enters a max or an average, as in TensorFlow). */
 export function pool(x: Nd, k: number, stride: number, padding: Padding, kind: 'max' | 'avg'): Nd {
   const [n, h, wd, c] = x.shape;
-  const H = window1d(h, k, stride, 1, padding), W = window1d(wd, k, stride, 1, padding);
+  const H = window1d(h, k, stride, 1, padding),
+    W = window1d(wd, k, stride, 1, padding);
   const out = nd([n, H.out, W.out, c]);
-  for (let b = 0; b < n; b++) for (let i = 0; i < H.out; i++) for (let j = 0; j < W.out; j++) for (let ch = 0; ch < c; ch++) {
-    let acc = kind === 'max' ? -Infinity : 0, cnt = 0;
-    for (let r = 0; r < k; r++) for (let q = 0; q < k; q++) {
-      const y = i * stride + r - H.before, xx = j * stride + q - W.before;
-      if (y < 0 || y >= h || xx < 0 || xx >= wd) continue;
-      const v = x.data[((b * h + y) * wd + xx) * c + ch];
-      acc = kind === 'max' ? Math.max(acc, v) : acc + v;
-      cnt++;
-    }
-    out.data[((b * H.out + i) * W.out + j) * c + ch] = kind === 'max' ? acc : acc / cnt;
-  }
+  for (let b = 0; b < n; b++)
+    for (let i = 0; i < H.out; i++)
+      for (let j = 0; j < W.out; j++)
+        for (let ch = 0; ch < c; ch++) {
+          let acc = kind === 'max' ? -Infinity : 0,
+            cnt = 0;
+          for (let r = 0; r < k; r++)
+            for (let q = 0; q < k; q++) {
+              const y = i * stride + r - H.before,
+                xx = j * stride + q - W.before;
+              if (y < 0 || y >= h || xx < 0 || xx >= wd) continue;
+              const v = x.data[((b * h + y) * wd + xx) * c + ch];
+              acc = kind === 'max' ? Math.max(acc, v) : acc + v;
+              cnt++;
+            }
+          out.data[((b * H.out + i) * W.out + j) * c + ch] = kind === 'max' ? acc : acc / cnt;
+        }
   return out;
 }
 

@@ -19,7 +19,10 @@ test("'auto' picks wasm here and says tfjs-node is not installed", async () => {
   assert.equal(b.tf.getBackend(), 'wasm');
   assert.equal(getTf(), b.tf);
   assert.equal(await b.tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'), true);
-  assert.equal(b.tf.tidy(() => b.tf.matMul(b.tf.ones([2, 3]), b.tf.ones([3, 4])).dataSync()[0]), 3);
+  assert.equal(
+    b.tf.tidy(() => b.tf.matMul(b.tf.ones([2, 3]), b.tf.ones([3, 4])).dataSync()[0]),
+    3,
+  );
 });
 
 test("'node' without tfjs-node is a one-line UserError naming the fix", async () => {

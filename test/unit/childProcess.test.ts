@@ -38,7 +38,10 @@ test('typed request/response with next(); a malformed message is dropped and log
   assert.equal((await c.next('answer')).square, -1);
   const e = await c.closed;
   assert.equal(e.code, 0);
-  assert.ok(logs.some((m) => m.includes('malformed')), logs.join('\n'));
+  assert.ok(
+    logs.some((m) => m.includes('malformed')),
+    logs.join('\n'),
+  );
   assert.equal(c.send({ type: 'ask', n: 1 }), false, 'a send after the end reports failure');
 });
 

@@ -13,13 +13,19 @@ import { bnlens, EXAMPLES, py, tempDir, tfjsModel, writeNpzData, type CliResult 
 const dir = tempDir('cli');
 
 const mlpPath = join(dir, 'mlp.json');
-writeFileSync(mlpPath, JSON.stringify(tfjsModel({
-  name: 'mlp', inputShape: [6],
-  layers: [
-    { type: 'Dense', name: 'h1', units: 8, activation: 'relu', useBias: true },
-    { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
-  ],
-})));
+writeFileSync(
+  mlpPath,
+  JSON.stringify(
+    tfjsModel({
+      name: 'mlp',
+      inputShape: [6],
+      layers: [
+        { type: 'Dense', name: 'h1', units: 8, activation: 'relu', useBias: true },
+        { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
+      ],
+    }),
+  ),
+);
 const npz = writeNpzData(dir, 'train', 60, [6], 3);
 const QUICK = ['--steps', '3', '--batch', '16', '--ics-every', '0', '--eval-every', '0', '--eta-count', '4'];
 
@@ -49,9 +55,15 @@ describe('bnlens analyze', { concurrency: 2 }, () => {
     const head = lines.findIndex((l) => /^variant\s+final loss/.test(l));
     assert.ok(head >= 0, `no summary header in:\n${r.stdout}`);
     const rows = lines.slice(head + 2).filter((l) => /^\S/.test(l) && !l.startsWith('Report') && !l.startsWith('Effective'));
-    assert.deepEqual(rows.slice(0, 3).map((l) => l.split(/\s+/)[0]), ['standard', 'batchnorm', 'l2']);
+    assert.deepEqual(
+      rows.slice(0, 3).map((l) => l.split(/\s+/)[0]),
+      ['standard', 'batchnorm', 'l2'],
+    );
     const rep = readReport(out);
-    assert.deepEqual(rep.variants.map((v) => v.name), ['standard', 'batchnorm', 'l2']);
+    assert.deepEqual(
+      rep.variants.map((v) => v.name),
+      ['standard', 'batchnorm', 'l2'],
+    );
     assert.equal(rep.complete, true);
     // The table shows the report's own summary numbers (mean β to 3 decimals, column 8).
     for (const [i, row] of rep.summary.entries()) assert.ok(rows[i].includes(row.meanBeta!.toFixed(3)), `row ${rows[i]} lacks mean β ${row.meanBeta}`);
@@ -76,7 +88,10 @@ describe('bnlens analyze', { concurrency: 2 }, () => {
       { steps: c.steps, seed: c.seed, batch: c.batch, lr: c.lr, etaCount: c.etaCount, etaRange: c.etaRange, variants: c.variants },
       { steps: 4, seed: 9, batch: 8, lr: 0.05, etaCount: 3, etaRange: [1, 2], variants: ['batchnorm'] },
     );
-    assert.deepEqual(readReport(out).eta.map((e) => +e.toFixed(12)), [0.05, 0.075, 0.1]);
+    assert.deepEqual(
+      readReport(out).eta.map((e) => +e.toFixed(12)),
+      [0.05, 0.075, 0.1],
+    );
   });
 
   it('user errors: exit 2 and one line naming the problem', async () => {
@@ -86,16 +101,37 @@ describe('bnlens analyze', { concurrency: 2 }, () => {
       return p;
     };
     const cases: [string[], RegExp[]][] = [
-      [['analyze', mlpPath, '--stepz', '3'], [/--stepz/, /did you mean --steps/]],
-      [['analyze', mlpPath, '--steps', 'abc'], [/steps/, /abc/]],
-      [['analyze', mlpPath, '--lr', '-1'], [/lr/, /greater than 0/]],
+      [
+        ['analyze', mlpPath, '--stepz', '3'],
+        [/--stepz/, /did you mean --steps/],
+      ],
+      [
+        ['analyze', mlpPath, '--steps', 'abc'],
+        [/steps/, /abc/],
+      ],
+      [
+        ['analyze', mlpPath, '--lr', '-1'],
+        [/lr/, /greater than 0/],
+      ],
       [['analyze', mlpPath, '--variants', 'standard,groupnorm'], [/groupnorm/]],
-      [['analyze', mlpPath, '--config', bad('c1.json', '{"stepz": 3}')], [/stepz/, /not a setting/]],
+      [
+        ['analyze', mlpPath, '--config', bad('c1.json', '{"stepz": 3}')],
+        [/stepz/, /not a setting/],
+      ],
       [['analyze', mlpPath, '--config', bad('c2.json', '{"steps": ')], [/c2\.json/]],
-      [['analyze', join(dir, 'missing.json')], [/missing\.json/, /not found/]],
+      [
+        ['analyze', join(dir, 'missing.json')],
+        [/missing\.json/, /not found/],
+      ],
       // Data: wrong input shape, label out of range, NaN, empty file.
-      [['analyze', mlpPath, '--dataset', writeNpzData(dir, 'shape', 20, [7], 3)], [/shape\.npz/, /7/, /6/]],
-      [['analyze', mlpPath, '--dataset', writeNpzData(dir, 'labels', 20, [6], 5)], [/labels\.npz/, /label/i]],
+      [
+        ['analyze', mlpPath, '--dataset', writeNpzData(dir, 'shape', 20, [7], 3)],
+        [/shape\.npz/, /7/, /6/],
+      ],
+      [
+        ['analyze', mlpPath, '--dataset', writeNpzData(dir, 'labels', 20, [6], 5)],
+        [/labels\.npz/, /label/i],
+      ],
       [['analyze', mlpPath, '--dataset', bad('nan.csv', '1,2,3,4,5,6,0\n1,2,nan,4,5,6,1\n0,0,0,0,0,0,2\n')], [/nan\.csv/]],
       [['analyze', mlpPath, '--dataset', bad('empty.npz', '')], [/empty\.npz/]],
       [['analyze', mlpPath, '--dataset', bad('empty.csv', '')], [/empty\.csv/]],
@@ -109,30 +145,46 @@ describe('bnlens analyze', { concurrency: 2 }, () => {
     const cifar = join(dir, 'cifar');
     mkdirSync(cifar);
     // 12 training and 6 test records: label byte, then R, G, B planes of 32×32 bytes.
-    py(cifar, `rng = np.random.default_rng(1)
+    py(
+      cifar,
+      `rng = np.random.default_rng(1)
 for name, n in (('data_batch_1.bin', 12), ('test_batch.bin', 6)):
     recs = [np.concatenate([[i % 10], rng.integers(0, 256, 3072)]).astype(np.uint8) for i in range(n)]
-    open(D + '/' + name, 'wb').write(b''.join(r.tobytes() for r in recs))`);
+    open(D + '/' + name, 'wb').write(b''.join(r.tobytes() for r in recs))`,
+    );
     const conv = join(dir, 'conv.json');
-    writeFileSync(conv, JSON.stringify(tfjsModel({
-      name: 'conv', inputShape: [32, 32, 3],
-      layers: [
-        { type: 'Conv2D', name: 'c1', filters: 4, kernel: [3, 3], activation: 'relu', useBias: true },
-        { type: 'MaxPooling2D', name: 'p1' },
-        { type: 'Flatten', name: 'f' },
-        { type: 'Dense', name: 'out', units: 10, activation: 'softmax', useBias: true },
-      ],
-    })));
+    writeFileSync(
+      conv,
+      JSON.stringify(
+        tfjsModel({
+          name: 'conv',
+          inputShape: [32, 32, 3],
+          layers: [
+            { type: 'Conv2D', name: 'c1', filters: 4, kernel: [3, 3], activation: 'relu', useBias: true },
+            { type: 'MaxPooling2D', name: 'p1' },
+            { type: 'Flatten', name: 'f' },
+            { type: 'Dense', name: 'out', units: 10, activation: 'softmax', useBias: true },
+          ],
+        }),
+      ),
+    );
     const csv = join(dir, 'train.csv');
-    py(dir, `rng = np.random.default_rng(2)
+    py(
+      dir,
+      `rng = np.random.default_rng(2)
 x = rng.standard_normal((40, 6)); y = np.arange(40) % 3
-np.savetxt(${JSON.stringify(csv)}, np.column_stack([x, y]), delimiter=',', fmt='%.6f', header='a,b,c,d,e,f,label', comments='')`);
+np.savetxt(${JSON.stringify(csv)}, np.column_stack([x, y]), delimiter=',', fmt='%.6f', header='a,b,c,d,e,f,label', comments='')`,
+    );
     const runs = [
       { model: conv, data: cifar, train: 12, test: 6, shape: [32, 32, 3] },
       { model: mlpPath, data: csv, train: 32, test: 8, shape: [6] },
       { model: mlpPath, data: npz, train: 48, test: 12, shape: [6] },
     ];
-    const results = await Promise.all(runs.map((x, i) => bnlens(['analyze', x.model, '--dataset', x.data, '--steps', '2', '--batch', '4', '--eta-count', '3', '--ics-every', '1', '--eval-every', '0', '--out', join(dir, `d${i}.json`)], { timeoutMs: 180_000 })));
+    const results = await Promise.all(
+      runs.map((x, i) =>
+        bnlens(['analyze', x.model, '--dataset', x.data, '--steps', '2', '--batch', '4', '--eta-count', '3', '--ics-every', '1', '--eval-every', '0', '--out', join(dir, `d${i}.json`)], { timeoutMs: 180_000 }),
+      ),
+    );
     results.forEach((r, i) => {
       assert.equal(r.code, 0, `${runs[i].data}: ${r.stderr}`);
       const rep = readReport(join(dir, `d${i}.json`));
@@ -153,7 +205,10 @@ np.savetxt(${JSON.stringify(csv)}, np.column_stack([x, y]), delimiter=',', fmt='
     assert.ok(std.diverged, 'standard did not diverge');
     const t = std.diverged.step;
     assert.ok(std.steps.length >= 1 && std.steps.every((s) => s.step <= t && Number.isFinite(s.loss) && Number.isFinite(s.gradNorm)), 'the last finite records are kept');
-    assert.deepEqual(std.steps.map((s) => s.step), std.steps.map((_, i) => i));
+    assert.deepEqual(
+      std.steps.map((s) => s.step),
+      std.steps.map((_, i) => i),
+    );
     assert.equal(bn.diverged, null);
     assert.equal(bn.steps.length, 8, 'the other variant went on');
     assert.equal(rep.complete, true);
@@ -186,7 +241,10 @@ np.savetxt(${JSON.stringify(csv)}, np.column_stack([x, y]), delimiter=',', fmt='
     assert.equal(rep.stopReason, 'cancelled');
     for (const v of rep.variants) {
       assert.ok(v.steps.length >= 1 && v.steps.length < 100000, `${v.name}: ${v.steps.length}`);
-      assert.deepEqual(v.steps.map((s) => s.step), v.steps.map((_, i) => i));
+      assert.deepEqual(
+        v.steps.map((s) => s.step),
+        v.steps.map((_, i) => i),
+      );
     }
     assert.match(r.stdout, /stopped early \(cancelled\)/);
     assert.ok(!r.stderr.includes('\r'), 'carriage returns in progress written to a pipe');

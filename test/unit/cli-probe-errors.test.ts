@@ -15,7 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'bnlens-errors-'));
 function run(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((res) => {
     execFile(process.execPath, [BIN, ...args], { cwd: dir, timeout: 60_000 }, (err, stdout, stderr) => {
-      res({ code: err ? ((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1 : 0, stdout, stderr });
+      res({ code: err ? (((err as NodeJS.ErrnoException & { code?: number }).code as unknown as number) ?? 1) : 0, stdout, stderr });
     });
   });
 }
@@ -35,7 +35,15 @@ function modelWithWeights(file: string, shard: Buffer | null, kernelShape = [3, 
   const model = {
     format: 'layers-model',
     modelTopology: { class_name: 'Sequential', config: { name: 'm', layers: [dense('d', 2, { batch_input_shape: [null, 3] })] } },
-    weightsManifest: [{ paths: ['w.bin'], weights: [{ name: 'd/kernel', shape: kernelShape, dtype: 'float32' }, { name: 'd/bias', shape: [2], dtype: 'float32' }] }],
+    weightsManifest: [
+      {
+        paths: ['w.bin'],
+        weights: [
+          { name: 'd/kernel', shape: kernelShape, dtype: 'float32' },
+          { name: 'd/bias', shape: [2], dtype: 'float32' },
+        ],
+      },
+    ],
   };
   writeFileSync(join(dir, file), JSON.stringify(model, null, 2));
   if (shard) writeFileSync(join(dir, 'w.bin'), shard);
@@ -112,7 +120,15 @@ test('weights named with a model prefix and a TF ":0" suffix are found', async (
   const model = {
     format: 'layers-model',
     modelTopology: { class_name: 'Sequential', config: { name: 'm', layers: [dense('d', 2, { batch_input_shape: [null, 3] })] } },
-    weightsManifest: [{ paths: ['w2.bin'], weights: [{ name: 'sequential/d/kernel:0', shape: [3, 2], dtype: 'float32' }, { name: 'sequential/d/bias:0', shape: [2], dtype: 'float32' }] }],
+    weightsManifest: [
+      {
+        paths: ['w2.bin'],
+        weights: [
+          { name: 'sequential/d/kernel:0', shape: [3, 2], dtype: 'float32' },
+          { name: 'sequential/d/bias:0', shape: [2], dtype: 'float32' },
+        ],
+      },
+    ],
   };
   writeFileSync(join(dir, 'prefixed.json'), JSON.stringify(model));
   // kernel = 1..6 row-major, bias = [10, 20]: the loss of one example below is then known in closed form.

@@ -16,9 +16,15 @@ const split: DataSplit = {
 
 test('one epoch visits every example once; dropLast keeps batch sizes equal', () => {
   const all = [...epochBatches(split, 5, new Rng(1), { dropLast: false })];
-  assert.deepEqual(all.map((b) => b.n), [5, 5, 5, 5, 3]);
+  assert.deepEqual(
+    all.map((b) => b.n),
+    [5, 5, 5, 5, 3],
+  );
   const seen = all.flatMap((b) => Array.from(b.indices)).sort((a, b) => a - b);
-  assert.deepEqual(seen, Array.from({ length: n }, (_, i) => i));
+  assert.deepEqual(
+    seen,
+    Array.from({ length: n }, (_, i) => i),
+  );
   for (const b of all) {
     for (let k = 0; k < b.n; k++) {
       const i = b.indices[k];
@@ -27,8 +33,15 @@ test('one epoch visits every example once; dropLast keeps batch sizes equal', ()
     }
   }
   const dropped = [...epochBatches(split, 5, new Rng(1))];
-  assert.deepEqual(dropped.map((b) => b.n), [5, 5, 5, 5]);
-  assert.deepEqual([...epochBatches(split, 100, new Rng(1))].map((b) => b.n), [23], 'a split smaller than the batch is one batch');
+  assert.deepEqual(
+    dropped.map((b) => b.n),
+    [5, 5, 5, 5],
+  );
+  assert.deepEqual(
+    [...epochBatches(split, 100, new Rng(1))].map((b) => b.n),
+    [23],
+    'a split smaller than the batch is one batch',
+  );
 });
 
 test('the endless iterator reshuffles each epoch and repeats exactly for the same seed', () => {

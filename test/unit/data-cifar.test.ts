@@ -37,8 +37,20 @@ test('records decode to NHWC in [0, 1] with labels, train batches in order, test
   assert.deepEqual(Array.from(train.labels!), [3, 9, 0]);
   assert.equal(held.n, 1);
   assert.deepEqual(Array.from(held.labels!), [7]);
-  for (const [split, i, k] of [[train, 0, 0], [train, 1, 1], [train, 2, 2], [held, 0, 3]] as const) {
-    for (const [r, col, c] of [[0, 0, 0], [0, 1, 0], [1, 0, 0], [5, 17, 1], [31, 31, 2], [12, 3, 2]]) {
+  for (const [split, i, k] of [
+    [train, 0, 0],
+    [train, 1, 1],
+    [train, 2, 2],
+    [held, 0, 3],
+  ] as const) {
+    for (const [r, col, c] of [
+      [0, 0, 0],
+      [0, 1, 0],
+      [1, 0, 0],
+      [5, 17, 1],
+      [31, 31, 2],
+      [12, 3, 2],
+    ]) {
       const v = split.x[i * 3072 + (r * 32 + col) * 3 + c];
       assert.equal(v, Math.fround(px(k, c, r, col) / 255), `record ${k} pixel (${r},${col}) channel ${c}`);
     }

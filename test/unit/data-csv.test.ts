@@ -65,9 +65,7 @@ test('bad cells, ragged rows, empty files and NaN point at the line', () => {
   throwsUserError(() => loadDataset(headerOnly, { inputShape: [2], outputs: 2, loss: 'auto' }, { seed: 1 }), headerOnly, /no data rows/);
 
   const nan = file('nan.csv', '1,2,0\n3,4,1\n5,nan,0\n');
-  assert.ok(
-    throwsUserError(() => loadDataset(nan, { inputShape: [2], outputs: 2, loss: 'auto' }, { seed: 1 }), nan, /example 2 \(value 1\) is NaN/).startsWith(`${nan}:3:`),
-  );
+  assert.ok(throwsUserError(() => loadDataset(nan, { inputShape: [2], outputs: 2, loss: 'auto' }, { seed: 1 }), nan, /example 2 \(value 1\) is NaN/).startsWith(`${nan}:3:`));
   const inf = file('inf.csv', '1,2,0\n3,-inf,1\n');
   throwsUserError(() => loadDataset(inf, { inputShape: [2], outputs: 2, loss: 'auto' }, { seed: 1 }), inf, /example 1 \(value 1\) is infinite/);
 });

@@ -94,9 +94,11 @@ test('layouts: reshape when sizes agree, channel-first images transposed to chan
   for (const s of [chw.train, chw.test]) {
     for (let k = 0; k < s.n; k++) {
       const i = Math.floor(s.x[k * 24] / 1000);
-      for (let h = 0; h < 2; h++) for (let w = 0; w < 4; w++) for (let c = 0; c < 3; c++) {
-        assert.equal(s.x[k * 24 + (h * 4 + w) * 3 + c], 1000 * i + 100 * c + 10 * h + w);
-      }
+      for (let h = 0; h < 2; h++)
+        for (let w = 0; w < 4; w++)
+          for (let c = 0; c < 3; c++) {
+            assert.equal(s.x[k * 24 + (h * 4 + w) * 3 + c], 1000 * i + 100 * c + 10 * h + w);
+          }
     }
   }
   const f = join(dir, 'pair', 'x.npy');

@@ -63,7 +63,10 @@ test('fixed split: 20% of each class held out, disjoint, together all 10,000 dig
     s.labels!.forEach((l) => k[l]++);
     return k;
   };
-  assert.deepEqual(perClass(held), mnistPkg.map((d) => Math.floor(d.length * 0.2)));
+  assert.deepEqual(
+    perClass(held),
+    mnistPkg.map((d) => Math.floor(d.length * 0.2)),
+  );
   // The multiset of (label, pixels) rows of train ∪ test equals that of the binary.
   const key = (lab: number, bytes: ArrayLike<number>) => lab + ':' + Buffer.from(Array.from(bytes)).toString('base64');
   const want = new Map<string, number>();
@@ -73,7 +76,10 @@ test('fixed split: 20% of each class held out, disjoint, together all 10,000 dig
   }
   for (const s of [train, held]) {
     for (let i = 0; i < s.n; i++) {
-      const k = key(s.labels![i], Array.from(s.x.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255)));
+      const k = key(
+        s.labels![i],
+        Array.from(s.x.subarray(i * 784, (i + 1) * 784), (v) => Math.round(v * 255)),
+      );
       assert.ok((want.get(k) ?? 0) > 0, `example ${i} is not an MNIST digit or appears twice`);
       want.set(k, want.get(k)! - 1);
     }
@@ -102,7 +108,10 @@ test('loadDataset("mnist") finds the binary in dist/ and fits [784] and [28,28,1
   const m = loadDataset('mnist', { inputShape: [784], outputs: 10, loss: 'mse' }, { seed: 1 });
   assert.equal(m.loss, 'mse');
   const t = m.train.targets!.subarray(0, 10);
-  assert.deepEqual(Array.from(t), Array.from({ length: 10 }, (_, j) => (j === a.train.labels![0] ? 1 : 0)));
+  assert.deepEqual(
+    Array.from(t),
+    Array.from({ length: 10 }, (_, j) => (j === a.train.labels![0] ? 1 : 0)),
+  );
   throwsUserError(() => loadDataset('mnist', { inputShape: [32, 32, 3], outputs: 10, loss: 'auto' }, { seed: 1 }), undefined, /\[28, 28, 1\]/, /\[32, 32, 3\]/);
   throwsUserError(() => loadDataset('mnist', { inputShape: [784], outputs: 5, loss: 'auto' }, { seed: 1 }), undefined, /out of range for a model with 5 classes/);
 });

@@ -60,7 +60,10 @@ for v in [(1, 0), (2, 0), (3, 0)]:
     assert.equal(bytes[6], v, 'fixture has the intended version');
     const a = readNpy(join(dir, `v${v}.npy`));
     assert.deepEqual(a.shape, [3, 4, 5]);
-    assert.deepEqual(Array.from(a.data), Array.from({ length: 60 }, (_, i) => i - 7));
+    assert.deepEqual(
+      Array.from(a.data),
+      Array.from({ length: 60 }, (_, i) => i - 7),
+    );
   }
 });
 
@@ -79,7 +82,10 @@ print(np.load(D + '/f3.npy').flags['F_CONTIGUOUS'])`,
   assert.deepEqual(Array.from(a.data), [0, 1, 2, 3, 4, 5]);
   const b = readNpy(join(dir, 'f3.npy'));
   assert.deepEqual(b.shape, [2, 3, 4]);
-  assert.deepEqual(Array.from(b.data), Array.from({ length: 24 }, (_, i) => i * 3));
+  assert.deepEqual(
+    Array.from(b.data),
+    Array.from({ length: 24 }, (_, i) => i * 3),
+  );
 });
 
 test('scalars and empty arrays parse', () => {

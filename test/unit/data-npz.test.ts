@@ -31,10 +31,16 @@ function checkArrays(file: string) {
   const m = readNpz(join(dir, file));
   assert.deepEqual([...m.keys()].sort(), ['w', 'x', 'y']);
   assert.deepEqual(m.get('x')!.shape, [5, 3]);
-  assert.deepEqual(Array.from(m.get('x')!.data), Array.from({ length: 15 }, (_, i) => i * 0.25));
+  assert.deepEqual(
+    Array.from(m.get('x')!.data),
+    Array.from({ length: 15 }, (_, i) => i * 0.25),
+  );
   assert.equal(m.get('y')!.dtype, 'i8');
   assert.deepEqual(Array.from(m.get('y')!.data), [0, 2, 1, 2, 0]);
-  assert.deepEqual(Array.from(m.get('w')!.data), Array.from({ length: 12 }, (_, i) => i));
+  assert.deepEqual(
+    Array.from(m.get('w')!.data),
+    Array.from({ length: 12 }, (_, i) => i),
+  );
 }
 
 test('np.savez (stored members) reads back every array by name', () => checkArrays('plain.npz'));

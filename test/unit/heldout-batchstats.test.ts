@@ -34,7 +34,10 @@ test('a BatchNorm variant evaluated early reports held-out accuracy with its own
   const std = r.variants.find((v) => v.name === 'standard')!;
   const bn = r.variants.find((v) => v.name === 'batchnorm')!;
   assert.ok(std.evals.length > 0 && std.evals.every((e) => e.batchStatsAccuracy === undefined), 'no BatchNorm, no batch-statistics numbers');
-  assert.deepEqual(bn.evals.map((e) => e.step), [2, steps]);
+  assert.deepEqual(
+    bn.evals.map((e) => e.step),
+    [2, steps],
+  );
   for (const e of bn.evals) {
     // One update of the moving statistics per step before the evaluation; their initial values weigh momentum^steps.
     assert.equal(e.movingStatsSteps, e.step);
@@ -56,7 +59,21 @@ test('a BatchNorm variant evaluated early reports held-out accuracy with its own
 });
 
 test('a regression (mse) BatchNorm variant warming up carries the mark on its held-out loss, not on the missing accuracy', () => {
-  const row = { variant: 'batchnorm', finalLoss: 4.7, finalAccuracy: null, testLoss: 4.3094, testAccuracy: null, testLossBatchStats: 4.2, testAccuracyBatchStats: null, movingStatsWarmingUp: true, meanBandWidth: 1, meanGradChange: 1, meanBeta: 1, maxBeta: 1, diverged: null };
+  const row = {
+    variant: 'batchnorm',
+    finalLoss: 4.7,
+    finalAccuracy: null,
+    testLoss: 4.3094,
+    testAccuracy: null,
+    testLossBatchStats: 4.2,
+    testAccuracyBatchStats: null,
+    movingStatsWarmingUp: true,
+    meanBandWidth: 1,
+    meanGradChange: 1,
+    meanBeta: 1,
+    maxBeta: 1,
+    diverged: null,
+  };
   const table = summaryTable([row as Parameters<typeof summaryTable>[0][number]]);
   assert.match(table, /4\.3094\*/);
   assert.doesNotMatch(table, /—\*/);

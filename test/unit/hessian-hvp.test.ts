@@ -64,8 +64,14 @@ const FNS: Fn[] = [
 /** Hv by central differences of the float64 gradient (smooth functions: exact to ~1e-10). */
 function hv64(fn: Fn, w: Float64Array, c: Float64Array, v: Float64Array): Float64Array {
   const h = 1e-5;
-  const gp = fn.grad(w.map((x, i) => x + h * v[i]), c);
-  const gm = fn.grad(w.map((x, i) => x - h * v[i]), c);
+  const gp = fn.grad(
+    w.map((x, i) => x + h * v[i]),
+    c,
+  );
+  const gm = fn.grad(
+    w.map((x, i) => x - h * v[i]),
+    c,
+  );
   return gp.map((x, i) => (x - gm[i]) / (2 * h));
 }
 
@@ -79,7 +85,8 @@ function hvTf(tf: TF, fn: Fn, w: Float32Array, c: Float32Array, v: Float32Array)
 }
 
 function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let num = 0, den = 0;
+  let num = 0,
+    den = 0;
   for (let i = 0; i < b.length; i++) {
     num += (a[i] - b[i]) ** 2;
     den += b[i] ** 2;
@@ -112,7 +119,9 @@ for (const backend of ['wasm', 'cpu'] as const) {
     tf.registerGradient({ kernelName: 'Exp', outputsToSave: [true], gradFunc: (dy, saved) => ({ x: () => tf.mul(dy as Tensor, saved[0]) }) });
     try {
       const lse = FNS.find((f) => f.name.startsWith('logSumExp'))!;
-      const w = Float32Array.from([0.3, -0.2, 0.5, 1.1]), c = Float32Array.from([1, 2, -1, 0.5]), v = Float32Array.from([1, -1, 0.5, 2]);
+      const w = Float32Array.from([0.3, -0.2, 0.5, 1.1]),
+        c = Float32Array.from([1, 2, -1, 0.5]),
+        v = Float32Array.from([1, -1, 0.5, 2]);
       const err = relErr(hvTf(tf, lse, w, c, v), hv64(lse, Float64Array.from(w), Float64Array.from(c), Float64Array.from(v)));
       assert.ok(err > 0.1, `tfjs' own Exp gradient gave a correct Hv through logSumExp (error ${err}): has tfjs fixed issue 3252?`);
       assert.throws(() => hvTf(tf, FNS[0], w, c, v), /Cannot compute gradient/);
@@ -131,12 +140,24 @@ for (const backend of ['wasm', 'cpu'] as const) {
     const weights = initialWeights(net, 0);
     const params = paramTensors(tf, net.info, weights);
     // The same network in the reference, weights widened to float64.
-    const layers: Layer[] = net.spec.layers.filter((l) => l.kind === 'dense').map((l) => {
-      const d = l as Extract<typeof l, { kind: 'dense' }>;
-      return { kind: 'dense', name: d.name, units: d.units, activation: d.activation === 'relu' ? 'relu' : d.activation === 'softmax' ? 'softmax' : 'linear', kernel: Float64Array.from(weights.get(paramKey(d.name, 'kernel'))!), bias: Float64Array.from(weights.get(paramKey(d.name, 'bias'))!) };
-    });
+    const layers: Layer[] = net.spec.layers
+      .filter((l) => l.kind === 'dense')
+      .map((l) => {
+        const d = l as Extract<typeof l, { kind: 'dense' }>;
+        return {
+          kind: 'dense',
+          name: d.name,
+          units: d.units,
+          activation: d.activation === 'relu' ? 'relu' : d.activation === 'softmax' ? 'softmax' : 'linear',
+          kernel: Float64Array.from(weights.get(paramKey(d.name, 'kernel'))!),
+          bias: Float64Array.from(weights.get(paramKey(d.name, 'bias'))!),
+        };
+      });
     const net64: Net64 = { inputShape: [784], layers };
-    assert.deepEqual(net.info.params.map((p) => `${p.layer}/${p.role}`), layers.flatMap((l) => [`${l.name}/kernel`, `${l.name}/bias`]));
+    assert.deepEqual(
+      net.info.params.map((p) => `${p.layer}/${p.role}`),
+      layers.flatMap((l) => [`${l.name}/kernel`, `${l.name}/bias`]),
+    );
     const op = flatHessian({ tf, model: forwardModel(net, ds.loss), loss: ds.loss, forward: { training: true }, params, x: batch.x, y: batch.y });
     const rng = new Rng(12);
     for (let k = 0; k < 2; k++) {

@@ -51,14 +51,22 @@ test('Lanczos finds λ_max, λ_min and the top 3 of a 200-dimensional operator',
   const r = await lanczos(operator(A).apply, start, { maxSteps: 200, tol: 1e-4, wanted: (t) => [0, t.length - 1, t.length - 2, t.length - 3] });
   const m = r.theta.length;
   assert.ok(m < 200, `took all ${m} steps`);
-  for (const [got, want] of [[r.theta[m - 1], 9], [r.theta[m - 2], 6.5], [r.theta[m - 3], 6], [r.theta[0], sorted[0]]])
+  for (const [got, want] of [
+    [r.theta[m - 1], 9],
+    [r.theta[m - 2], 6.5],
+    [r.theta[m - 3], 6],
+    [r.theta[0], sorted[0]],
+  ])
     assert.ok(Math.abs(got - want) < 1e-3 * 9, `${got} vs ${want}`);
 });
 
 test('SLQ weights reproduce zᵀAʲz/‖z‖² for j ≤ 2m − 1 (Gauss quadrature)', async () => {
   const rng = new Rng(3);
   const n = 60;
-  const A = withSpectrum(Array.from({ length: n }, () => rng.normal()), rng);
+  const A = withSpectrum(
+    Array.from({ length: n }, () => rng.normal()),
+    rng,
+  );
   const z = Float32Array.from({ length: n }, () => (rng.uniform() < 0.5 ? -1 : 1));
   const m = 8;
   const r = await lanczos(operator(A).apply, z, { maxSteps: m });
@@ -71,7 +79,7 @@ test('SLQ weights reproduce zᵀAʲz/‖z‖² for j ≤ 2m − 1 (Gauss quadrat
     assert.ok(Math.abs(quad - exact) <= 1e-5 * Math.max(1, Math.abs(exact)), `moment ${j}: ${quad} vs ${exact}`);
     v = A.map((row) => row.reduce((a, b, k) => a + b * v[k], 0));
   }
-  assert.ok(Math.abs(r.startQuadratic - zz * ((Array.from(z, Number).reduce((a, b, i) => a + b * A[i].reduce((s, x, k) => s + x * z[k], 0), 0)) / zz)) < 1e-4);
+  assert.ok(Math.abs(r.startQuadratic - zz * (Array.from(z, Number).reduce((a, b, i) => a + b * A[i].reduce((s, x, k) => s + x * z[k], 0), 0) / zz)) < 1e-4);
 });
 
 test('measureHessian: trace within 4 standard errors, extremes, gᵀHg, seeded', async () => {

@@ -54,13 +54,27 @@ const MOBILE_BINARY_S: NetSpec = {
   name: 'mobile_binary_small',
   inputShape: [5, 5, 2],
   layers: [
-    { type: 'ZeroPadding2D', name: 'pad', pads: [[1, 0], [0, 1]] }, // 6×6×2
+    {
+      type: 'ZeroPadding2D',
+      name: 'pad',
+      pads: [
+        [1, 0],
+        [0, 1],
+      ],
+    }, // 6×6×2
     { type: 'DepthwiseConv2D', name: 'dw', multiplier: 2, kernelSize: [3, 3], strides: [1, 1], padding: 'valid', activation: 'linear', useBias: false }, // 4×4×4
     { type: 'BatchNormalization', name: 'dw_bn' },
     { type: 'ReLU', name: 'dw_relu' },
     { type: 'SeparableConv2D', name: 'sep', filters: 3, multiplier: 1, kernelSize: [2, 2], strides: [2, 2], padding: 'valid', activation: 'relu', useBias: true }, // 2×2×3
     { type: 'UpSampling2D', name: 'up', size: [2, 2] }, // 4×4×3
-    { type: 'Cropping2D', name: 'crop', pads: [[1, 0], [0, 1]] }, // 3×3×3
+    {
+      type: 'Cropping2D',
+      name: 'crop',
+      pads: [
+        [1, 0],
+        [0, 1],
+      ],
+    }, // 3×3×3
     { type: 'Flatten', name: 'f' },
     dense('logit', 1, 'linear'),
     { type: 'Activation', name: 'out', activation: 'sigmoid' },
@@ -86,7 +100,8 @@ CASES.forEach((c, i) => {
   const fx = buildFixture(c.spec, c.data, 2000 + i);
   const H = fullHessian64(fx.net, fx.x, fx.y, fx.loss, 1e-5);
   const eig = eigvalsh(H.n, H.h);
-  const lmax = eig[eig.length - 1], lmin = eig[0];
+  const lmax = eig[eig.length - 1],
+    lmin = eig[0];
   const trace = eig.reduce((a, b) => a + b, 0);
   const g = H.grad;
   const g2 = g.reduce((a, b) => a + b * b, 0);
@@ -96,8 +111,28 @@ CASES.forEach((c, i) => {
       // The reference itself: both step sizes agree and the Hessian came out symmetric.
       assert.ok(H.disagreement < 1e-6, `reference Hessian: step sizes disagree by ${H.disagreement}`);
       assert.ok(H.asymmetry < 1e-6, `reference Hessian: asymmetry ${H.asymmetry}`);
-      const out = await runProbe([fx.modelPath, '--data', fx.dataPath, '--loss', fx.loss, '--eta', '0.01', '--backend', backend,
-        '--hessian', '--hessian-top', '3', '--hessian-steps', String(H.n), '--hessian-samples', '40', '--hessian-runs', '2', '--seed', '3']);
+      const out = await runProbe([
+        fx.modelPath,
+        '--data',
+        fx.dataPath,
+        '--loss',
+        fx.loss,
+        '--eta',
+        '0.01',
+        '--backend',
+        backend,
+        '--hessian',
+        '--hessian-top',
+        '3',
+        '--hessian-steps',
+        String(H.n),
+        '--hessian-samples',
+        '40',
+        '--hessian-runs',
+        '2',
+        '--seed',
+        '3',
+      ]);
       const h = out.hessian!;
       assert.ok(h, 'no hessian in the output');
       const fails: string[] = [];
@@ -116,7 +151,9 @@ CASES.forEach((c, i) => {
       if (Math.abs(wsum - 1) > 1e-9) fails.push(`density weights sum to ${wsum}`);
       const slack = 1e-2 * scale;
       if (h.density.nodes.some((x) => x < lmin - slack || x > lmax + slack)) fails.push('a density node lies outside [λ_min, λ_max]');
-      t.diagnostic(`${c.spec.name}/${backend}: n=${H.n} λ=[${h.lambdaMin.toFixed(4)}, ${h.lambdaMax.toFixed(4)}] vs [${lmin.toFixed(4)}, ${lmax.toFixed(4)}]; trace ${h.trace.toFixed(3)}±${h.traceStdErr.toFixed(3)} vs ${trace.toFixed(3)}; gHg ${h.gHg} vs ${gHg}; ${h.hvps} HVPs`);
+      t.diagnostic(
+        `${c.spec.name}/${backend}: n=${H.n} λ=[${h.lambdaMin.toFixed(4)}, ${h.lambdaMax.toFixed(4)}] vs [${lmin.toFixed(4)}, ${lmax.toFixed(4)}]; trace ${h.trace.toFixed(3)}±${h.traceStdErr.toFixed(3)} vs ${trace.toFixed(3)}; gHg ${h.gHg} vs ${gHg}; ${h.hvps} HVPs`,
+      );
       assert.deepEqual(fails, [], t.name);
     });
   }

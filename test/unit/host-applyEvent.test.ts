@@ -23,7 +23,13 @@ test('step, layerStats, eval, diverged land in their variant; unknown variants i
   r = applyEvent(r, { type: 'step', variant: 'l1', record: step(1, 1), progress: { done: 3, total: 8, etaMs: 100 } })!;
   r = applyEvent(r, { type: 'log', level: 'info', message: 'x' })!;
   const [std, bn] = r.variants;
-  assert.deepEqual(bn.steps.map((s) => [s.step, s.beta]), [[1, 2], [2, 4]]);
+  assert.deepEqual(
+    bn.steps.map((s) => [s.step, s.beta]),
+    [
+      [1, 2],
+      [2, 4],
+    ],
+  );
   assert.equal(std.layerStats.length, 2);
   assert.deepEqual(std.evals, [{ step: 2, loss: 1.5, accuracy: 0.5 }]);
   assert.deepEqual(std.diverged, { step: 3, reason: 'loss NaN' });

@@ -76,8 +76,14 @@ test('a normal run streams events and finishes with the final report', async () 
     events.map((e) => e.type),
     ['log', 'started', 'step', 'step', 'step', 'step', 'finished'],
   );
-  assert.ok(logs.some(([l, m]) => l === 'warn' && m.includes('engine: starting')), 'stderr lines reach the log');
-  assert.ok(logs.some(([l, m]) => l === 'info' && m === 'backend cpu'), 'engine log events reach the log');
+  assert.ok(
+    logs.some(([l, m]) => l === 'warn' && m.includes('engine: starting')),
+    'stderr lines reach the log',
+  );
+  assert.ok(
+    logs.some(([l, m]) => l === 'info' && m === 'backend cpu'),
+    'engine log events reach the log',
+  );
 });
 
 test('the accumulated report follows the events while the run goes', async () => {

@@ -31,7 +31,13 @@ test('a stopped re-run is kept beside the complete report, which stays the defau
   a.set('/w/net.json', full);
   a.set('/w/net.json', partial);
   assert.equal(a.get('/w/net.json'), full, 'the complete report is what the file has');
-  assert.deepEqual(a.runs('/w/net.json').map((e) => [e.complete, e.step]), [[false, 2], [true, 4]]);
+  assert.deepEqual(
+    a.runs('/w/net.json').map((e) => [e.complete, e.step]),
+    [
+      [false, 2],
+      [true, 4],
+    ],
+  );
   a.select('/w/net.json', a.runs('/w/net.json')[0].id);
   assert.equal(a.get('/w/net.json'), partial, 'a picked run is shown');
   await a.flush();
@@ -55,12 +61,24 @@ test('a live report (not persisted) grows in place and is not written until it e
 
 test('pruning keeps the newest runs and always the newest complete one', () => {
   const e = (i: number, complete: boolean): RunEntry => ({
-    id: String(i), createdAt: `2026-12-01T23:${String(i).padStart(2, '0')}:00Z`, complete, stopReason: null, step: 1, steps: 4, variants: [], lr: 0.1, batch: 8, dataset: 'd',
+    id: String(i),
+    createdAt: `2026-12-01T23:${String(i).padStart(2, '0')}:00Z`,
+    complete,
+    stopReason: null,
+    step: 1,
+    steps: 4,
+    variants: [],
+    lr: 0.1,
+    batch: 8,
+    dataset: 'd',
   });
   const entries = [e(1, true), ...Array.from({ length: 8 }, (_, i) => e(i + 2, false))];
   const kept = prune(entries);
   assert.equal(kept.length, HISTORY_LIMIT);
-  assert.ok(kept.some((x) => x.id === '1'), 'the only complete run survives eight partial ones');
+  assert.ok(
+    kept.some((x) => x.id === '1'),
+    'the only complete run survives eight partial ones',
+  );
   assert.equal(kept[0].id, '9');
   assert.equal(defaultEntry(kept)?.id, '1');
   assert.equal(defaultEntry(prune(entries.slice(1)))?.id, '9', 'no complete run: the newest partial one');

@@ -34,7 +34,13 @@ const keras3 = `{"module": "keras", "class_name": "Functional", "config": {"name
 
 test('tfjs model.json: both layers with exact object and name ranges', () => {
   const layers = layerRangesOfText(tfjs);
-  assert.deepEqual(layers.map((l) => [l.name, l.className]), [['dense_1', 'Dense'], ['dense_2', 'Dense']]);
+  assert.deepEqual(
+    layers.map((l) => [l.name, l.className]),
+    [
+      ['dense_1', 'Dense'],
+      ['dense_2', 'Dense'],
+    ],
+  );
   const d1 = layers[0];
   const objStart = tfjs.indexOf('{"class_name": "Dense"');
   assert.equal(d1.start, objStart);
@@ -45,7 +51,10 @@ test('tfjs model.json: both layers with exact object and name ranges', () => {
 
 test('keras 3 functional: escaped names decoded, keras tensors in inbound nodes are not layers', () => {
   const layers = layerRangesOfText(keras3);
-  assert.deepEqual(layers.map((l) => l.name), ['in', 'héllo "q"']);
+  assert.deepEqual(
+    layers.map((l) => l.name),
+    ['in', 'héllo "q"'],
+  );
   assert.equal(keras3.slice(layers[1].nameStart, layers[1].nameEnd), '"héllo \\"q\\""');
 });
 
@@ -56,7 +65,13 @@ test('layerAt picks the innermost layer; nothing outside layers', () => {
   assert.equal(layerAt(layers, tfjs.indexOf('weightsManifest')), undefined);
   const nested = `{"class_name":"Sequential","config":{"layers":[{"class_name":"Sequential","config":{"name":"outer","layers":[{"class_name":"Dense","config":{"name":"inner"}}]}}]}}`;
   const ls = findLayerRanges(tree(nested));
-  assert.deepEqual(ls.map((l) => [l.name, l.depth]), [['outer', 0], ['inner', 1]]);
+  assert.deepEqual(
+    ls.map((l) => [l.name, l.depth]),
+    [
+      ['outer', 0],
+      ['inner', 1],
+    ],
+  );
   assert.equal(layerAt(ls, nested.indexOf('"inner"'))?.name, 'inner');
   assert.equal(layerAt(ls, nested.indexOf('"outer"'))?.name, 'outer');
 });
@@ -64,9 +79,12 @@ test('layerAt picks the innermost layer; nothing outside layers', () => {
 test('the parser agrees with JSON.parse on values', () => {
   const toPlain = (n: JsonNode): unknown => {
     switch (n.kind) {
-      case 'object': return Object.fromEntries(n.props.map((p) => [p.key, toPlain(p.value)]));
-      case 'array': return n.items.map(toPlain);
-      default: return n.value;
+      case 'object':
+        return Object.fromEntries(n.props.map((p) => [p.key, toPlain(p.value)]));
+      case 'array':
+        return n.items.map(toPlain);
+      default:
+        return n.value;
     }
   };
   for (const t of [tfjs, keras3, '[1, -2.5e3, true, false, null, "\\u00e9\\n"]', '{}', '[]', '"x"']) {
@@ -94,7 +112,10 @@ test('a file with a missing comma (as while typing) still yields every layer, an
   const text = `{"modelTopology": {"class_name": "Sequential", "config": {"layers": [\n${layers.join('\n')}\n]}}}`;
   assert.throws(() => JSON.parse(text));
   const found = layerRangesOfText(text);
-  assert.deepEqual(found.map((l) => l.name), ['dense_1', 'dense_2', 'dense_3']);
+  assert.deepEqual(
+    found.map((l) => l.name),
+    ['dense_1', 'dense_2', 'dense_3'],
+  );
   for (const l of found) assert.equal(text.slice(l.nameStart, l.nameEnd), `"${l.name}"`);
   assert.equal(found[2].start, text.indexOf('{"class_name": "Dense", "config": {"name": "dense_3"'));
   const err = firstJsonError(text)!;

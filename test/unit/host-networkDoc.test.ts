@@ -48,7 +48,10 @@ test('a JSON syntax error is reported at the place, and every layer is still fou
   const line = bad.slice(0, info.problem!.start).split('\n').length;
   assert.equal(line, 9, `problem at line ${line}: ${info.problem!.message}`);
   assert.match(info.problem!.message, /malformed JSON: a comma is expected/);
-  assert.deepEqual(info.layers.map((l) => l.name), ['dense_1', 'dense_2']);
+  assert.deepEqual(
+    info.layers.map((l) => l.name),
+    ['dense_1', 'dense_2'],
+  );
 });
 
 test('other JSON is not a network', () => {
@@ -87,13 +90,16 @@ test('settings → request: only explicit settings are sent, dataset auto left t
   assert.deepEqual(buildRequest(set({ steps: 6, variants: ['batchnorm', 'l2'], dataset: 'auto' }), '/w/n.json', '/w'), { model: '/w/n.json', steps: 6, variants: ['batchnorm', 'l2'] });
   assert.equal(buildRequest(set({ dataset: 'data/train.npz' }), '/w/net.json', '/w').dataset, '/w/data/train.npz');
   assert.equal(buildRequest(set({ dataset: 'dln' }), '/w/net.json', '/w').dataset, 'dln');
-  assert.throws(() => buildRequest(set({ steps: 0 }), '/w/n.json', '/w'), (e: unknown) => e instanceof SettingsError && /^bnlens\.steps must be at least 1/.test(e.message));
+  assert.throws(
+    () => buildRequest(set({ steps: 0 }), '/w/n.json', '/w'),
+    (e: unknown) => e instanceof SettingsError && /^bnlens\.steps must be at least 1/.test(e.message),
+  );
   assert.throws(() => buildRequest(set({ variants: ['batchnorm', 'foo'] }), '/w/n.json', '/w'), /bnlens\.variants has unknown variant 'foo'/);
   assert.throws(() => buildRequest(set({ etaCount: 1.5 }), '/w/n.json', '/w'), /bnlens\.etaCount must be a whole number/);
   assert.throws(() => buildRequest(set({ etaRange: [4, 0.5] }), '/w/n.json', '/w'), /bnlens\.etaRange/);
 });
 
-test('the Hessian settings reach the request as the CLI flags would, checked by the engine\'s reader', () => {
+test("the Hessian settings reach the request as the CLI flags would, checked by the engine's reader", () => {
   const set = (vals: Record<string, unknown>) => (k: string) => vals[k];
   assert.deepEqual(buildRequest(set({ hessianEvery: 25, hessianBn: 'eval', hessianTop: 3 }), '/w/n.json', '/w'), { model: '/w/n.json', hessianEvery: 25, hessianBn: 'eval', hessianTop: 3 });
   assert.throws(() => buildRequest(set({ hessianBn: 'running' }), '/w/n.json', '/w'), /bnlens\.hessianBn must be train or eval/);
@@ -112,7 +118,16 @@ test('explicitValue: the most specific level wins; nothing set → undefined', (
 
 test('problems: an unknown layer type is underlined at its class name and has a short form; a syntax error is marked as such', () => {
   const text = JSON.stringify(
-    { class_name: 'Sequential', config: { name: 'm', layers: [{ class_name: 'Dense', config: { name: 'd1', units: 2, batch_input_shape: [null, 3] } }, { class_name: 'Frobnicate', config: { name: 'odd' } }] } },
+    {
+      class_name: 'Sequential',
+      config: {
+        name: 'm',
+        layers: [
+          { class_name: 'Dense', config: { name: 'd1', units: 2, batch_input_shape: [null, 3] } },
+          { class_name: 'Frobnicate', config: { name: 'odd' } },
+        ],
+      },
+    },
     null,
     2,
   );

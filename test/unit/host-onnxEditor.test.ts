@@ -70,5 +70,8 @@ test('after a run: each layer gets its last statistics per variant', () => {
   const row = html.split('\n').find((l) => l.startsWith('<tr data-layer="4">'))!;
   assert.match(row, /ICS cos 0\.75.*act 0\.25 ± 2<\/td><td>.*ICS cos 0\.125/);
   // A layer without records in a variant shows a dash.
-  assert.match(html.split('\n').find((l) => l.startsWith('<tr data-layer="2">'))!, /<td class="muted">—<\/td><td class="muted">—<\/td><\/tr>/);
+  assert.match(
+    html.split('\n').find((l) => l.startsWith('<tr data-layer="2">'))!,
+    /<td class="muted">—<\/td><td class="muted">—<\/td><\/tr>/,
+  );
 });

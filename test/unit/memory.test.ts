@@ -66,7 +66,10 @@ test('a 2e9-unit layer is refused in one line before any data is loaded or weigh
     { class_name: 'Dense', config: { name: 'out', units: 10, activation: 'softmax' } },
   ]);
   // The data set path does not exist: had the data been read first, the message would say so.
-  await assert.rejects(analyze({ model, dataset: join(dir, 'no-such-data.npz'), steps: 1, backend: 'wasm' }, () => {}, undefined, { parallel: 1 }), oneLine([/weights/, /GiB|TiB/, /make the layers smaller/]));
+  await assert.rejects(
+    analyze({ model, dataset: join(dir, 'no-such-data.npz'), steps: 1, backend: 'wasm' }, () => {}, undefined, { parallel: 1 }),
+    oneLine([/weights/, /GiB|TiB/, /make the layers smaller/]),
+  );
 });
 
 test('a batch that cannot fit is refused with the estimate and the --batch that fits', async () => {

@@ -15,18 +15,25 @@ function keras3Dense(name: string, units: number, activation: string, inputShape
     module: 'keras.layers',
     class_name: 'Dense',
     config: {
-      name, trainable: true, dtype: k3dtype, units, activation, use_bias: true,
-      kernel_initializer: k3init('GlorotUniform'), bias_initializer: { ...k3init('Zeros'), config: {} },
-      kernel_regularizer: null, bias_regularizer: null, kernel_constraint: null, bias_constraint: null,
+      name,
+      trainable: true,
+      dtype: k3dtype,
+      units,
+      activation,
+      use_bias: true,
+      kernel_initializer: k3init('GlorotUniform'),
+      bias_initializer: { ...k3init('Zeros'), config: {} },
+      kernel_regularizer: null,
+      bias_regularizer: null,
+      kernel_constraint: null,
+      bias_constraint: null,
     },
     registered_name: null,
     build_config: { input_shape: [null, ...inputShape] },
     ...(history
       ? {
           name,
-          inbound_nodes: [
-            { args: [{ class_name: '__keras_tensor__', config: { shape: [null, ...inputShape], dtype: 'float32', keras_history: [history, 0, 0] } }], kwargs: {} },
-          ],
+          inbound_nodes: [{ args: [{ class_name: '__keras_tensor__', config: { shape: [null, ...inputShape], dtype: 'float32', keras_history: [history, 0, 0] } }], kwargs: {} }],
         }
       : {}),
   };
@@ -44,7 +51,9 @@ test('Keras 3 Sequential with InputLayer(batch_shape), DTypePolicy and initializ
         { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, 784], dtype: 'float32', sparse: false, name: 'input_layer' }, registered_name: null },
         keras3Dense('dense', 64, 'relu', [784]),
         {
-          module: 'keras.layers', class_name: 'BatchNormalization', registered_name: null,
+          module: 'keras.layers',
+          class_name: 'BatchNormalization',
+          registered_name: null,
           config: { name: 'bn', trainable: true, dtype: k3dtype, axis: -1, momentum: 0.99, epsilon: 0.001, center: true, scale: true },
         },
         keras3Dense('dense_1', 10, 'softmax', [64]),
@@ -56,7 +65,10 @@ test('Keras 3 Sequential with InputLayer(batch_shape), DTypePolicy and initializ
   };
   const { spec } = parseNetworkText(JSON.stringify(model), 'k3.json');
   assert.equal(spec.format, 'keras3');
-  assert.deepEqual(spec.layers.map((l) => l.kind), ['input', 'dense', 'batchnorm', 'dense']);
+  assert.deepEqual(
+    spec.layers.map((l) => l.kind),
+    ['input', 'dense', 'batchnorm', 'dense'],
+  );
   const info = inferShapes(spec.layers, 'k3.json');
   assert.deepEqual(info.shapes.get('dense_1'), [10]);
   assert.equal(paramCount(info, 'dense'), 784 * 64 + 64);
@@ -77,13 +89,19 @@ test('Keras 3 functional model with a residual Add, single-tensor input_layers f
         keras3Dense('a', 16, 'relu', [16], 'inp'),
         keras3Dense('b', 16, 'linear', [16], 'a'),
         {
-          module: 'keras.layers', class_name: 'Add', config: { name: 'add', trainable: true, dtype: k3dtype }, registered_name: null, name: 'add',
+          module: 'keras.layers',
+          class_name: 'Add',
+          config: { name: 'add', trainable: true, dtype: k3dtype },
+          registered_name: null,
+          name: 'add',
           inbound_nodes: [
             {
-              args: [[
-                { class_name: '__keras_tensor__', config: { shape: [null, 16], dtype: 'float32', keras_history: ['inp', 0, 0] } },
-                { class_name: '__keras_tensor__', config: { shape: [null, 16], dtype: 'float32', keras_history: ['b', 0, 0] } },
-              ]],
+              args: [
+                [
+                  { class_name: '__keras_tensor__', config: { shape: [null, 16], dtype: 'float32', keras_history: ['inp', 0, 0] } },
+                  { class_name: '__keras_tensor__', config: { shape: [null, 16], dtype: 'float32', keras_history: ['b', 0, 0] } },
+                ],
+              ],
               kwargs: {},
             },
           ],
@@ -109,10 +127,28 @@ test('Keras 2 functional model (nested inbound_nodes, Model class) and tf.keras 
     config: {
       name: 'model',
       layers: [
-        { class_name: 'InputLayer', config: { batch_input_shape: { class_name: 'TensorShape', items: [null, 28, 28, 1] }, dtype: 'float32', sparse: false, ragged: false, name: 'input_1' }, name: 'input_1', inbound_nodes: [] },
         {
-          class_name: 'Conv2D', name: 'conv2d', inbound_nodes: [[['input_1', 0, 0, {}]]],
-          config: { name: 'conv2d', filters: 8, kernel_size: { class_name: '__tuple__', items: [5, 5] }, strides: [1, 1], padding: 'valid', data_format: 'channels_last', dilation_rate: [1, 1], groups: 1, activation: 'relu', use_bias: true },
+          class_name: 'InputLayer',
+          config: { batch_input_shape: { class_name: 'TensorShape', items: [null, 28, 28, 1] }, dtype: 'float32', sparse: false, ragged: false, name: 'input_1' },
+          name: 'input_1',
+          inbound_nodes: [],
+        },
+        {
+          class_name: 'Conv2D',
+          name: 'conv2d',
+          inbound_nodes: [[['input_1', 0, 0, {}]]],
+          config: {
+            name: 'conv2d',
+            filters: 8,
+            kernel_size: { class_name: '__tuple__', items: [5, 5] },
+            strides: [1, 1],
+            padding: 'valid',
+            data_format: 'channels_last',
+            dilation_rate: [1, 1],
+            groups: 1,
+            activation: 'relu',
+            use_bias: true,
+          },
         },
         { class_name: 'MaxPooling2D', name: 'pool', inbound_nodes: [[['conv2d', 0, 0, {}]]], config: { name: 'pool', pool_size: [2, 2], padding: 'valid', strides: [2, 2], data_format: 'channels_last' } },
         { class_name: 'Flatten', name: 'flatten', inbound_nodes: [[['pool', 0, 0, {}]]], config: { name: 'flatten', data_format: 'channels_last' } },
@@ -145,7 +181,10 @@ test('tfjs model.json: Sequential with batch_input_shape on the first layer, met
   };
   const parsed = parseNetworkText(JSON.stringify(model), 'm.json');
   assert.equal(parsed.spec.format, 'tfjs-layers');
-  assert.deepEqual(parsed.spec.layers.map((l) => l.kind), ['input', 'dense']);
+  assert.deepEqual(
+    parsed.spec.layers.map((l) => l.kind),
+    ['input', 'dense'],
+  );
   assert.deepEqual(parsed.defaults, { steps: 5 });
   assert.equal(parsed.manifest, null);
 });
@@ -176,7 +215,17 @@ test('a JSON that is not a model says what a model looks like', () => {
 
 test('an unsupported layer is named with its type and located', () => {
   const text = JSON.stringify(
-    { modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: 2, batch_input_shape: [null, 2] } }, { class_name: 'LSTM', config: { name: 'my_lstm', units: 3 } }] } } },
+    {
+      modelTopology: {
+        class_name: 'Sequential',
+        config: {
+          layers: [
+            { class_name: 'Dense', config: { name: 'd', units: 2, batch_input_shape: [null, 2] } },
+            { class_name: 'LSTM', config: { name: 'my_lstm', units: 3 } },
+          ],
+        },
+      },
+    },
     null,
     2,
   );
@@ -189,7 +238,15 @@ test('an unsupported layer is named with its type and located', () => {
 
 test('a Dense layer fed an image asks for a Flatten', () => {
   const text = JSON.stringify({
-    modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Conv2D', config: { name: 'c', filters: 2, kernel_size: 3, batch_input_shape: [null, 8, 8, 1] } }, { class_name: 'Dense', config: { name: 'd', units: 2 } }] } },
+    modelTopology: {
+      class_name: 'Sequential',
+      config: {
+        layers: [
+          { class_name: 'Conv2D', config: { name: 'c', filters: 2, kernel_size: 3, batch_input_shape: [null, 8, 8, 1] } },
+          { class_name: 'Dense', config: { name: 'd', units: 2 } },
+        ],
+      },
+    },
   });
   const { spec } = parseNetworkText(text, 'net.json');
   assert.throws(() => inferShapes(spec.layers, 'net.json', text), /Dense layer "d" receives shape \[6, 6, 2\]; add a Flatten/);

@@ -32,7 +32,10 @@ test('Keras 1 Convolution2D / Dense / Dropout options are read as their Keras 2 
     keras_version: '1.0.7',
     class_name: 'Sequential',
     config: [
-      { class_name: 'Convolution2D', config: { name: 'c1', nb_filter: 4, nb_row: 3, nb_col: 2, subsample: [2, 1], border_mode: 'same', bias: false, init: 'he_normal', dim_ordering: 'tf', activation: 'relu', batch_input_shape: [null, 9, 8, 1] } },
+      {
+        class_name: 'Convolution2D',
+        config: { name: 'c1', nb_filter: 4, nb_row: 3, nb_col: 2, subsample: [2, 1], border_mode: 'same', bias: false, init: 'he_normal', dim_ordering: 'tf', activation: 'relu', batch_input_shape: [null, 9, 8, 1] },
+      },
       { class_name: 'Dropout', config: { name: 'd', p: 0.3 } },
       { class_name: 'Flatten', config: { name: 'f' } },
       { class_name: 'Dense', config: { name: 'out', output_dim: 5, init: 'glorot_uniform', bias: true, activation: 'softmax' } },
@@ -61,7 +64,18 @@ test("Teachable Machine's Sequential of a functional model and a Sequential head
       name: 'model1',
       layers: [
         { class_name: 'InputLayer', name: 'input_1', inbound_nodes: [], config: { name: 'input_1', batch_input_shape: [null, 8, 8, 3] } },
-        { class_name: 'ZeroPadding2D', name: 'pad', inbound_nodes: [[['input_1', 0, 0, {}]]], config: { name: 'pad', padding: [[0, 1], [0, 1]] } },
+        {
+          class_name: 'ZeroPadding2D',
+          name: 'pad',
+          inbound_nodes: [[['input_1', 0, 0, {}]]],
+          config: {
+            name: 'pad',
+            padding: [
+              [0, 1],
+              [0, 1],
+            ],
+          },
+        },
         { class_name: 'DepthwiseConv2D', name: 'dw', inbound_nodes: [[['pad', 0, 0, {}]]], config: { name: 'dw', kernel_size: [3, 3], strides: [2, 2], padding: 'valid', depth_multiplier: 1, use_bias: false } },
         { class_name: 'ReLU', name: 'relu', inbound_nodes: [[['dw', 0, 0, {}]]], config: { name: 'relu', max_value: 6 } },
       ],
@@ -82,8 +96,14 @@ test("Teachable Machine's Sequential of a functional model and a Sequential head
     },
   };
   const { spec } = parseNetworkText(JSON.stringify(model), 'tm.json');
-  assert.deepEqual(spec.layers.map((l) => l.name), ['input_1', 'pad', 'dw', 'relu', 'gap', 'head']);
-  assert.deepEqual(spec.layers.map((l) => l.inbound), [[], ['input_1'], ['pad'], ['dw'], ['relu'], ['gap']]);
+  assert.deepEqual(
+    spec.layers.map((l) => l.name),
+    ['input_1', 'pad', 'dw', 'relu', 'gap', 'head'],
+  );
+  assert.deepEqual(
+    spec.layers.map((l) => l.inbound),
+    [[], ['input_1'], ['pad'], ['dw'], ['relu'], ['gap']],
+  );
   assert.deepEqual(spec.outputs, ['head']);
   const info = inferShapes(spec.layers, 'tm.json');
   assert.deepEqual(info.shapes.get('dw'), [4, 4, 3]); // (9 − 3)/2 + 1
@@ -96,7 +116,21 @@ test("a nested model without any input shape takes it from Teachable Machine's m
   const model = {
     modelTopology: {
       class_name: 'Sequential',
-      config: { name: 's', layers: [{ class_name: 'Sequential', config: { name: 'inner', layers: [{ class_name: 'Flatten', config: { name: 'flat' } }, { class_name: 'Dense', config: { name: 'out', units: 2, activation: 'softmax' } }] } }] },
+      config: {
+        name: 's',
+        layers: [
+          {
+            class_name: 'Sequential',
+            config: {
+              name: 'inner',
+              layers: [
+                { class_name: 'Flatten', config: { name: 'flat' } },
+                { class_name: 'Dense', config: { name: 'out', units: 2, activation: 'softmax' } },
+              ],
+            },
+          },
+        ],
+      },
     },
   };
   writeFileSync(join(dir, 'model.json'), JSON.stringify(model));
@@ -123,7 +157,10 @@ test('a model saved as a JSON string (json.dump(model.to_json(), f)) is decoded 
   };
   const text = JSON.stringify(JSON.stringify(model));
   const parsed = parseNetworkText(text, 'resnet.json');
-  assert.deepEqual(parsed.spec.layers.map((l) => l.kind), ['input', 'rescale', 'flatten', 'dense']);
+  assert.deepEqual(
+    parsed.spec.layers.map((l) => l.kind),
+    ['input', 'rescale', 'flatten', 'dense'],
+  );
   assert.equal(parsed.decodedText, JSON.parse(text));
   refuses(JSON.stringify('just a string'), /string/);
 });
@@ -134,7 +171,16 @@ test('a tfjs graph model is refused in one line that says why and how to export 
 
 test('recurrent and embedding layers are refused in one line that says why', () => {
   for (const cls of ['LSTM', 'GRU', 'Embedding', 'SimpleRNN']) {
-    const model = { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: cls, config: { name: 'rnn', units: 4, batch_input_shape: [null, 5, 3] } }, { class_name: 'Dense', config: { name: 'o', units: 2 } }] } };
+    const model = {
+      class_name: 'Sequential',
+      config: {
+        name: 's',
+        layers: [
+          { class_name: cls, config: { name: 'rnn', units: 4, batch_input_shape: [null, 5, 3] } },
+          { class_name: 'Dense', config: { name: 'o', units: 2 } },
+        ],
+      },
+    };
     refuses(JSON.stringify(model), new RegExp(cls), /feed-forward/, /"rnn"/);
   }
 });
@@ -149,7 +195,16 @@ test('BatchNorm variants insert BatchNorm after depthwise and separable convolut
         { class_name: 'SeparableConv2D', config: { name: 'sep', filters: 4, kernel_size: 3, padding: 'same', activation: 'relu6' } },
         { class_name: 'Conv2D', config: { name: 'g', filters: 4, kernel_size: 1, groups: 2 } },
         { class_name: 'UpSampling2D', config: { name: 'up', size: [2, 2] } },
-        { class_name: 'Cropping2D', config: { name: 'crop', cropping: [[1, 1], [2, 0]] } },
+        {
+          class_name: 'Cropping2D',
+          config: {
+            name: 'crop',
+            cropping: [
+              [1, 1],
+              [2, 0],
+            ],
+          },
+        },
         { class_name: 'GlobalAveragePooling2D', config: { name: 'gap' } },
         { class_name: 'Dense', config: { name: 'out', units: 1, activation: 'sigmoid' } },
       ],
@@ -159,19 +214,48 @@ test('BatchNorm variants insert BatchNorm after depthwise and separable convolut
   const [, bn] = deriveVariants({ ...spec, weights: null }, ['standard', 'batchnorm']);
   assert.deepEqual(
     bn.layers.map((l) => `${l.kind}:${l.name}`),
-    ['input:dw_input', 'depthwise:dw', 'batchnorm:dw_bn', 'activation:dw_act', 'separable:sep', 'batchnorm:sep_bn', 'activation:sep_act', 'conv2d:g', 'batchnorm:g_bn', 'upsample:up', 'crop:crop', 'globalpool:gap', 'dense:out'],
+    [
+      'input:dw_input',
+      'depthwise:dw',
+      'batchnorm:dw_bn',
+      'activation:dw_act',
+      'separable:sep',
+      'batchnorm:sep_bn',
+      'activation:sep_act',
+      'conv2d:g',
+      'batchnorm:g_bn',
+      'upsample:up',
+      'crop:crop',
+      'globalpool:gap',
+      'dense:out',
+    ],
   );
   const info = inferShapes(bn.layers, 'm.json');
   assert.deepEqual(info.shapes.get('crop'), [10, 10, 4]);
-  assert.deepEqual(info.params.filter((p) => p.layer === 'sep').map((p) => `${p.role}[${p.shape}]`), ['kernel[3,3,2,1]', 'pointwise[1,1,2,4]']);
-  assert.deepEqual(info.params.filter((p) => p.layer === 'g').map((p) => `${p.role}[${p.shape}]`), ['kernel[1,1,2,4]']);
+  assert.deepEqual(
+    info.params.filter((p) => p.layer === 'sep').map((p) => `${p.role}[${p.shape}]`),
+    ['kernel[3,3,2,1]', 'pointwise[1,1,2,4]'],
+  );
+  assert.deepEqual(
+    info.params.filter((p) => p.layer === 'g').map((p) => `${p.role}[${p.shape}]`),
+    ['kernel[1,1,2,4]'],
+  );
 });
 
 test('the loss comes from the compile config, else from the output layer: one sigmoid unit → binary-ce', () => {
   const dir = mkdtempSync(join(tmpdir(), 'bnlens-loss-'));
   const write = (name: string, out: Record<string, unknown>, training?: Record<string, unknown>) => {
     const p = join(dir, name);
-    const topo = { class_name: 'Sequential', config: { name: 's', layers: [{ class_name: 'Dense', config: { name: 'h', units: 4, activation: 'relu', batch_input_shape: [null, 3] } }, { class_name: 'Dense', config: { name: 'o', ...out } }] } };
+    const topo = {
+      class_name: 'Sequential',
+      config: {
+        name: 's',
+        layers: [
+          { class_name: 'Dense', config: { name: 'h', units: 4, activation: 'relu', batch_input_shape: [null, 3] } },
+          { class_name: 'Dense', config: { name: 'o', ...out } },
+        ],
+      },
+    };
     writeFileSync(p, JSON.stringify({ modelTopology: { ...topo, ...(training ? { training_config: training } : {}) } }));
     return loadNetwork(p);
   };

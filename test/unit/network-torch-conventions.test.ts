@@ -62,14 +62,35 @@ test('PyTorch weights converted to the engine layout, NCHW data, symmetric paddi
   // Padding 1 with stride 2 on 5×4 is not TF's 'same': explicit symmetric pads, as PyTorch pads.
   const layers: LayerNode[] = [
     { kind: 'input', name: 'input', className: 'Input', inbound: [], shape: shapeInEngineLayout([c, h, w], 'NCHW') },
-    { kind: 'conv2d', name: 'conv', className: 'Conv2d', inbound: ['input'], filters: 4, kernelSize: [3, 3], strides: [2, 2], padding: 'valid', pads: [1, 1, 1, 1], dilation: [1, 1], useBias: true, activation: 'linear', kernelInitializer: TORCH, biasInitializer: TORCH },
+    {
+      kind: 'conv2d',
+      name: 'conv',
+      className: 'Conv2d',
+      inbound: ['input'],
+      filters: 4,
+      kernelSize: [3, 3],
+      strides: [2, 2],
+      padding: 'valid',
+      pads: [1, 1, 1, 1],
+      dilation: [1, 1],
+      useBias: true,
+      activation: 'linear',
+      kernelInitializer: TORCH,
+      biasInitializer: TORCH,
+    },
     { kind: 'flatten', name: 'flatten', className: 'Flatten', inbound: ['conv'], channelsFirst: true },
     { kind: 'dense', name: 'fc', className: 'Linear', inbound: ['flatten'], units: 5, useBias: true, activation: 'linear', kernelInitializer: TORCH, biasInitializer: TORCH },
   ];
   const info = inferShapes(layers, 'net.py');
   assert.deepEqual(shapeInSourceLayout(info.shapes.get('conv')!, 'NCHW'), ref.outShape);
   const spec: NetworkSpec = {
-    file: 'net.py', format: 'pytorch', framework: 'pytorch', layout: 'NCHW', name: 'net', layers, outputs: ['fc'],
+    file: 'net.py',
+    format: 'pytorch',
+    framework: 'pytorch',
+    layout: 'NCHW',
+    name: 'net',
+    layers,
+    outputs: ['fc'],
     weights: packWeights([
       { layer: 'conv', role: 'kernel', shape: [3, 3, c, 4], values: oihwToHwio(conv.W, [4, c, 3, 3]) },
       { layer: 'conv', role: 'bias', shape: [4], values: conv.b },
@@ -99,7 +120,7 @@ test('PyTorch default initializer: U(±1/√fan_in) for weights, the weight’s 
   const max = Math.max(...kernel.map(Math.abs));
   assert.ok(max <= bound && max > 0.98 * bound, `max |w| ${max} vs bound ${bound}`);
   const variance = kernel.reduce((a, v) => a + v * v, 0) / kernel.length;
-  assert.ok(Math.abs(variance / (bound * bound / 3) - 1) < 0.05, `variance ${variance} vs ${(bound * bound) / 3}`);
+  assert.ok(Math.abs(variance / ((bound * bound) / 3) - 1) < 0.05, `variance ${variance} vs ${(bound * bound) / 3}`);
   const bias = initialValues(TORCH_DEFAULT_INIT, [32], 1, 'layer1.0.conv1/bias', 'conv', [3, 3, 16, 32]);
   assert.ok(Math.max(...bias.map(Math.abs)) <= bound && Math.max(...bias.map(Math.abs)) > bound / 4);
   const linBias = initialValues(TORCH_DEFAULT_INIT, [10], 1, 'fc/bias', 'fc', [784, 10]);
@@ -123,7 +144,21 @@ test('PyTorch default initializer: U(±1/√fan_in) for weights, the weight’s 
 test('variants of a PyTorch network insert BatchNorm1d/2d with eps 1e-5, momentum 0.1 (0.9 kept) and the unbiased running variance', () => {
   const layers: LayerNode[] = [
     { kind: 'input', name: 'input', className: 'Input', inbound: [], shape: [8, 8, 1] },
-    { kind: 'conv2d', name: 'conv1', className: 'Conv2d', inbound: ['input'], filters: 2, kernelSize: [3, 3], strides: [1, 1], padding: 'valid', dilation: [1, 1], useBias: true, activation: 'linear', kernelInitializer: TORCH, biasInitializer: TORCH },
+    {
+      kind: 'conv2d',
+      name: 'conv1',
+      className: 'Conv2d',
+      inbound: ['input'],
+      filters: 2,
+      kernelSize: [3, 3],
+      strides: [1, 1],
+      padding: 'valid',
+      dilation: [1, 1],
+      useBias: true,
+      activation: 'linear',
+      kernelInitializer: TORCH,
+      biasInitializer: TORCH,
+    },
     { kind: 'activation', name: 'relu', className: 'ReLU', inbound: ['conv1'], activation: 'relu' },
     { kind: 'flatten', name: 'flatten', className: 'Flatten', inbound: ['relu'], channelsFirst: true },
     { kind: 'dense', name: 'fc1', className: 'Linear', inbound: ['flatten'], units: 4, useBias: true, activation: 'linear', kernelInitializer: TORCH, biasInitializer: TORCH },
@@ -132,7 +167,13 @@ test('variants of a PyTorch network insert BatchNorm1d/2d with eps 1e-5, momentu
   const spec: NetworkSpec = { file: 'm.py', format: 'pytorch', framework: 'pytorch', layout: 'NCHW', name: 'm', layers, outputs: ['fc2'], weights: null };
   const [bn] = deriveVariants(spec, ['batchnorm']);
   const norms = bn.layers.filter((l) => l.kind === 'batchnorm');
-  assert.deepEqual(norms.map((l) => [l.name, l.className, l.inbound[0]]), [['conv1_bn', 'BatchNorm2d', 'conv1'], ['fc1_bn', 'BatchNorm1d', 'fc1']]);
+  assert.deepEqual(
+    norms.map((l) => [l.name, l.className, l.inbound[0]]),
+    [
+      ['conv1_bn', 'BatchNorm2d', 'conv1'],
+      ['fc1_bn', 'BatchNorm1d', 'fc1'],
+    ],
+  );
   for (const l of norms) {
     assert.ok(l.kind === 'batchnorm');
     assert.equal(l.epsilon, 1e-5);

@@ -32,7 +32,11 @@ test('every fixture is NCHW with PyTorch conventions; inspect shows each moduleâ
     // Every module is a layer of its state_dict name (but a Dropout an eval-mode export drops), with the
     // module's own output shape.
     const dropped = ref.model.endsWith('_eval.onnx') ? ['3'] : [];
-    assert.deepEqual(Object.keys(shapes).filter((n) => !r.layers.some((l) => l.name === n)), dropped, `${ref.model}: modules without a layer`);
+    assert.deepEqual(
+      Object.keys(shapes).filter((n) => !r.layers.some((l) => l.name === n)),
+      dropped,
+      `${ref.model}: modules without a layer`,
+    );
     for (const l of r.layers.filter((l) => l.name in shapes)) assert.deepEqual(l.outputShape, shapes[l.name], `${ref.model}: ${l.name}`);
   }
 });

@@ -257,7 +257,10 @@ test('float16 initializers are converted exactly', async () => {
     if (s.name === 'w/bias') {
       const got = Array.from(new Float32Array(net.spec.weights!.data, off * 4, n));
       // Gemm beta = 0.5 scales the bias.
-      assert.deepEqual(got, [0.5, -1.25, 3, 2 ** -24, 65504].map((v) => v * 0.5));
+      assert.deepEqual(
+        got,
+        [0.5, -1.25, 3, 2 ** -24, 65504].map((v) => v * 0.5),
+      );
     }
     off += n;
   }
@@ -287,13 +290,16 @@ test('an NHWC input that a Transpose turns into NCHW (as tf2onnx writes Keras mo
     type: { tensorType: { elemType: 1, shape: { dim: [n, h, w, c].map((v) => ({ dimValue: v })) } } },
   });
   g(m).input[0] = nhwc as onnx.ValueInfoProto;
-  g(m).node.unshift(
-    onnx.NodeProto.create({ name: '/to_nchw/Transpose', opType: 'Transpose', input: ['x_nhwc'], output: ['x'], attribute: [{ name: 'perm', type: 7, ints: [0, 3, 1, 2] }] }) as onnx.NodeProto,
-  );
+  g(m).node.unshift(onnx.NodeProto.create({ name: '/to_nchw/Transpose', opType: 'Transpose', input: ['x_nhwc'], output: ['x'], attribute: [{ name: 'perm', type: 7, ints: [0, 3, 1, 2] }] }) as onnx.NodeProto);
   const ref = REFS.get('op_pool_concat')!;
   const data = join(dir, 'nhwc.npz');
   execFileSync('python3', ['-c', 'import sys, numpy as np; d = np.load(sys.argv[1]); np.savez(sys.argv[2], x=d["x"].transpose(0, 2, 3, 1), y=d["y"])', join(ONNX_DIR, ref.data), data]);
-  const out = await runProbe([save(m, 'nhwc.onnx'), ...probeArgs(ref, 'cpu').slice(1).map((a) => (a === join(ONNX_DIR, ref.data) ? data : a))]);
+  const out = await runProbe([
+    save(m, 'nhwc.onnx'),
+    ...probeArgs(ref, 'cpu')
+      .slice(1)
+      .map((a) => (a === join(ONNX_DIR, ref.data) ? data : a)),
+  ]);
   const cmp = compareWithTorch('nhwc/cpu', out, ref);
   assert.equal(cmp.failures.length, 0, cmp.report());
 });
@@ -307,7 +313,10 @@ test('an eval-mode export is detected as folded: one note with the fix, and the 
   assert.equal(notes.length, 1, r.stderr);
   assert.match(notes[0], /BatchNorm layers were folded away by the export .*"conv1".* variants are derived from the folded network .*training=torch\.onnx\.TrainingMode\.TRAINING, do_constant_folding=False/);
   const out = JSON.parse(r.stdout);
-  assert.deepEqual(out.ics.map((e: { layer: string }) => e.layer), ['conv1', 'conv2', 'fc']);
+  assert.deepEqual(
+    out.ics.map((e: { layer: string }) => e.layer),
+    ['conv1', 'conv2', 'fc'],
+  );
   // The training-mode export of the same network has no such note.
   const t = await run(['probe', join(ONNX_DIR, 'conv_pool.onnx'), '--data', join(ONNX_DIR, 'conv_pool.npz'), '--eta', '0.1', '--backend', 'cpu']);
   assert.equal(t.code, 0, t.stderr);
@@ -320,5 +329,8 @@ test('bnlens analyze says it once, also when the variants run in several engine 
   assert.equal(r.stderr.split('\n').filter((l) => /BatchNorm layers were folded away by the export/.test(l)).length, 1, r.stderr);
   const report = JSON.parse(readFileSync(join(dir, 'eval-report.json'), 'utf8'));
   assert.equal(report.model.format, 'onnx');
-  assert.deepEqual(report.model.layers.filter((l: { params: number }) => l.params > 0).map((l: { name: string }) => l.name), ['conv1', 'conv2', 'fc']);
+  assert.deepEqual(
+    report.model.layers.filter((l: { params: number }) => l.params > 0).map((l: { name: string }) => l.name),
+    ['conv1', 'conv2', 'fc'],
+  );
 });

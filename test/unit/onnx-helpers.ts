@@ -49,5 +49,15 @@ export function compareWithTorch(label: string, out: Awaited<ReturnType<typeof r
 }
 
 export const probeArgs = (ref: OnnxReference, backend: string, model = join(ONNX_DIR, ref.model)) => [
-  model, '--data', join(ONNX_DIR, ref.data), '--loss', ref.loss_name, '--eta', ref.eta.join(','), '--ics-lr', String(ref.icsLr), '--backend', backend,
+  model,
+  '--data',
+  join(ONNX_DIR, ref.data),
+  '--loss',
+  ref.loss_name,
+  '--eta',
+  ref.eta.join(','),
+  '--ics-lr',
+  String(ref.icsLr),
+  '--backend',
+  backend,
 ];

@@ -66,7 +66,11 @@ for (const name of CASES) {
           });
           cmp.check(`step ${k} beta`, rec.beta, r.beta);
           const ics = out.layerStats.filter((s) => s.icsL2 !== null);
-          assert.deepEqual(ics.map((s) => s.layer), r.ics.map((e) => e.layer), `step ${k}: ICS layers in model order`);
+          assert.deepEqual(
+            ics.map((s) => s.layer),
+            r.ics.map((e) => e.layer),
+            `step ${k}: ICS layers in model order`,
+          );
           r.ics.forEach((e, j) => {
             cmp.check(`step ${k} ics[${e.layer}].l2`, ics[j].icsL2, e.l2, e.gNorm);
             cmp.checkCos(`step ${k} ics[${e.layer}].cos`, ics[j].icsCos, e.cos);

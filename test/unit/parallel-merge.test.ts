@@ -15,8 +15,17 @@ test('a process that finishes before the other starts is merged, not reported as
   const config = { ...DEFAULT_CONFIG, model: 'm.json', variants: ['standard', 'batchnorm'] as const, steps: 1 };
   const report = await analyzeInProcesses({ ...config, variants: [...config.variants] }, groupVariants([...config.variants], 2), worker, (e) => events.push(e));
   assert.equal(report.complete, true);
-  assert.deepEqual(report.variants.map((v) => [v.name, v.steps.length]), [['standard', 1], ['batchnorm', 1]]);
-  assert.deepEqual(report.variants.map((v) => v.steps[0].loss), [1, 2]);
+  assert.deepEqual(
+    report.variants.map((v) => [v.name, v.steps.length]),
+    [
+      ['standard', 1],
+      ['batchnorm', 1],
+    ],
+  );
+  assert.deepEqual(
+    report.variants.map((v) => v.steps[0].loss),
+    [1, 2],
+  );
   // One merged 'started' before any step, one 'finished' at the end, both variants' steps in between.
   assert.equal(events[0].type, 'started');
   assert.equal(events.filter((e) => e.type === 'started').length, 1);
@@ -25,7 +34,10 @@ test('a process that finishes before the other starts is merged, not reported as
   // Wall time is the longer process's; the summary covers both variants.
   assert.equal(report.run.wallMs.train, 7);
   assert.equal(report.run.parallelProcesses, 2);
-  assert.deepEqual(report.summary.map((s) => s.variant), ['standard', 'batchnorm']);
+  assert.deepEqual(
+    report.summary.map((s) => s.variant),
+    ['standard', 'batchnorm'],
+  );
 });
 
 test('groups deal variants round-robin and never leave a group empty', () => {

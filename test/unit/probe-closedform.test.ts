@@ -14,8 +14,12 @@ import { buildFixture, SINGLE_DENSE, TWO_LINEAR } from '../reference/fixtures';
 
 const fx = buildFixture(SINGLE_DENSE, { n: 16, loss: 'mse', targetDim: 3 }, 4242);
 const layer = fx.net.layers[0] as { kernel: Float64Array };
-const N = 16, d = 6, k = 3;
-const X = fx.x.data, Y = fx.y, W = layer.kernel;
+const N = 16,
+  d = 6,
+  k = 3;
+const X = fx.x.data,
+  Y = fx.y,
+  W = layer.kernel;
 
 const matmulXt = (A: ArrayLike<number>): Float64Array => {
   // Xᵀ·A for A [N, k] → [d, k]
@@ -75,8 +79,10 @@ function transpose(A: ArrayLike<number>, m: number, p: number): Float64Array {
   for (let i = 0; i < m; i++) for (let j = 0; j < p; j++) r[j * m + i] = A[i * p + j];
   return r;
 }
-const X2 = fx2.x.data, Y2 = fx2.y;
-const W1 = (fx2.net.layers[0] as { kernel: Float64Array }).kernel, W2 = (fx2.net.layers[1] as { kernel: Float64Array }).kernel;
+const X2 = fx2.x.data,
+  Y2 = fx2.y;
+const W1 = (fx2.net.layers[0] as { kernel: Float64Array }).kernel,
+  W2 = (fx2.net.layers[1] as { kernel: Float64Array }).kernel;
 const c = 2 / (N * k);
 const G2 = (w1: Float64Array): Float64Array => {
   const A = mm(X2, w1, N, 6, 4);
@@ -95,7 +101,10 @@ for (const backend of BACKENDS) {
   test(`closed form: ICS of the second of two linear Dense layers (mse) on ${backend}`, async (t) => {
     const out = await runProbe([fx2.modelPath, '--data', fx2.dataPath, '--loss', 'mse', '--eta', '0.01', '--ics-lr', String(LR), '--backend', backend]);
     const cmp = new Comparison(`two_linear/${backend}`);
-    assert.deepEqual(out.ics?.map((e) => e.layer), ['dense_1', 'dense_2']);
+    assert.deepEqual(
+      out.ics?.map((e) => e.layer),
+      ['dense_1', 'dense_2'],
+    );
     assert.deepEqual(out.ics[0], { layer: 'dense_1', l2: 0, cos: 1 });
     cmp.check('ics[dense_2].l2', out.ics[1].l2, icsL2, Math.sqrt(sq(G)));
     cmp.checkCos('ics[dense_2].cos', out.ics[1].cos, icsCos);

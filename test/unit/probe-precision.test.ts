@@ -9,7 +9,11 @@ test('names exactly the η whose gradient change is below 1e-4 of the gradient n
   const gradNorm = 2;
   const hg = 10; // ‖Hg‖ of a quadratic: gradChange(η) = η·‖Hg‖
   const etas = [1e-9, 1e-6, 1e-5, 1e-4, 0.1];
-  const w = precisionWarning(etas, etas.map((e) => e * hg), gradNorm);
+  const w = precisionWarning(
+    etas,
+    etas.map((e) => e * hg),
+    gradNorm,
+  );
   assert.ok(w);
   // The threshold is 1e-4·‖g‖ = 2e-4: η·10 is below it for 1e-9, 1e-6 and 1e-5, not for 1e-4 (1e-3) or 0.1.
   assert.match(w, /^η = 1\.00e-9, 1\.00e-6, 1\.00e-5 change the gradient by less than 1e-4 of its norm/);

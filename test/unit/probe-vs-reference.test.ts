@@ -84,8 +84,7 @@ CASES.forEach((c, i) => {
           cmp.checkCos(`ics[${r.layer}].cos`, out.ics[k].cos, r.cos);
         });
       // The first kernel layer has no earlier layer to step: by definition l2 = 0 and cos = 1.
-      if (out.ics?.[0] && !(out.ics[0].l2 === 0 && out.ics[0].cos === 1))
-        cmp.fail(`first ics entry is {l2: ${out.ics[0].l2}, cos: ${out.ics[0].cos}}, expected exactly {l2: 0, cos: 1}`);
+      if (out.ics?.[0] && !(out.ics[0].l2 === 0 && out.ics[0].cos === 1)) cmp.fail(`first ics entry is {l2: ${out.ics[0].l2}, cos: ${out.ics[0].cos}}, expected exactly {l2: 0, cos: 1}`);
       if (out.backend !== backend) cmp.fail(`backend: ${JSON.stringify(out.backend)}, asked for ${backend}`);
       if (out.tfjsVersion !== tfjsCoreVersion()) cmp.fail(`tfjsVersion: ${JSON.stringify(out.tfjsVersion)}, installed tfjs-core is ${tfjsCoreVersion()}`);
       summary.push(cmp.report());

@@ -38,7 +38,11 @@ for (const [name, ref] of Object.entries(REFS.cases)) {
       ref.lossAtEta.forEach((v, k) => close(r.lossAtEta[k]!, v, `ℓ(${REFS.eta[k]})`));
       ref.gradChange.forEach((v, k) => close(r.gradChange[k]!, v, `d(${REFS.eta[k]})`));
       close(r.beta!, ref.beta, 'β');
-      assert.deepEqual(r.ics.map((e) => e.layer), ref.ics.map((e) => e.layer), 'ICS layers: module paths in forward order');
+      assert.deepEqual(
+        r.ics.map((e) => e.layer),
+        ref.ics.map((e) => e.layer),
+        'ICS layers: module paths in forward order',
+      );
       ref.ics.forEach((e, k) => {
         close(r.ics[k].l2!, e.l2, `ICS ‖G − G′‖ of ${e.layer}`, 2e-3, 1e-6);
         close(r.ics[k].cos!, e.cos, `ICS cos of ${e.layer}`);

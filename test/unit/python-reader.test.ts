@@ -61,7 +61,10 @@ test('the model: a module-level instance wins; else the one class no other uses;
   const vgg = `import torch.nn as nn\ncfg = {'S': [4, 'M', 8]}\nclass VGG(nn.Module):\n    def __init__(self, name):\n        super().__init__()\n        layers = []\n        c = 3\n        for v in cfg[name]:\n            if v == 'M':\n                layers += [nn.MaxPool2d(2)]\n            else:\n                layers += [nn.Conv2d(c, v, 3, padding=1), nn.BatchNorm2d(v), nn.ReLU(inplace=True)]\n                c = v\n        self.features = nn.Sequential(*layers)\n        self.classifier = nn.Linear(8 * 16 * 16, 10)\n    def forward(self, x):\n        out = self.features(x)\n        out = out.view(out.size(0), -1)\n        return self.classifier(out)\n`;
   assert.match(errorOf(vgg).format(), /net\.py:3:7: VGG needs constructor arguments; give them with --model "VGG\(\.\.\.\)"/);
   const net = readPythonNetwork(vgg, 'net.py', { model: "VGG('S')" });
-  assert.deepEqual(net.spec.layers.filter((l) => l.kind === 'conv2d').map((l) => l.name), ['features.0', 'features.4']);
+  assert.deepEqual(
+    net.spec.layers.filter((l) => l.kind === 'conv2d').map((l) => l.name),
+    ['features.0', 'features.4'],
+  );
 });
 
 test('constructs outside the subset: file:line:col, the construct, the fix', () => {
@@ -79,7 +82,18 @@ test('constructs outside the subset: file:line:col, the construct, the fix', () 
 test('grouped and depthwise Conv2d, ZeroPad2d and Upsample: read with PyTorch’s shapes; what the engine cannot do is one line', () => {
   const net = readPythonNetwork(readFileSync(join(REF, 'mobile_blocks.py'), 'utf8'), 'mobile_blocks.py', { inputShape: [4, 8, 7] });
   const byName = new Map(net.spec.layers.map((l) => [l.name, l]));
-  assert.deepEqual(byName.get('pad'), { ...byName.get('pad'), kind: 'zeropad', padding: [[2, 1], [1, 0]] }, 'ZeroPad2d((left, right, top, bottom))');
+  assert.deepEqual(
+    byName.get('pad'),
+    {
+      ...byName.get('pad'),
+      kind: 'zeropad',
+      padding: [
+        [2, 1],
+        [1, 0],
+      ],
+    },
+    'ZeroPad2d((left, right, top, bottom))',
+  );
   assert.equal((byName.get('dw') as { groups?: number }).groups, 4);
   assert.equal((byName.get('grouped') as { groups?: number }).groups, 3);
   assert.deepEqual((byName.get('up') as { size?: number[] }).size, [2, 2]);
@@ -95,7 +109,10 @@ test('grouped and depthwise Conv2d, ZeroPad2d and Upsample: read with PyTorch’
 test('Keras in Python: Sequential and functional models, counts as Keras counts them', () => {
   const seq = `from tensorflow import keras\nfrom tensorflow.keras import layers\nmodel = keras.Sequential([\n    keras.Input(shape=(28, 28, 1)),\n    layers.Conv2D(8, kernel_size=(3, 3), activation="relu"),\n    layers.MaxPooling2D(pool_size=(2, 2)),\n    layers.BatchNormalization(),\n    layers.Flatten(),\n    layers.Dropout(0.5),\n    layers.Dense(10, activation="softmax"),\n])\n`;
   const net = readPythonNetwork(seq, 'k.py');
-  assert.deepEqual(net.spec.layers.map((l) => l.name), ['input_layer', 'conv2d', 'max_pooling2d', 'batch_normalization', 'flatten', 'dropout', 'dense']);
+  assert.deepEqual(
+    net.spec.layers.map((l) => l.name),
+    ['input_layer', 'conv2d', 'max_pooling2d', 'batch_normalization', 'flatten', 'dropout', 'dense'],
+  );
   const fn = `import keras\nfrom keras import layers\ninputs = keras.Input(shape=(784,))\nx = layers.Dense(64, activation="relu")(inputs)\ny = layers.Dense(64, activation="relu")(x)\nx = layers.Add()([x, y])\noutputs = layers.Dense(10)(x)\nmodel = keras.Model(inputs=inputs, outputs=outputs, name="mnist_model")\nmodel.compile(loss="x")\n`;
   const f = readPythonNetwork(fn, 'f.py');
   assert.equal(f.spec.name, 'mnist_model');

@@ -17,7 +17,10 @@ test('the README quick start runs as written and shows BatchNorm smoothing the l
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const line = readme.split('\n').find((l) => /^\s+npm install && npx bnlens analyze /.test(l));
   assert.ok(line, 'the README has a quick-start line `npm install && npx bnlens analyze …`');
-  const args = line.trim().replace(/^npm install && npx bnlens /, '').split(/\s+/);
+  const args = line
+    .trim()
+    .replace(/^npm install && npx bnlens /, '')
+    .split(/\s+/);
   // A scratch folder that sees the repository's examples, so the outputs land outside the checkout.
   const cwd = mkdtempSync(join(tmpdir(), 'bnlens-quickstart-'));
   symlinkSync(join(ROOT, 'examples'), join(cwd, 'examples'));
@@ -37,7 +40,10 @@ test('the README quick start runs as written and shows BatchNorm smoothing the l
   assert.equal(report.run.backend, loadTfjsNode().ok ? 'node' : 'wasm');
   assert.match(stderr, new RegExp(`backend ${report.run.backend} — auto: `));
   assert.equal(report.dataset.name.split(' ')[0], 'mnist');
-  assert.deepEqual(report.variants.map((v) => v.name), ['standard', 'batchnorm']);
+  assert.deepEqual(
+    report.variants.map((v) => v.name),
+    ['standard', 'batchnorm'],
+  );
   assert.equal(report.complete, true);
   // The summary table and the sentence the README shows.
   assert.match(stdout, /^standard\s+\d/m);

@@ -30,7 +30,10 @@ for (const [spec, data] of [
     let off = 0;
     for (const w of manifest) {
       const n = w.shape.reduce((a, b) => a * b, 1);
-      decoded.set(w.name, Float64Array.from({ length: n }, (_, i) => bin.readFloatLE(off + 4 * i)));
+      decoded.set(
+        w.name,
+        Float64Array.from({ length: n }, (_, i) => bin.readFloatLE(off + 4 * i)),
+      );
       off += 4 * n;
     }
     assert.equal(off, bin.length);
@@ -41,12 +44,16 @@ for (const [spec, data] of [
     assert.ok(manifest.some((w) => w.name.endsWith('/moving_variance')));
 
     const back = JSON.parse(
-      execFileSync('python3', ['-c', 'import json,sys,numpy as np; d=np.load(sys.argv[1]); print(json.dumps({k:{"shape":list(d[k].shape),"dtype":str(d[k].dtype),"data":d[k].ravel().tolist()} for k in d.files}))', f.dataPath], { encoding: 'utf8' }),
+      execFileSync(
+        'python3',
+        ['-c', 'import json,sys,numpy as np; d=np.load(sys.argv[1]); print(json.dumps({k:{"shape":list(d[k].shape),"dtype":str(d[k].dtype),"data":d[k].ravel().tolist()} for k in d.files}))', f.dataPath],
+        { encoding: 'utf8' },
+      ),
     );
     assert.deepEqual(back.x.shape, f.x.shape);
     assert.equal(back.x.dtype, 'float32');
     assert.deepEqual(Float64Array.from(back.x.data), f.x.data);
     assert.deepEqual(back.y.data, f.y);
-    assert.equal(back.y.dtype, data.loss === 'mse' ? 'float32' : ('labelDtype' in data ? data.labelDtype : 'int64'));
+    assert.equal(back.y.dtype, data.loss === 'mse' ? 'float32' : 'labelDtype' in data ? data.labelDtype : 'int64');
   });
 }

@@ -3,20 +3,7 @@
 // computations (BatchNorm, TF 'same' padding, average pooling over valid elements).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  axisGeometry,
-  forward,
-  getParams,
-  lossAndGrad,
-  lossOnly,
-  paramRefs,
-  probe64,
-  withParams,
-  type Layer,
-  type LossName,
-  type Net64,
-  type T64,
-} from '../reference/net64';
+import { axisGeometry, forward, getParams, lossAndGrad, lossOnly, paramRefs, probe64, withParams, type Layer, type LossName, type Net64, type T64 } from '../reference/net64';
 import { Rng } from '../reference/rng';
 
 function randArr(rng: Rng, n: number, scale = 1): Float64Array {
@@ -27,7 +14,8 @@ function randArr(rng: Rng, n: number, scale = 1): Float64Array {
 function fdCheck(net: Net64, x: T64, y: ArrayLike<number>, loss: LossName, h = 1e-6): number {
   const { grads } = lossAndGrad(net, x, y, loss);
   const w = getParams(net);
-  let maxErr = 0, maxG = 0;
+  let maxErr = 0,
+    maxG = 0;
   w.forEach((wk, k) => {
     for (let i = 0; i < wk.length; i++) {
       const plus = w.map((a) => a.slice());
@@ -85,8 +73,15 @@ test('Conv2D same padding (asymmetric, stride 2) and AveragePooling same over va
   // 1×4×4×1 input 0..15, 3×3 all-ones kernel, stride 2, same: out 2×2, pad 0 before / 1 after.
   const x: T64 = { shape: [1, 4, 4, 1], data: Float64Array.from({ length: 16 }, (_, i) => i) };
   const conv: Layer = {
-    kind: 'conv2d', name: 'c', filters: 1, kernelSize: [3, 3], strides: [2, 2], padding: 'same', activation: 'linear',
-    kernel: new Float64Array(9).fill(1), bias: null,
+    kind: 'conv2d',
+    name: 'c',
+    filters: 1,
+    kernelSize: [3, 3],
+    strides: [2, 2],
+    padding: 'same',
+    activation: 'linear',
+    kernel: new Float64Array(9).fill(1),
+    bias: null,
   };
   const sum = (rows: number[], cols: number[]) => rows.reduce((s, r) => s + cols.reduce((t, c) => t + r * 4 + c, 0), 0);
   const o = forward({ inputShape: [4, 4, 1], layers: [conv] }, x).out;
@@ -136,8 +131,15 @@ test('finite differences: MLP with bias, BN (center/scale variants), Activation 
 test('finite differences: CNN with conv same/valid/stride, BN 4D, max/avg pooling, global avg pool, flatten, mse', () => {
   const rng = new Rng(2);
   const conv = (name: string, cin: number, f: number, k: number, s: number, padding: 'same' | 'valid', activation: 'relu' | 'linear', bias: boolean): Layer => ({
-    kind: 'conv2d', name, filters: f, kernelSize: [k, k], strides: [s, s], padding, activation,
-    kernel: randArr(rng, k * k * cin * f, 1 / Math.sqrt(k * k * cin)), bias: bias ? randArr(rng, f, 0.2) : null,
+    kind: 'conv2d',
+    name,
+    filters: f,
+    kernelSize: [k, k],
+    strides: [s, s],
+    padding,
+    activation,
+    kernel: randArr(rng, k * k * cin * f, 1 / Math.sqrt(k * k * cin)),
+    bias: bias ? randArr(rng, f, 0.2) : null,
   });
   const net: Net64 = {
     inputShape: [7, 7, 2],
@@ -156,7 +158,10 @@ test('finite differences: CNN with conv same/valid/stride, BN 4D, max/avg poolin
   };
   const x: T64 = { shape: [3, 7, 7, 2], data: randArr(rng, 3 * 7 * 7 * 2) };
   const y = randArr(rng, 9);
-  assert.deepEqual(forward(net, x).shapes.map((s) => s.slice(1)), [[4, 4, 3], [4, 4, 3], [4, 4, 3], [4, 4, 3], [3, 3, 4], [2, 2, 4], [2, 2, 2], [2, 2, 2], [8], [3]]);
+  assert.deepEqual(
+    forward(net, x).shapes.map((s) => s.slice(1)),
+    [[4, 4, 3], [4, 4, 3], [4, 4, 3], [4, 4, 3], [3, 3, 4], [2, 2, 4], [2, 2, 2], [2, 2, 2], [8], [3]],
+  );
   const err = fdCheck(net, x, y, 'mse');
   assert.ok(err < 1e-6, `relative FD error ${err}`);
   // Global average pooling path with softmax-ce.
@@ -176,7 +181,10 @@ test('probe64 fields follow their definitions (small-η limits; ICS recomputed b
   // lossAtEta[0] ≈ L − η‖g‖² for tiny η.
   assert.ok(Math.abs(p.lossAtEta[0] - (loss - 1e-7 * p.gradNorm ** 2)) < 1e-12);
   assert.equal(p.beta, Math.max(...p.betaAtEta));
-  assert.deepEqual(p.ics.map((e) => e.layer), ['a', 'b']);
+  assert.deepEqual(
+    p.ics.map((e) => e.layer),
+    ['a', 'b'],
+  );
   assert.equal(p.ics[0].l2, 0);
   assert.ok(Math.abs(p.ics[0].cos - 1) < 1e-15);
   // Second kernel layer: recompute with the earlier layers (a's kernel, n's gamma and beta) stepped.
@@ -190,11 +198,25 @@ test('probe64 fields follow their definitions (small-η limits; ICS recomputed b
 
 test('probe64 on a single linear Dense with mse equals the quadratic closed form', () => {
   const rng = new Rng(5);
-  const N = 9, d = 4, k = 3;
-  const W = randArr(rng, d * k), X = randArr(rng, N * d), Y = randArr(rng, N * k);
+  const N = 9,
+    d = 4,
+    k = 3;
+  const W = randArr(rng, d * k),
+    X = randArr(rng, N * d),
+    Y = randArr(rng, N * k);
   const net: Net64 = { inputShape: [d], layers: [{ kind: 'dense', name: 'w', units: k, activation: 'linear', kernel: W, bias: null }] };
-  const xw = (B: Float64Array) => Float64Array.from({ length: N * k }, (_, t) => { let s = 0; for (let i = 0; i < d; i++) s += X[Math.floor(t / k) * d + i] * B[i * k + (t % k)]; return s; });
-  const xt = (A: Float64Array) => Float64Array.from({ length: d * k }, (_, t) => { let s = 0; for (let n = 0; n < N; n++) s += X[n * d + Math.floor(t / k)] * A[n * k + (t % k)]; return s; });
+  const xw = (B: Float64Array) =>
+    Float64Array.from({ length: N * k }, (_, t) => {
+      let s = 0;
+      for (let i = 0; i < d; i++) s += X[Math.floor(t / k) * d + i] * B[i * k + (t % k)];
+      return s;
+    });
+  const xt = (A: Float64Array) =>
+    Float64Array.from({ length: d * k }, (_, t) => {
+      let s = 0;
+      for (let n = 0; n < N; n++) s += X[n * d + Math.floor(t / k)] * A[n * k + (t % k)];
+      return s;
+    });
   const nrm = (v: Float64Array) => Math.sqrt(v.reduce((s, a) => s + a * a, 0));
   const R = xw(W).map((v, i) => v - Y[i]);
   const g = xt(R).map((v) => (2 * v) / (N * k));

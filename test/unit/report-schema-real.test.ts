@@ -53,9 +53,7 @@ function assertBroken(r: Report, path: string, what: RegExp): void {
 function bnlens(args: string[]): Promise<{ code: number; stderr: string }> {
   assertBuilt();
   return new Promise((res) => {
-    execFile(process.execPath, [join(ROOT, 'bin', 'bnlens.js'), ...args], { cwd: dir, timeout: 300_000 }, (err, _stdout, stderr) =>
-      res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }),
-    );
+    execFile(process.execPath, [join(ROOT, 'bin', 'bnlens.js'), ...args], { cwd: dir, timeout: 300_000 }, (err, _stdout, stderr) => res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stderr }));
   });
 }
 

@@ -22,10 +22,11 @@ function schemaFields(): Set<string> {
     if (Array.isArray(s)) return s.forEach(walk);
     if (!s || typeof s !== 'object') return;
     const o = s as Record<string, unknown>;
-    if (o.properties) for (const [k, v] of Object.entries(o.properties as object)) {
-      out.add(k);
-      walk(v);
-    }
+    if (o.properties)
+      for (const [k, v] of Object.entries(o.properties as object)) {
+        out.add(k);
+        walk(v);
+      }
     for (const [k, v] of Object.entries(o)) if (k !== 'properties') walk(v);
   };
   walk(schema);
@@ -101,7 +102,10 @@ test('the type check fails when a field is added to src/protocol.ts only', () =>
   const anchor = 'export interface LrRun {\n';
   assert.ok(text.includes(anchor), 'LrRun is declared in src/protocol.ts');
   const checks = failingChecks(typeCheckErrors({ [path]: text.replace(anchor, `${anchor}  addedHereOnly?: string;\n`) }));
-  assert.ok(checks.some((c) => c.includes('P.LrRun, S.LrRun')), `no failing check names LrRun: ${checks.join(' | ')}`);
+  assert.ok(
+    checks.some((c) => c.includes('P.LrRun, S.LrRun')),
+    `no failing check names LrRun: ${checks.join(' | ')}`,
+  );
 });
 
 test('the type check fails when a field is added to the schema only', async () => {
@@ -111,7 +115,10 @@ test('the type check fails when a field is added to the schema only', async () =
   const generated = await generateReportTypes(changed);
   assert.match(generated, /addedThereOnly\?: string/);
   const checks = failingChecks(typeCheckErrors({ [join(ROOT, 'src/report/reportSchema.generated.ts')]: generated }));
-  assert.ok(checks.some((c) => c.includes('P.ModelInfo, S.ModelInfo')), `no failing check names ModelInfo: ${checks.join(' | ')}`);
+  assert.ok(
+    checks.some((c) => c.includes('P.ModelInfo, S.ModelInfo')),
+    `no failing check names ModelInfo: ${checks.join(' | ')}`,
+  );
 });
 
 test('package.json registers the schema for saved reports, and the build ships it', () => {

@@ -31,14 +31,20 @@ import { EXAMPLES, py, tempDir, tfjsModel } from './analyze-fixtures';
 
 const dir = tempDir('science');
 const mlp = join(dir, 'mlp.json');
-writeFileSync(mlp, JSON.stringify(tfjsModel({
-  name: 'mlp_small', inputShape: [784],
-  layers: [
-    { type: 'Dense', name: 'h1', units: 100, activation: 'relu', useBias: true },
-    { type: 'Dense', name: 'h2', units: 50, activation: 'relu', useBias: true },
-    { type: 'Dense', name: 'out', units: 10, activation: 'softmax', useBias: true },
-  ],
-})));
+writeFileSync(
+  mlp,
+  JSON.stringify(
+    tfjsModel({
+      name: 'mlp_small',
+      inputShape: [784],
+      layers: [
+        { type: 'Dense', name: 'h1', units: 100, activation: 'relu', useBias: true },
+        { type: 'Dense', name: 'h2', units: 50, activation: 'relu', useBias: true },
+        { type: 'Dense', name: 'out', units: 10, activation: 'softmax', useBias: true },
+      ],
+    }),
+  ),
+);
 
 /** Mean over steps of (max − min over η of lossAtEta) and of β; every value must be finite. */
 function means(v: VariantReport): { band: number; beta: number } {
@@ -100,10 +106,13 @@ test('the first probed step of `standard` equals `bnlens probe` at the same init
   writeFileSync(join(dir, 'x.bin'), Buffer.from(first.x.buffer, first.x.byteOffset, first.x.byteLength));
   writeFileSync(join(dir, 'y.bin'), Buffer.from(first.labels!.buffer, first.labels!.byteOffset, first.labels!.byteLength));
   const npz = join(dir, 'batch.npz');
-  py(dir, `x = np.fromfile(D + '/x.bin', dtype='<f4').reshape(128, 784)
+  py(
+    dir,
+    `x = np.fromfile(D + '/x.bin', dtype='<f4').reshape(128, 784)
 y = np.fromfile(D + '/y.bin', dtype='<i4').astype(np.int64)
 assert x.min() >= 0 and x.max() <= 1 and set(y.tolist()) <= set(range(10))
-np.savez(${JSON.stringify(npz)}, x=x, y=y)`);
+np.savez(${JSON.stringify(npz)}, x=x, y=y)`,
+  );
   const out = await runProbe([mlp, '--data', npz, '--eta', r.eta.join(','), '--seed', '0', '--backend', 'wasm']);
   const s = r.variants[0].steps[0];
   assert.equal(s.step, 0);

@@ -31,7 +31,29 @@ test('--at-step N slices at the weights after N SGD steps (float64 full-batch gr
   const cfg = join(fx.dir, 'run.json');
   writeFileSync(cfg, JSON.stringify({ dataset: data, batch: 24, lr: 0.2, steps: 10, seed: 3 }));
   const out = join(fx.dir, 'slice.json');
-  const r = await bnlens(['slice', fx.modelPath, '--at-step', '4', '--config', cfg, '--variants', 'standard', '--dims', '1', '--points', '3', '--range', '-0.5,0.5', '--backend', 'wasm', '--parallel', '1', '--out', out, '--quiet']);
+  const r = await bnlens([
+    'slice',
+    fx.modelPath,
+    '--at-step',
+    '4',
+    '--config',
+    cfg,
+    '--variants',
+    'standard',
+    '--dims',
+    '1',
+    '--points',
+    '3',
+    '--range',
+    '-0.5,0.5',
+    '--backend',
+    'wasm',
+    '--parallel',
+    '1',
+    '--out',
+    out,
+    '--quiet',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(readFileSync(out, 'utf8'));
   let w = getParams(fx.net);
@@ -56,7 +78,10 @@ function foldedEvalNet(fx: Fixture): Net64 {
   let off = 0;
   for (const m of manifest) {
     const n = m.shape.reduce((a, b) => a * b, 1);
-    values.set(m.name, Float64Array.from({ length: n }, (_, i) => bin.readFloatLE((off + i) * 4)));
+    values.set(
+      m.name,
+      Float64Array.from({ length: n }, (_, i) => bin.readFloatLE((off + i) * 4)),
+    );
     off += n;
   }
   const layers: Layer[] = [];

@@ -16,13 +16,19 @@ import { tempDir, tfjsModel, writeNpzData } from './analyze-fixtures';
 
 const dir = tempDir('slice-live');
 const model = join(dir, 'mlp.json');
-writeFileSync(model, JSON.stringify(tfjsModel({
-  name: 'mlp', inputShape: [5],
-  layers: [
-    { type: 'Dense', name: 'h1', units: 6, activation: 'relu', useBias: true },
-    { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
-  ],
-})));
+writeFileSync(
+  model,
+  JSON.stringify(
+    tfjsModel({
+      name: 'mlp',
+      inputShape: [5],
+      layers: [
+        { type: 'Dense', name: 'h1', units: 6, activation: 'relu', useBias: true },
+        { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
+      ],
+    }),
+  ),
+);
 const data = writeNpzData(dir, 'd', 40, [5], 3);
 
 const flat = (s: SliceResult, k: number) => (s.variants[k].loss as (number | null)[][]).flat();

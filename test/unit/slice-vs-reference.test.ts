@@ -75,9 +75,7 @@ function relErr(a: number, r: number): number {
 }
 
 const grid = (s: SliceOut, loss: SliceOut['loss']) =>
-  s.dims === 2
-    ? (s.betas ?? []).flatMap((b, j) => s.alphas.map((a, i) => ({ a, b, v: (loss as (number | null)[][])[j][i] })))
-    : s.alphas.map((a, i) => ({ a, b: 0, v: (loss as (number | null)[])[i] }));
+  s.dims === 2 ? (s.betas ?? []).flatMap((b, j) => s.alphas.map((a, i) => ({ a, b, v: (loss as (number | null)[][])[j][i] }))) : s.alphas.map((a, i) => ({ a, b: 0, v: (loss as (number | null)[])[i] }));
 
 interface Case {
   spec: NetSpec;
@@ -138,7 +136,9 @@ test('directions: per-filter norms equal the weights’, ignored parameters are 
     }
     const out = shape[shape.length - 1];
     for (let f = 0; f < out; f++) {
-      let wf = 0, a = 0, b = 0;
+      let wf = 0,
+        a = 0,
+        b = 0;
       for (let i = f; i < w[k].length; i += out) {
         wf += w[k][i] ** 2;
         a += d1[k][i] ** 2;
@@ -173,11 +173,36 @@ test('gradient-random: d₁ is −g (float64 gradient), and the α axis is L(x �
   const fx = buildFixture(MLP_BN, { n: 32, loss: 'softmax-ce', classes: 5 }, 2301);
   const out = join(fx.dir, 'slice.json');
   const dirsPath = join(fx.dir, 'dirs.json');
-  const s = await slice([fx.modelPath, '--data', fx.dataPath, '--dims', '2', '--points', '3', '--range', '-0.2,0.2', '--directions', 'gradient-random', '--ignore', 'none', '--backend', 'wasm', '--out', out, '--save-directions', dirsPath, '--parallel', '1']);
+  const s = await slice([
+    fx.modelPath,
+    '--data',
+    fx.dataPath,
+    '--dims',
+    '2',
+    '--points',
+    '3',
+    '--range',
+    '-0.2,0.2',
+    '--directions',
+    'gradient-random',
+    '--ignore',
+    'none',
+    '--backend',
+    'wasm',
+    '--out',
+    out,
+    '--save-directions',
+    dirsPath,
+    '--parallel',
+    '1',
+  ]);
   const dirs = JSON.parse(readFileSync(dirsPath, 'utf8')) as Dirs;
   const { w, d1, d2 } = aligned(fx, dirs.variants[0].params);
   const g = lossAndGrad(fx.net, fx.x, fx.y, fx.loss).grads;
-  let dot = 0, nd = 0, ng = 0, nw = 0;
+  let dot = 0,
+    nd = 0,
+    ng = 0,
+    nw = 0;
   g.forEach((gk, k) => gk.forEach((x, i) => ((dot += -x * d1[k][i]), (nd += d1[k][i] ** 2), (ng += x * x), (nw += w[k][i] ** 2))));
   assert.ok(1 - dot / Math.sqrt(nd * ng) < 1e-6, `cos(d₁, −g) = ${dot / Math.sqrt(nd * ng)}`);
   assert.ok(relErr(Math.sqrt(nd), Math.sqrt(nw)) < 1e-5, '‖d₁‖ = ‖w‖');
@@ -186,7 +211,15 @@ test('gradient-random: d₁ is −g (float64 gradient), and the α axis is L(x �
   // The middle row (β = 0) is the paper's probe along the gradient: L(x − η g) with η = α·etaPerAlpha.
   const row = (s.loss as number[][])[1];
   s.alphas.forEach((a, i) => {
-    const ref = lossOnly(withParams(fx.net, w.map((wk, j) => wk.map((x, q) => x - a * k * g[j][q]))), fx.x, fx.y, fx.loss);
+    const ref = lossOnly(
+      withParams(
+        fx.net,
+        w.map((wk, j) => wk.map((x, q) => x - a * k * g[j][q])),
+      ),
+      fx.x,
+      fx.y,
+      fx.loss,
+    );
     assert.ok(relErr(row[i], ref) <= RTOL, `α ${a}: ${row[i]} vs L(x − η g) ${ref}`);
   });
   let o = 0;
@@ -212,12 +245,16 @@ test('scale test: ×10 on a kernel followed by BatchNorm leaves the filter-norma
   const bin = readFileSync(join(b.dir, 'weights.bin'));
   for (let i = 0; i < 120; i++) bin.writeFloatLE(bin.readFloatLE(i * 4) * 10, i * 4);
   writeFileSync(join(b.dir, 'weights.bin'), bin);
-  const run = (fx: Fixture, norm: string) => slice([fx.modelPath, '--data', fx.dataPath, '--dims', '2', '--points', '5', '--norm', norm, '--backend', 'wasm', '--parallel', '1', '--out', join(fx.dir, `slice-${norm}.json`)]);
+  const run = (fx: Fixture, norm: string) =>
+    slice([fx.modelPath, '--data', fx.dataPath, '--dims', '2', '--points', '5', '--norm', norm, '--backend', 'wasm', '--parallel', '1', '--out', join(fx.dir, `slice-${norm}.json`)]);
   const [fa, fb, na, nb] = [await run(a, 'filter'), await run(b, 'filter'), await run(a, 'none'), await run(b, 'none')];
   assert.ok(relErr(fa.centerLoss, fb.centerLoss) < 1e-5, 'the network itself is scale invariant in that kernel');
   let worstFilter = 0;
   let worstNone = 0;
-  const ga = grid(fa, fa.loss), gb = grid(fb, fb.loss), gna = grid(na, na.loss), gnb = grid(nb, nb.loss);
+  const ga = grid(fa, fa.loss),
+    gb = grid(fb, fb.loss),
+    gna = grid(na, na.loss),
+    gnb = grid(nb, nb.loss);
   ga.forEach((p, i) => (worstFilter = Math.max(worstFilter, relErr(gb[i].v as number, p.v as number))));
   gna.forEach((p, i) => (worstNone = Math.max(worstNone, relErr(gnb[i].v as number, p.v as number))));
   assert.ok(worstFilter < 1e-4, `filter-normalized slice changed by ${worstFilter.toExponential(2)} relative`);

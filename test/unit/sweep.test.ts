@@ -28,7 +28,10 @@ test('a sweep entry is bit for bit the single-lr run with the same seed (steps, 
   assert.deepEqual(entry.eta, single.eta);
   assert.deepEqual(entry.variants, single.variants);
   assert.deepEqual(entry.summary, single.summary);
-  assert.ok(single.variants.every((v) => v.steps.length === 3 && v.layerStats.length > 0 && v.evals.length > 0), 'there is something to compare');
+  assert.ok(
+    single.variants.every((v) => v.steps.length === 3 && v.layerStats.length > 0 && v.evals.length > 0),
+    'there is something to compare',
+  );
   const v = validateReport(sweep, { strict: true });
   assert.ok(v.ok, v.ok ? '' : v.error);
   assert.deepEqual(sweep.config.lrs, [0.05, 0.3]);
@@ -67,10 +70,16 @@ test('deep linear network at lr 0.1: diverged at the step float64 gradient desce
   // The step before is an ordinary finite loss: the threshold is not ambiguous.
   assert.ok(ref.losses[ref.step - 1] < 1e20, `loss before divergence ${ref.losses[ref.step - 1]}`);
   const r: Report = json(await analyze({ model: DLN, lr: 0.001, lrs: [0.001, 0.1], steps: 12, variants: ['standard', 'batchnorm'], evalEvery: 0 }));
-  const at = (lr: number, name: string) => allRuns(r).find((x) => x.lr === lr)!.variants.find((v) => v.name === name)!;
+  const at = (lr: number, name: string) =>
+    allRuns(r)
+      .find((x) => x.lr === lr)!
+      .variants.find((v) => v.name === name)!;
   assert.equal(at(0.1, 'standard').diverged?.step, ref.step, `engine: ${JSON.stringify(at(0.1, 'standard').diverged)}; float64 reference: step ${ref.step}`);
   assert.equal(at(0.001, 'standard').diverged, null);
-  assert.deepEqual(r.sweep?.largestStableLr.find((x) => x.variant === 'standard'), { variant: 'standard', lr: 0.001 });
+  assert.deepEqual(
+    r.sweep?.largestStableLr.find((x) => x.variant === 'standard'),
+    { variant: 'standard', lr: 0.001 },
+  );
   const v = validateReport(r, { strict: true });
   assert.ok(v.ok, v.ok ? '' : v.error);
 });
@@ -93,16 +102,23 @@ test('an old single-lr report (no lrs, runs or sweep) still validates and reads 
   assert.equal('runs' in r, false);
   const v = validateReport(r, { strict: true });
   assert.ok(v.ok, v.ok ? '' : v.error);
-  assert.deepEqual(allRuns(r).map((x) => x.lr), [r.config.lr]);
+  assert.deepEqual(
+    allRuns(r).map((x) => x.lr),
+    [r.config.lr],
+  );
 });
 
 test('a sweep stopped part-way: cancelled, every started run kept as far as it got, valid, no engine process left', async () => {
   const controller = new AbortController();
   let steps = 0;
   const report = json(
-    await analyze({ model: MLP, steps: 400, batch: 32, probeEvery: 5, icsEvery: 0, evalEvery: 0, etaCount: 3, seed: 2, variants: ['standard', 'batchnorm'], lr: 0.05, lrs: [0.05, 0.1, 0.3] }, (e) => {
-      if (e.type === 'step' && ++steps === 6) controller.abort();
-    }, controller.signal),
+    await analyze(
+      { model: MLP, steps: 400, batch: 32, probeEvery: 5, icsEvery: 0, evalEvery: 0, etaCount: 3, seed: 2, variants: ['standard', 'batchnorm'], lr: 0.05, lrs: [0.05, 0.1, 0.3] },
+      (e) => {
+        if (e.type === 'step' && ++steps === 6) controller.abort();
+      },
+      controller.signal,
+    ),
   );
   assert.equal(report.complete, false);
   assert.equal(report.stopReason, 'cancelled');
@@ -110,10 +126,18 @@ test('a sweep stopped part-way: cancelled, every started run kept as far as it g
   assert.ok(v.ok, v.ok ? '' : v.error);
   const runs = allRuns(report);
   const recorded = runs.flatMap((r) => r.variants.map((x) => x.steps.length));
-  assert.ok(recorded.some((n) => n > 0), 'the runs that started keep their steps');
-  assert.ok(recorded.every((n) => n < 400 / 5), `no run went on to the end: ${recorded.join(', ')}`);
+  assert.ok(
+    recorded.some((n) => n > 0),
+    'the runs that started keep their steps',
+  );
+  assert.ok(
+    recorded.every((n) => n < 400 / 5),
+    `no run went on to the end: ${recorded.join(', ')}`,
+  );
   // The processes of the sweep are gone once it returns (each stops at the end of its step).
   const { execFileSync } = await import('node:child_process');
-  const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).split('\n').filter((l) => l.includes('worker.js'));
+  const children = execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.includes('worker.js'));
   assert.deepEqual(children, [], 'no engine process left behind');
 });

@@ -18,7 +18,9 @@ function section(title: string): string {
 }
 
 test('media/README.md lists every layer type the JSON reader supports, under "Supported layers"', () => {
-  const json = section('Supported layers').split('\n- ').find((b) => b.startsWith('**JSON files'));
+  const json = section('Supported layers')
+    .split('\n- ')
+    .find((b) => b.startsWith('**JSON files'));
   assert.ok(json, 'a JSON files entry');
   const named = new Set(json.match(/[A-Z][A-Za-z0-9]+/g));
   const missing = SUPPORTED_LAYERS.filter((l) => !named.has(l));

@@ -99,7 +99,11 @@ test('examples: standard equals the file (no BatchNorm in it), batchnorm inserts
     const kernels = net.spec.layers.filter((l) => l.kind === 'dense' || l.kind === 'conv2d');
     const hidden = kernels.slice(0, -1);
     const bns = bn.layers.filter((l) => l.kind === 'batchnorm');
-    assert.deepEqual(bns.map((l) => l.derivedFrom), hidden.map((l) => l.name), ex);
+    assert.deepEqual(
+      bns.map((l) => l.derivedFrom),
+      hidden.map((l) => l.name),
+      ex,
+    );
     // Each BN directly follows its layer; every hidden kernel layer lost bias and activation; the output kept both.
     for (const h of hidden) {
       const i = bn.layers.findIndex((l) => l.name === h.name);
@@ -125,7 +129,10 @@ test('the report: layer lists with sourceLayer/inserted, as-written kept or drop
   const data = writeNpzData(dir, 'img', 24, [8, 8, 1], 3);
   const all = ['as-written', 'standard', 'batchnorm', 'noisy-batchnorm', 'l1', 'l2', 'linf'] as const;
   const r = await analyze({ model: path, dataset: data, variants: [...all], steps: 1, batch: 8, icsEvery: 1, evalEvery: 0, backend: 'cpu', seed: 3 });
-  assert.deepEqual(r.variants.map((v) => v.name), [...all]);
+  assert.deepEqual(
+    r.variants.map((v) => v.name),
+    [...all],
+  );
   const bn = r.variants.find((v) => v.name === 'batchnorm')!;
   assert.deepEqual(
     bn.layers.map((l) => [l.name, l.className, l.sourceLayer, l.inserted]),
@@ -152,19 +159,37 @@ test('the report: layer lists with sourceLayer/inserted, as-written kept or drop
   assert.deepEqual(Object.fromEntries(std.layers.map((l) => [l.name, l.params])), { conv1_input: 0, conv1: 40, act1: 0, pool: 0, flatten: 0, fc1: 36 * 8 + 8, fc2: 72, relu2: 0, out: 27 });
   for (const v of r.variants.filter((v) => ['l1', 'l2', 'linf'].includes(v.name))) {
     const lp = v.layers.filter((l) => l.inserted && l.className !== 'Activation');
-    assert.deepEqual(lp.map((l) => l.name), ['conv1', 'fc1', 'fc2'].map((n) => `${n}_${v.name === 'linf' ? 'linf' : v.name}`));
-    assert.ok(lp.every((l) => l.className === `L${v.name === 'linf' ? '∞' : v.name.slice(1)}Normalization`), v.name);
+    assert.deepEqual(
+      lp.map((l) => l.name),
+      ['conv1', 'fc1', 'fc2'].map((n) => `${n}_${v.name === 'linf' ? 'linf' : v.name}`),
+    );
+    assert.ok(
+      lp.every((l) => l.className === `L${v.name === 'linf' ? '∞' : v.name.slice(1)}Normalization`),
+      v.name,
+    );
   }
   // Same seed ⇒ the kernels variants share start equal: their step-0 weight norms agree exactly.
   for (const layer of ['conv1', 'fc1', 'fc2', 'out']) {
     const norms = r.variants.map((v) => v.layerStats.find((s) => s.step === 0 && s.layer === layer)?.weightNorm);
-    assert.ok(norms.every((n) => typeof n === 'number' && n > 0), `${layer}: ${norms}`);
-    assert.ok(norms.every((n) => n === norms[0]), `${layer} initial weight norm differs across variants: ${norms}`);
+    assert.ok(
+      norms.every((n) => typeof n === 'number' && n > 0),
+      `${layer}: ${norms}`,
+    );
+    assert.ok(
+      norms.every((n) => n === norms[0]),
+      `${layer} initial weight norm differs across variants: ${norms}`,
+    );
   }
   // 'as-written' is left out (and the drop announced) when the file already is a derived network: the example
   // MLP has no BatchNorm, so it is the standard variant.
   const events: EngineToHost[] = [];
   const ex = await analyze({ model: EXAMPLES[0], variants: ['as-written', 'standard'], steps: 1, batch: 4, icsEvery: 0, evalEvery: 0, backend: 'cpu' }, (e) => events.push(e));
-  assert.deepEqual(ex.variants.map((v) => v.name), ['standard']);
-  assert.ok(events.some((e) => e.type === 'log' && /as-written/.test(e.message)), 'the drop is announced');
+  assert.deepEqual(
+    ex.variants.map((v) => v.name),
+    ['standard'],
+  );
+  assert.ok(
+    events.some((e) => e.type === 'log' && /as-written/.test(e.message)),
+    'the drop is announced',
+  );
 });

@@ -139,7 +139,11 @@ for (const backendName of ['cpu', 'wasm'] as const) {
           { kind: 'lpnorm', name: 'norm', className: 'LpNormalization', inbound: ['in'], p, epsilon: LP_EPSILON },
         ];
         const info = inferShapes(layers, 'lp.json');
-        assert.deepEqual(info.params.map((q) => q.role), ['gamma', 'beta'], 'lpnorm has a learnable scale and shift');
+        assert.deepEqual(
+          info.params.map((q) => q.role),
+          ['gamma', 'beta'],
+          'lpnorm has a learnable scale and shift',
+        );
         const model = new ForwardModel(layers, 'norm', info, false);
         // float32 values so both sides see the same inputs.
         const x = Float64Array.from({ length: size }, () => Math.fround(rng.normal() * 1.5 + 0.4));

@@ -96,35 +96,41 @@ test('drawNoise: per-unit μ_j ~ U(−0.5, 0.5), σ_j ~ U(1, 1.25); m ~ U(μ_j �
   // σ_j ~ U(1, 1.25): mean 1.125, variance 0.25²/12.
   const sVar = 0.0625 / 12 + 0.01 / count;
   assert.ok(Math.abs(mean(sigmaHat) - 1.125) <= Z * Math.sqrt(sVar / N), `mean σ̂ ${mean(sigmaHat)} vs 1.125`);
-  assert.ok(Math.abs(variance(sigmaHat) - 0.0625 / 12) <= Z * Math.sqrt(((0.25 ** 4) / 80 - (0.0625 / 12) ** 2) / N) + 0.01 / count, `var σ̂ ${variance(sigmaHat)}`);
+  assert.ok(Math.abs(variance(sigmaHat) - 0.0625 / 12) <= Z * Math.sqrt((0.25 ** 4 / 80 - (0.0625 / 12) ** 2) / N) + 0.01 / count, `var σ̂ ${variance(sigmaHat)}`);
   // Within a unit: m uniform of half-width r_μ (variance 0.01/3), s normal with sd r_σ 0.1.
   const shiftVar = shiftVarSum / n;
   assert.ok(Math.abs(shiftVar - 0.04 / 12) <= Z * Math.sqrt((0.2 ** 4 / 80 - (0.04 / 12) ** 2) / n) + 0.04 / 12 / count, `within-unit shift variance ${shiftVar}`);
   const scaleVar = scaleVarSum / n;
-  assert.ok(Math.abs(scaleVar - 0.01) <= Z * Math.sqrt(2 * 0.01 ** 2 / n) + 0.01 / count, `within-unit scale variance ${scaleVar} vs r_σ² = 0.01`);
+  assert.ok(Math.abs(scaleVar - 0.01) <= Z * Math.sqrt((2 * 0.01 ** 2) / n) + 0.01 / count, `within-unit scale variance ${scaleVar} vs r_σ² = 0.01`);
   // Normal, not uniform: P(|s − σ| ≤ r_σ) = 0.6827 (a uniform with the same variance would give 0.577).
   const p = scaleWithin1 / n;
-  assert.ok(Math.abs(p - 0.6827) <= Z * Math.sqrt(0.6827 * 0.3173 / n) + 0.003, `P(|s−σ|≤0.1) = ${p}`);
-  assert.ok(Math.abs(scaleThird / n) <= Z * Math.sqrt(15 * 1e-6 / n), 'scale noise is skewed');
+  assert.ok(Math.abs(p - 0.6827) <= Z * Math.sqrt((0.6827 * 0.3173) / n) + 0.003, `P(|s−σ|≤0.1) = ${p}`);
+  assert.ok(Math.abs(scaleThird / n) <= Z * Math.sqrt((15 * 1e-6) / n), 'scale noise is skewed');
   // Time-varying: consecutive draws have unrelated μ_j (correlation ≈ 0).
   let cov = 0;
   for (let k = units; k < N; k++) if (Math.floor(k / units) % 2 === 1) cov += muHat[k] * muHat[k - units];
   const pairs = (N / units / 2) * units;
-  assert.ok(Math.abs(cov / pairs) <= Z * (1 / 12) / Math.sqrt(pairs), `μ of consecutive draws correlate: ${cov / pairs}`);
+  assert.ok(Math.abs(cov / pairs) <= (Z * (1 / 12)) / Math.sqrt(pairs), `μ of consecutive draws correlate: ${cov / pairs}`);
 });
 
 test('conv layer: one noise value per sample AND spatial position, one (μ_j, σ_j) per channel', async () => {
   const backend = await initBackend('cpu');
   const tf = backend.tf as unknown as TF;
   const path = join(dir, 'conv.json');
-  writeFileSync(path, JSON.stringify(tfjsModel({
-    name: 'c', inputShape: [6, 6, 1],
-    layers: [
-      { type: 'Conv2D', name: 'conv', filters: 3, kernel: [3, 3], activation: 'relu', useBias: true },
-      { type: 'Flatten', name: 'flat' },
-      { type: 'Dense', name: 'out', units: 2, activation: 'softmax', useBias: true },
-    ],
-  })));
+  writeFileSync(
+    path,
+    JSON.stringify(
+      tfjsModel({
+        name: 'c',
+        inputShape: [6, 6, 1],
+        layers: [
+          { type: 'Conv2D', name: 'conv', filters: 3, kernel: [3, 3], activation: 'relu', useBias: true },
+          { type: 'Flatten', name: 'flat' },
+          { type: 'Dense', name: 'out', units: 2, activation: 'softmax', useBias: true },
+        ],
+      }),
+    ),
+  );
   const data = writeNpzData(dir, 'c', 10, [6, 6, 1], 2);
   const net = loadNetwork(path);
   const config = { ...DEFAULT_CONFIG, model: path, dataset: data, loss: 'softmax-ce' as const, variants: ['noisy-batchnorm' as const] };
@@ -162,20 +168,39 @@ test('conv layer: one noise value per sample AND spatial position, one (μ_j, σ
 
 test('a noisy step’s probes reuse the step’s noise: L(x − ηg) follows the first-order descent L − η‖g‖² for small η', async () => {
   const path = join(dir, 'mlp.json');
-  writeFileSync(path, JSON.stringify(tfjsModel({
-    name: 'm', inputShape: [12],
-    layers: [
-      { type: 'Dense', name: 'h1', units: 16, activation: 'tanh', useBias: true },
-      { type: 'Dense', name: 'h2', units: 16, activation: 'tanh', useBias: true },
-      { type: 'Dense', name: 'out', units: 4, activation: 'softmax', useBias: true },
-    ],
-  })));
+  writeFileSync(
+    path,
+    JSON.stringify(
+      tfjsModel({
+        name: 'm',
+        inputShape: [12],
+        layers: [
+          { type: 'Dense', name: 'h1', units: 16, activation: 'tanh', useBias: true },
+          { type: 'Dense', name: 'h2', units: 16, activation: 'tanh', useBias: true },
+          { type: 'Dense', name: 'out', units: 4, activation: 'softmax', useBias: true },
+        ],
+      }),
+    ),
+  );
   // tanh, not ReLU: a ReLU unit crossing zero between two η makes the gradient jump (a kink of the landscape),
   // which is real but would hide what this test looks for.
   const data = writeNpzData(dir, 'm', 80, [12], 4);
   // Tiny η (1e-3·lr … 5e-3·lr): a probe with the step's own noise moves the loss by −η‖g‖² + O(η·‖g‖·gradChange);
   // a fresh noise draw would move it by the noise's own effect, which the last assertion shows is far larger.
-  const r = await analyze({ model: path, dataset: data, variants: ['batchnorm', 'noisy-batchnorm'], steps: 4, batch: 32, lr: 0.1, etaRange: [0.01, 0.05], etaCount: 5, icsEvery: 0, evalEvery: 0, backend: 'cpu', seed: 5 });
+  const r = await analyze({
+    model: path,
+    dataset: data,
+    variants: ['batchnorm', 'noisy-batchnorm'],
+    steps: 4,
+    batch: 32,
+    lr: 0.1,
+    etaRange: [0.01, 0.05],
+    etaCount: 5,
+    icsEvery: 0,
+    evalEvery: 0,
+    backend: 'cpu',
+    seed: 5,
+  });
   const noisy = r.variants.find((v) => v.name === 'noisy-batchnorm')!;
   const clean = r.variants.find((v) => v.name === 'batchnorm')!;
   assert.equal(noisy.steps.length, 4);

@@ -2,15 +2,7 @@
 // losses that fall faster with BatchNorm, a wider loss band and larger gradient change without it, layer
 // statistics every few steps, held-out evaluations, optionally a diverging variant.
 // Deterministic (seeded), independent of the webview code it tests.
-import type {
-  LayerStatRecord,
-  Report,
-  StepRecord,
-  SummaryRow,
-  VariantLayerInfo,
-  VariantName,
-  VariantReport,
-} from '../../src/protocol';
+import type { LayerStatRecord, Report, StepRecord, SummaryRow, VariantLayerInfo, VariantName, VariantReport } from '../../src/protocol';
 
 export interface FixtureOptions {
   steps?: number;
@@ -213,8 +205,14 @@ export function independentSummary(v: VariantReport): SummaryRow {
   const lastAcc = [...steps].reverse().find((s) => fin(s.accuracy))?.accuracy ?? null;
   // A step whose probes are not all finite has no band width or mean gradient change: it is left out.
   const allFin = (a: (number | null)[]): a is number[] => a.length > 0 && a.every(fin);
-  const widths = steps.map((s) => s.lossAtEta).filter(allFin).map((a) => Math.max(...a) - Math.min(...a));
-  const gc = steps.map((s) => s.gradChange).filter(allFin).map((a) => a.reduce((x, y) => x + y, 0) / a.length);
+  const widths = steps
+    .map((s) => s.lossAtEta)
+    .filter(allFin)
+    .map((a) => Math.max(...a) - Math.min(...a));
+  const gc = steps
+    .map((s) => s.gradChange)
+    .filter(allFin)
+    .map((a) => a.reduce((x, y) => x + y, 0) / a.length);
   const betas = steps.map((s) => s.beta).filter(fin);
   const avg = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
   const e = v.evals[v.evals.length - 1];

@@ -67,7 +67,10 @@ test('live events fill an empty report in place; out-of-order and repeated steps
   let r = applyEvent(null, { type: 'started', report: emptyReport({ steps: 6 }) }).report;
   const progress = { done: 0, total: 6, etaMs: null };
   for (const t of [0, 1, 3, 2, 3]) r = applyEvent(r, { type: 'step', variant: 'batchnorm', record: full.variants[1].steps[t], progress }).report;
-  assert.deepEqual(r!.variants[1].steps.map((s) => s.step), [0, 1, 2, 3]);
+  assert.deepEqual(
+    r!.variants[1].steps.map((s) => s.step),
+    [0, 1, 2, 3],
+  );
   assert.equal(applyEvent(r, { type: 'step', variant: 'linf', record: full.variants[1].steps[4], progress }).changed, false);
   applyEvent(r, { type: 'diverged', variant: 'standard', info: { step: 3, reason: 'nan' } });
   assert.deepEqual(r!.variants[0].diverged, { step: 3, reason: 'nan' });

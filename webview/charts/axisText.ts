@@ -5,7 +5,10 @@ import type { G } from './chartTypes';
 
 /** Hides tick labels that would overlap their neighbour, keeping the first and the last. */
 export function thinTickLabels(axis: G, dir: 'x' | 'y'): void {
-  const labels = axis.selectAll<SVGTextElement, unknown>('.tick text').nodes().filter((n) => (n.textContent ?? '') !== '');
+  const labels = axis
+    .selectAll<SVGTextElement, unknown>('.tick text')
+    .nodes()
+    .filter((n) => (n.textContent ?? '') !== '');
   if (labels.length < 3 || typeof labels[0].getBBox !== 'function') return;
   const box = (n: SVGTextElement): [number, number] => {
     const b = n.getBBox();

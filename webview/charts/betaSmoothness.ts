@@ -9,10 +9,7 @@ import { byStep, drawLine } from './draw';
 export const title = 'Effective β-smoothness';
 
 export function caption(_report: Report | null): string {
-  return (
-    'β = max over η of ‖∇L(x − η·g) − ∇L(x)‖₂ / ‖η·g‖₂: the largest change of the gradient per unit distance moved ' +
-    'along it (a local Lipschitz constant of the gradient). Lower is smoother.'
-  );
+  return 'β = max over η of ‖∇L(x − η·g) − ∇L(x)‖₂ / ‖η·g‖₂: the largest change of the gradient per unit distance moved ' + 'along it (a local Lipschitz constant of the gradient). Lower is smoother.';
 }
 
 export const render: ChartRender = (container, report, size, theme, state) => {

@@ -45,11 +45,7 @@ export function attachCursor(
     .attr('data-key', 'plot')
     .attr('tabindex', spec.steps.length ? 0 : -1)
     .attr('role', 'application')
-    .attr(
-      'aria-label',
-      `${spec.title}: use the left and right arrow keys to read the values at each ${spec.x?.what ?? 'step'}` +
-        (spec.lanes ? ', the up and down arrow keys to change the row' : ''),
-    )
+    .attr('aria-label', `${spec.title}: use the left and right arrow keys to read the values at each ${spec.x?.what ?? 'step'}` + (spec.lanes ? ', the up and down arrow keys to change the row' : ''))
     .attr('transform', `translate(${left},${plotTop})`);
   focusable
     .append('rect')
@@ -68,7 +64,12 @@ export function attachCursor(
     .attr('height', plotBottom - plotTop)
     .attr('fill', 'transparent');
   const cursor = focusable.append('g').attr('class', 'bn-cursor').attr('display', 'none').attr('pointer-events', 'none');
-  cursor.append('line').attr('y1', 0).attr('y2', plotBottom - plotTop).attr('stroke', theme.muted).attr('stroke-dasharray', '2 2');
+  cursor
+    .append('line')
+    .attr('y1', 0)
+    .attr('y2', plotBottom - plotTop)
+    .attr('stroke', theme.muted)
+    .attr('stroke-dasharray', '2 2');
   const dots = cursor.append('g');
 
   const tip = document.createElement('div');
@@ -179,8 +180,7 @@ export function attachCursor(
     else if (lanes && (ev.key === 'ArrowUp' || ev.key === 'ArrowDown')) {
       lane = Math.max(0, Math.min(lanes.count - 1, lane + (ev.key === 'ArrowDown' ? 1 : -1)));
       next = index < 0 ? steps.length - 1 : index;
-    }
-    else if (ev.key === 'Escape') {
+    } else if (ev.key === 'Escape') {
       hide();
       return;
     }

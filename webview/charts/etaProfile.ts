@@ -23,7 +23,10 @@ export const render: ChartRender = (container, report, size, theme, state) => {
   const visible = (report?.variants ?? []).filter((v) => !state.hidden.has(v.name));
   const series = visible.map((v) => ({ v, rec: step === null ? undefined : v.steps.find((s) => s.step === step) }));
   // η in ascending order (the report's order is the engine's; lines need it sorted)
-  const order = eta.map((_, k) => k).filter((k) => isNum(eta[k])).sort((a, b) => eta[a] - eta[b]);
+  const order = eta
+    .map((_, k) => k)
+    .filter((k) => isNum(eta[k]))
+    .sort((a, b) => eta[a] - eta[b]);
   const at = (rec: StepRecord | undefined, pick: 'lossAtEta' | 'gradChange') => order.map((k) => ({ step: eta[k], v: rec?.[pick]?.[k] ?? null }));
   const values = (pick: 'lossAtEta' | 'gradChange') => series.flatMap((s) => (s.rec?.[pick] ?? []).filter(isNum));
   const etaSorted = [...new Set(eta.filter(isNum))].sort((a, b) => a - b);

@@ -10,8 +10,7 @@ export const title = 'Gradient predictiveness';
 
 export function caption(_report: Report | null): string {
   return (
-    'Band: the smallest and largest change of the gradient ‖∇L(x − η·g) − ∇L(x)‖₂ over the probed step lengths η. ' +
-    'A low, narrow band means the gradient at x predicts the gradient a step away: larger steps are safe.'
+    'Band: the smallest and largest change of the gradient ‖∇L(x − η·g) − ∇L(x)‖₂ over the probed step lengths η. ' + 'A low, narrow band means the gradient at x predicts the gradient a step away: larger steps are safe.'
   );
 }
 

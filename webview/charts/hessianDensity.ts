@@ -36,8 +36,7 @@ export const render: ChartRender = (container, report, size, theme, state) => {
   const width = Math.max(hi - lo, 1e-12);
   const sigma = 0.01 * width;
   const grid = chosen.length ? Array.from({ length: 241 }, (_, i) => lo - 0.05 * width + (1.1 * width * i) / 240) : [];
-  const density = (h: HessianMeasure, x: number) =>
-    h.density.nodes.reduce((a, t, k) => a + (h.density.weights[k] * Math.exp(-((x - t) ** 2) / (2 * sigma * sigma))) / (sigma * Math.sqrt(2 * Math.PI)), 0);
+  const density = (h: HessianMeasure, x: number) => h.density.nodes.reduce((a, t, k) => a + (h.density.weights[k] * Math.exp(-((x - t) ** 2) / (2 * sigma * sigma))) / (sigma * Math.sqrt(2 * Math.PI)), 0);
   const floor = 1e-6 / width;
   const series = chosen.map((c) => ({ ...c, pts: grid.map((x) => ({ step: x, v: Math.max(density(c.h, x), floor) })) }));
   const steps = [...new Set(chosen.map((c) => c.step))];

@@ -55,9 +55,7 @@ export const render: ChartRender = (container, report, size, theme, state) => {
     describe(step) {
       return series.flatMap((s) => {
         const h = s.at.get(step);
-        return h
-          ? [{ variant: s.v.name, text: `λ_max ${fmt(h.lambdaMax)} · λ_min ${fmt(h.lambdaMin)} · tr ${fmt(h.trace)} ± ${fmt(h.traceStdErr)} · gᵀHg/‖g‖² ${fmt(h.gHg)}` }]
-          : [];
+        return h ? [{ variant: s.v.name, text: `λ_max ${fmt(h.lambdaMax)} · λ_min ${fmt(h.lambdaMin)} · tr ${fmt(h.trace)} ± ${fmt(h.traceStdErr)} · gᵀHg/‖g‖² ${fmt(h.gHg)}` }] : [];
       });
     },
   });

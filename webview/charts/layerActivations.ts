@@ -9,10 +9,7 @@ import { type BandPt, byStep, drawBand, drawLine, unionSteps } from './draw';
 export const title = 'Activations';
 
 export function caption(_report: Report | null): string {
-  return (
-    'Line: mean of the chosen layer’s output activations; band: mean ± one standard deviation. For a layer followed by ' +
-    'an inserted normalisation, the statistics are taken after it (the block’s output).'
-  );
+  return 'Line: mean of the chosen layer’s output activations; band: mean ± one standard deviation. For a layer followed by ' + 'an inserted normalisation, the statistics are taken after it (the block’s output).';
 }
 
 export const render: ChartRender = (container, report, size, theme, state) => {
@@ -37,7 +34,14 @@ export const render: ChartRender = (container, report, size, theme, state) => {
         values,
         draw(g, ctx) {
           for (const s of series) drawBand(g, ctx, s.v.name, s.pts, ctx.theme.bandOpacity * 0.8);
-          for (const s of series) drawLine(g, ctx, s.v.name, s.recs.map((r) => ({ step: r.step, v: r.actMean })), { cls: 'act-mean', dots: s.recs.length <= 60 });
+          for (const s of series)
+            drawLine(
+              g,
+              ctx,
+              s.v.name,
+              s.recs.map((r) => ({ step: r.step, v: r.actMean })),
+              { cls: 'act-mean', dots: s.recs.length <= 60 },
+            );
         },
         points: (step) => series.map((s) => ({ variant: s.v.name, value: s.idx.get(step)?.actMean as number })),
       },

@@ -52,7 +52,10 @@ export const render: ChartRender = (container, report, size, theme, state) => {
   const k = maxD > 0 ? H / maxD : 1;
   const base = (i: number) => n - 1 - i;
   const yDomain: [number, number] = [-0.06, Math.max(n - 1, 0) + H + 0.06];
-  const xDomain = fitDomain(present.flatMap((r) => [r.d.edges[0], r.d.edges[r.d.edges.length - 1]]), false) ?? [0, 1];
+  const xDomain = fitDomain(
+    present.flatMap((r) => [r.d.edges[0], r.d.edges[r.d.edges.length - 1]]),
+    false,
+  ) ?? [0, 1];
   const cols = size.compact ? 48 : 96;
   const xs = present.length ? d3.range(cols).map((j) => xDomain[0] + ((j + 0.5) * (xDomain[1] - xDomain[0])) / cols) : [];
   const binAt = (d: Density, xv: number) => {
@@ -111,14 +114,7 @@ export const render: ChartRender = (container, report, size, theme, state) => {
                 .attr('stroke-linejoin', 'round')
                 .attr('d', line);
             }
-            g.append('line')
-              .attr('class', 'ridge-baseline')
-              .attr('x1', 0)
-              .attr('x2', ctx.width)
-              .attr('y1', ctx.y(b))
-              .attr('y2', ctx.y(b))
-              .attr('stroke', ctx.theme.muted)
-              .attr('stroke-opacity', 0.6);
+            g.append('line').attr('class', 'ridge-baseline').attr('x1', 0).attr('x2', ctx.width).attr('y1', ctx.y(b)).attr('y2', ctx.y(b)).attr('stroke', ctx.theme.muted).attr('stroke-opacity', 0.6);
           });
           // a row a variant has no histogram in, because it diverged before: say so on the row (over the ridges)
           rows.forEach((step, i) => {

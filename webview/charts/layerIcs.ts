@@ -35,7 +35,14 @@ export const render: ChartRender = (container, report, size, theme, state) => {
         scale: 'auto',
         values: series.flatMap((s) => s.recs.map((r) => r.icsL2)).filter(isNum),
         draw(g, ctx) {
-          for (const s of series) drawLine(g, ctx, s.v.name, s.recs.map((r) => ({ step: r.step, v: r.icsL2 })), { cls: 'ics-l2', dots: few });
+          for (const s of series)
+            drawLine(
+              g,
+              ctx,
+              s.v.name,
+              s.recs.map((r) => ({ step: r.step, v: r.icsL2 })),
+              { cls: 'ics-l2', dots: few },
+            );
         },
         points: (step) => series.map((s) => ({ variant: s.v.name, value: s.idx.get(step)?.icsL2 as number })),
       },
@@ -44,7 +51,14 @@ export const render: ChartRender = (container, report, size, theme, state) => {
         scale: 'linear',
         values: series.flatMap((s) => s.recs.map((r) => r.icsCos)).filter(isNum),
         draw(g, ctx) {
-          for (const s of series) drawLine(g, ctx, s.v.name, s.recs.map((r) => ({ step: r.step, v: r.icsCos })), { cls: 'ics-cos', dots: few });
+          for (const s of series)
+            drawLine(
+              g,
+              ctx,
+              s.v.name,
+              s.recs.map((r) => ({ step: r.step, v: r.icsCos })),
+              { cls: 'ics-cos', dots: few },
+            );
         },
         points: (step) => series.map((s) => ({ variant: s.v.name, value: s.idx.get(step)?.icsCos as number })),
       },

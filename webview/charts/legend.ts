@@ -17,13 +17,7 @@ export interface LegendPlace {
 }
 
 /** Draws the legend; returns the y below it. */
-export function drawLegend(
-  svg: d3.Selection<SVGSVGElement, unknown, null, undefined>,
-  variants: VariantReport[],
-  state: ChartState,
-  theme: Theme,
-  place: LegendPlace,
-): number {
+export function drawLegend(svg: d3.Selection<SVGSVGElement, unknown, null, undefined>, variants: VariantReport[], state: ChartState, theme: Theme, place: LegendPlace): number {
   const fs = place.fontSize;
   const legend = svg.append('g').attr('class', 'bn-legend').attr('role', 'toolbar').attr('aria-label', 'Variants (press Enter to show or hide)');
   let lx = place.left;
@@ -67,7 +61,11 @@ export function drawLegend(
       ly += rowH;
     }
     item.attr('transform', `translate(${lx},${ly})`);
-    ring.attr('x', -3).attr('y', -fs).attr('width', w + 6).attr('height', fs + 5);
+    ring
+      .attr('x', -3)
+      .attr('y', -fs)
+      .attr('width', w + 6)
+      .attr('height', fs + 5);
     lx += w + 16;
     const node = item.node()!;
     items.push(node);

@@ -35,7 +35,14 @@ export const render: ChartRender = (container, report, size, theme, state) => {
         values,
         draw(g, ctx) {
           for (const b of bands) drawBand(g, ctx, b.v.name, b.pts);
-          for (const b of bands) drawLine(g, ctx, b.v.name, b.v.steps.map((s) => ({ step: s.step, v: s.loss })), { cls: 'loss' });
+          for (const b of bands)
+            drawLine(
+              g,
+              ctx,
+              b.v.name,
+              b.v.steps.map((s) => ({ step: s.step, v: s.loss })),
+              { cls: 'loss' },
+            );
         },
         points: (step) => bands.map((b) => ({ variant: b.v.name, value: b.idx.get(step)?.loss as number })),
       },

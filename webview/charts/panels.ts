@@ -39,11 +39,7 @@ function yTickCount(h: number, compact: boolean): number {
  * The left margin the panels need: the widest y tick label, the tick, a gap and the rotated axis title, so
  * that the title never runs over the tick labels (measured with the chart's own font).
  */
-export function leftMargin(
-  svg: d3.Selection<SVGSVGElement, unknown, null, undefined>,
-  spec: ChartSpec,
-  o: { totalH: number; gap: number; compact: boolean; fontSize: number; min: number },
-): number {
+export function leftMargin(svg: d3.Selection<SVGSVGElement, unknown, null, undefined>, spec: ChartSpec, o: { totalH: number; gap: number; compact: boolean; fontSize: number; min: number }): number {
   const weightSum = d3.sum(spec.panels, (p) => p.weight ?? 1);
   const measure = svg.append('text').attr('visibility', 'hidden');
   const width = (t: string) => {
@@ -65,14 +61,7 @@ export function leftMargin(
   return Math.max(o.min, Math.ceil(widest + 6 + 3 + o.fontSize + 6));
 }
 
-export function layPanels(
-  svg: d3.Selection<SVGSVGElement, unknown, null, undefined>,
-  spec: ChartSpec,
-  x: XScale,
-  divergences: { name: string; step: number }[],
-  theme: Theme,
-  place: PanelsPlace,
-): LaidPanel[] {
+export function layPanels(svg: d3.Selection<SVGSVGElement, unknown, null, undefined>, spec: ChartSpec, x: XScale, divergences: { name: string; step: number }[], theme: Theme, place: PanelsPlace): LaidPanel[] {
   const { plotW, compact, gap, totalH } = place;
   const fs = place.fontSize;
   const weightSum = d3.sum(spec.panels, (p) => p.weight ?? 1);
@@ -99,7 +88,11 @@ export function layPanels(
     const yTicks = yTickCount(h, compact);
     const yFormat = panel.tickFormat ?? (log ? (y as d3.ScaleLogarithmic<number, number>).tickFormat(yTicks, tickLabel as unknown as string) : tickLabel);
     const empty = !panel.fixed && (fitted === null || panel.values.length === 0);
-    const yAxis = d3.axisLeft(y).ticks(yTicks).tickSizeOuter(0).tickFormat((d) => yFormat(d as number));
+    const yAxis = d3
+      .axisLeft(y)
+      .ticks(yTicks)
+      .tickSizeOuter(0)
+      .tickFormat((d) => yFormat(d as number));
     if (empty) yAxis.tickValues([]);
     else if (panel.ticks) yAxis.tickValues(panel.ticks);
     else if (log) yAxis.tickValues(logTickValues(y, yTicks));
@@ -167,12 +160,7 @@ function drawDivergences(g: G, x: XScale, divergences: { name: string; step: num
       .attr('stroke-width', 1.5)
       .attr('stroke-dasharray', '4 3');
     if (o.labels) {
-      const label = g
-        .append('text')
-        .attr('class', 'bn-diverged-label')
-        .attr('data-variant', d.name)
-        .attr('y', o.fs)
-        .attr('fill', theme.variantColor(d.name));
+      const label = g.append('text').attr('class', 'bn-diverged-label').attr('data-variant', d.name).attr('y', o.fs).attr('fill', theme.variantColor(d.name));
       // Measured, not guessed: the label goes right of the marker, else left of it, else shortened, so it
       // never runs into the axis or out of a narrow side bar.
       const place = (text: string): boolean => {

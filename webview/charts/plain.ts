@@ -30,12 +30,26 @@ export function freshSvg(container: HTMLElement, key: string, width: number, hei
     .attr('role', 'group')
     .attr('aria-label', title);
   svg.append('title').text(title);
-  svg.append('text').attr('class', 'bn-title').attr('x', 8).attr('y', fs + 4).attr('font-weight', 600).attr('font-size', fs + 1).text(title);
+  svg
+    .append('text')
+    .attr('class', 'bn-title')
+    .attr('x', 8)
+    .attr('y', fs + 4)
+    .attr('font-weight', 600)
+    .attr('font-size', fs + 1)
+    .text(title);
   return svg;
 }
 
 export function emptyNote(svg: Svg, width: number, height: number, theme: Theme, text: string): void {
-  svg.append('text').attr('class', 'bn-empty').attr('x', width / 2).attr('y', height / 2).attr('text-anchor', 'middle').attr('fill', theme.muted).text(text);
+  svg
+    .append('text')
+    .attr('class', 'bn-empty')
+    .attr('x', width / 2)
+    .attr('y', height / 2)
+    .attr('text-anchor', 'middle')
+    .attr('fill', theme.muted)
+    .text(text);
 }
 
 /** Axes of a plot area at (0,0)–(w,h) of `g`, styled like the frame's. */
@@ -58,9 +72,17 @@ export function axes(
   const gy = g.append('g').attr('class', 'bn-axis bn-axis-y').call(ya);
   for (const a of [gx, gy]) {
     a.selectAll('path, line').attr('stroke', theme.grid);
-    a.selectAll('text').attr('fill', theme.muted).attr('font-size', o.fs - 1);
+    a.selectAll('text')
+      .attr('fill', theme.muted)
+      .attr('font-size', o.fs - 1);
   }
-  if (o.xLabel) g.append('text').attr('x', w / 2).attr('y', h + o.fs * 2.4).attr('text-anchor', 'middle').attr('fill', theme.muted).text(o.xLabel);
+  if (o.xLabel)
+    g.append('text')
+      .attr('x', w / 2)
+      .attr('y', h + o.fs * 2.4)
+      .attr('text-anchor', 'middle')
+      .attr('fill', theme.muted)
+      .text(o.xLabel);
   if (o.yLabel)
     g.append('text')
       .attr('transform', `translate(${-o.fs * 2.9},${h / 2}) rotate(-90)`)
@@ -81,7 +103,10 @@ export function short(v: number): string {
 function logDecades(y: d3.AxisScale<number>): number[] | null {
   const sc = y as unknown as { base?: () => number; domain(): number[] };
   if (typeof sc.base !== 'function') return null;
-  const [a, b] = sc.domain().map((v) => Math.log10(v)).sort((p, q) => p - q);
+  const [a, b] = sc
+    .domain()
+    .map((v) => Math.log10(v))
+    .sort((p, q) => p - q);
   const lo = Math.ceil(a - 1e-9);
   const hi = Math.floor(b + 1e-9);
   if (hi < lo) return null;

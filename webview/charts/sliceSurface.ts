@@ -71,7 +71,10 @@ function render1d(container: HTMLElement, s: SliceResult, variants: SliceResult[
   const lo = Math.min(...all);
   const hi = Math.max(...all);
   const log = lo > 0 && hi / lo > 20;
-  const x = d3.scaleLinear().domain(d3.extent(s.alphas) as [number, number]).range([0, w]);
+  const x = d3
+    .scaleLinear()
+    .domain(d3.extent(s.alphas) as [number, number])
+    .range([0, w]);
   const y = (log ? d3.scaleLog() : d3.scaleLinear()).domain([lo, hi]).nice().range([h, 0]);
   const g = svg.append('g').attr('transform', `translate(${m.l},${m.t})`) as Sel;
   axes(g, x, y, w, h, theme, { xLabel: 'α (filter-normalized units)', yLabel: `loss${log ? ' (log scale)' : ''}`, fs, yFormat: short });
@@ -84,13 +87,38 @@ function render1d(container: HTMLElement, s: SliceResult, variants: SliceResult[
       .attr('fill', 'none')
       .attr('stroke', color)
       .attr('stroke-width', 1.8)
-      .attr('d', d3.line<[number, number]>().x((p) => x(p[0])).y((p) => y(p[1]))(pts));
+      .attr(
+        'd',
+        d3
+          .line<[number, number]>()
+          .x((p) => x(p[0]))
+          .y((p) => y(p[1]))(pts),
+      );
     const dots = g.append('g').attr('data-variant', v.variant);
-    for (const [a, l] of pts) dots.append('circle').attr('cx', x(a)).attr('cy', y(l)).attr('r', 2.2).attr('fill', color).append('title').text(`${v.variant}: α ${short(a)}, loss ${l}`);
+    for (const [a, l] of pts)
+      dots
+        .append('circle')
+        .attr('cx', x(a))
+        .attr('cy', y(l))
+        .attr('r', 2.2)
+        .attr('fill', color)
+        .append('title')
+        .text(`${v.variant}: α ${short(a)}, loss ${l}`);
     g.append('circle').attr('class', 'bn-center').attr('cx', x(0)).attr('cy', y(v.centerLoss)).attr('r', 4).attr('fill', 'none').attr('stroke', color).attr('stroke-width', 2);
     const lx = 8 + k * Math.min(180, (width - 16) / variants.length);
-    svg.append('rect').attr('x', lx).attr('y', fs * 1.7).attr('width', 10).attr('height', 10).attr('fill', color);
-    svg.append('text').attr('x', lx + 14).attr('y', fs * 1.7 + 9).attr('font-size', fs - 1).text(`${v.variant}${v.step !== null ? ` @${v.step}` : ''}: L(w) ${short(v.centerLoss)}`);
+    svg
+      .append('rect')
+      .attr('x', lx)
+      .attr('y', fs * 1.7)
+      .attr('width', 10)
+      .attr('height', 10)
+      .attr('fill', color);
+    svg
+      .append('text')
+      .attr('x', lx + 14)
+      .attr('y', fs * 1.7 + 9)
+      .attr('font-size', fs - 1)
+      .text(`${v.variant}${v.step !== null ? ` @${v.step}` : ''}: L(w) ${short(v.centerLoss)}`);
   });
 }
 
@@ -115,18 +143,44 @@ function render2d(container: HTMLElement, s: SliceResult, variants: SliceResult[
   const svg = freshSvg(container, 'slice-surface', width, height, theme, fs, `${title} (2-D)${s.step !== null ? ` — step ${s.step}` : ''}${live(s)}`);
   // In contour coordinates the sample alphas[i] sits at i + 0.5; the plot shows the sampled range only
   // (from the first sample to the last), so nothing is drawn from outside the grid.
-  const xs = d3.scaleLinear().domain([0.5, nA - 0.5]).range([0, plot]);
-  const ys = d3.scaleLinear().domain([0.5, nB - 0.5]).range([plot, 0]);
-  const ax = d3.scaleLinear().domain([s.alphas[0], s.alphas[nA - 1]]).range([0, plot]);
-  const by = d3.scaleLinear().domain([betas[0], betas[nB - 1]]).range([plot, 0]);
+  const xs = d3
+    .scaleLinear()
+    .domain([0.5, nA - 0.5])
+    .range([0, plot]);
+  const ys = d3
+    .scaleLinear()
+    .domain([0.5, nB - 0.5])
+    .range([plot, 0]);
+  const ax = d3
+    .scaleLinear()
+    .domain([s.alphas[0], s.alphas[nA - 1]])
+    .range([0, plot]);
+  const by = d3
+    .scaleLinear()
+    .domain([betas[0], betas[nB - 1]])
+    .range([plot, 0]);
   const clipId = `bn-slice-clip-${Math.random().toString(36).slice(2)}`;
   svg.append('defs').append('clipPath').attr('id', clipId).append('rect').attr('width', plot).attr('height', plot);
-  const path = d3.geoPath(d3.geoTransform({ point(px: number, py: number) { this.stream.point(xs(px), ys(py)); } }));
+  const path = d3.geoPath(
+    d3.geoTransform({
+      point(px: number, py: number) {
+        this.stream.point(xs(px), ys(py));
+      },
+    }),
+  );
   variants.forEach((v, k) => {
     const col = k % perRow;
     const row = Math.floor(k / perRow);
-    const g = svg.append('g').attr('class', 'bn-slice-panel').attr('data-variant', v.variant).attr('transform', `translate(${4 + col * cellW + m.l},${fs * 2 + row * (plot + m.t + m.b) + m.t})`) as Sel;
-    g.append('text').attr('x', 0).attr('y', -fs * 0.8).attr('font-weight', 600).attr('fill', theme.variantColor(v.variant))
+    const g = svg
+      .append('g')
+      .attr('class', 'bn-slice-panel')
+      .attr('data-variant', v.variant)
+      .attr('transform', `translate(${4 + col * cellW + m.l},${fs * 2 + row * (plot + m.t + m.b) + m.t})`) as Sel;
+    g.append('text')
+      .attr('x', 0)
+      .attr('y', -fs * 0.8)
+      .attr('font-weight', 600)
+      .attr('fill', theme.variantColor(v.variant))
       .text(`${v.variant}${v.step !== null ? ` · step ${v.step}` : ''} · L(w) ${short(v.centerLoss)}`);
     let bands: d3.ContourMultiPolygon[] = [];
     if (s.pending !== undefined) {
@@ -136,43 +190,85 @@ function render2d(container: HTMLElement, s: SliceResult, variants: SliceResult[
       for (let j = 0; j < nB; j++)
         for (let i = 0; i < nA; i++) {
           const val = grids[k][j * nA + i];
-          if (val !== null) done.append('rect').attr('x', Math.max(0, xs(i))).attr('y', Math.max(0, ys(j + 1))).attr('width', xs(1) - xs(0)).attr('height', ys(0) - ys(1)).attr('fill', color(val));
+          if (val !== null)
+            done
+              .append('rect')
+              .attr('x', Math.max(0, xs(i)))
+              .attr('y', Math.max(0, ys(j + 1)))
+              .attr('width', xs(1) - xs(0))
+              .attr('height', ys(0) - ys(1))
+              .attr('fill', color(val));
         }
     } else {
       // Non-finite points count as above every level, so they read as the highest band.
       const values = grids[k].map((x) => (x === null ? hi * 10 : x));
       bands = d3.contours().size([nA, nB]).thresholds(levels)(values);
       g.append('rect').attr('width', plot).attr('height', plot).attr('fill', color(lo));
-      g.append('g').attr('clip-path', `url(#${clipId})`).selectAll('path').data(bands).join('path').attr('d', path).attr('fill', (d) => color(d.value)).attr('stroke', theme.bg).attr('stroke-width', 0.5).attr('stroke-opacity', 0.6)
-        .append('title').text((d) => `${v.variant}: loss ≥ ${short(d.value)}`);
+      g.append('g')
+        .attr('clip-path', `url(#${clipId})`)
+        .selectAll('path')
+        .data(bands)
+        .join('path')
+        .attr('d', path)
+        .attr('fill', (d) => color(d.value))
+        .attr('stroke', theme.bg)
+        .attr('stroke-width', 0.5)
+        .attr('stroke-opacity', 0.6)
+        .append('title')
+        .text((d) => `${v.variant}: loss ≥ ${short(d.value)}`);
     }
     // Exact values on hover: one transparent cell per grid point.
     const cells = g.append('g').attr('class', 'bn-slice-cells');
     for (let j = 0; j < nB; j++)
       for (let i = 0; i < nA; i++)
-        cells.append('rect').attr('x', Math.max(0, xs(i))).attr('y', Math.max(0, ys(j + 1))).attr('width', xs(1) - xs(0)).attr('height', ys(0) - ys(1)).attr('fill', 'transparent')
-          .append('title').text(`${v.variant}: α ${short(s.alphas[i])}, β ${short(betas[j])}, loss ${grids[k][j * nA + i] ?? (s.pending !== undefined ? 'not evaluated yet' : 'not finite')}`);
+        cells
+          .append('rect')
+          .attr('x', Math.max(0, xs(i)))
+          .attr('y', Math.max(0, ys(j + 1)))
+          .attr('width', xs(1) - xs(0))
+          .attr('height', ys(0) - ys(1))
+          .attr('fill', 'transparent')
+          .append('title')
+          .text(`${v.variant}: α ${short(s.alphas[i])}, β ${short(betas[j])}, loss ${grids[k][j * nA + i] ?? (s.pending !== undefined ? 'not evaluated yet' : 'not finite')}`);
     labelLevels(g, bands, path, theme, fs, plot);
     axes(g, ax, by, plot, plot, theme, { xLabel: 'α', yLabel: 'β', fs, xTicks: 4, yTicks: 4, xFormat: short, yFormat: short });
     // The weights themselves.
-    g.append('circle').attr('class', 'bn-center').attr('cx', ax(0)).attr('cy', by(0)).attr('r', 4).attr('fill', theme.bg).attr('stroke', theme.fg).attr('stroke-width', 2)
-      .append('title').text(`${v.variant}: the weights (α = β = 0), loss ${v.centerLoss}`);
+    g.append('circle')
+      .attr('class', 'bn-center')
+      .attr('cx', ax(0))
+      .attr('cy', by(0))
+      .attr('r', 4)
+      .attr('fill', theme.bg)
+      .attr('stroke', theme.fg)
+      .attr('stroke-width', 2)
+      .append('title')
+      .text(`${v.variant}: the weights (α = β = 0), loss ${v.centerLoss}`);
   });
   drawColourLegend(svg, color, levels, log, lo, hi, width, height - legendH + fs * 0.6, theme, fs);
 }
 
 /** One label per second level, at a point of its boundary away from the plot's edges. */
 function labelLevels(g: Sel, bands: d3.ContourMultiPolygon[], path: d3.GeoPath, theme: import('../theme').Theme, fs: number, plot: number): void {
-  const labels = g.append('g').attr('class', 'bn-contour-labels').attr('font-size', fs - 2).attr('text-anchor', 'middle');
+  const labels = g
+    .append('g')
+    .attr('class', 'bn-contour-labels')
+    .attr('font-size', fs - 2)
+    .attr('text-anchor', 'middle');
   bands.forEach((b, k) => {
     if (k % 2 === 1 || b.coordinates.length === 0) return;
     const rings = b.coordinates.map((poly) => poly[0]).sort((p, q) => q.length - p.length);
-    const inside = rings[0]
-      .map(([px, py]) => path.centroid({ type: 'Point', coordinates: [px, py] } as d3.GeoPermissibleObjects))
-      .filter((c) => c[0] > 10 && c[0] < plot - 10 && c[1] > 10 && c[1] < plot - 10);
+    const inside = rings[0].map(([px, py]) => path.centroid({ type: 'Point', coordinates: [px, py] } as d3.GeoPermissibleObjects)).filter((c) => c[0] > 10 && c[0] < plot - 10 && c[1] > 10 && c[1] < plot - 10);
     if (inside.length === 0) return;
     const c = inside[Math.floor(inside.length / 2)];
-    labels.append('text').attr('x', c[0]).attr('y', c[1] + fs / 3).attr('fill', theme.fg).attr('stroke', theme.bg).attr('stroke-width', 3).attr('paint-order', 'stroke').text(short(b.value));
+    labels
+      .append('text')
+      .attr('x', c[0])
+      .attr('y', c[1] + fs / 3)
+      .attr('fill', theme.fg)
+      .attr('stroke', theme.bg)
+      .attr('stroke-width', 3)
+      .attr('paint-order', 'stroke')
+      .text(short(b.value));
   });
 }
 
@@ -194,12 +290,30 @@ function drawColourLegend(
   const steps = 64;
   for (let k = 0; k < steps; k++) {
     const v0 = x.invert((k * w) / steps);
-    g.append('rect').attr('x', (k * w) / steps).attr('y', 0).attr('width', w / steps + 0.5).attr('height', fs * 0.8).attr('fill', color(v0));
+    g.append('rect')
+      .attr('x', (k * w) / steps)
+      .attr('y', 0)
+      .attr('width', w / steps + 0.5)
+      .attr('height', fs * 0.8)
+      .attr('fill', color(v0));
   }
   const ticks = levels.filter((_, k) => k % 2 === 0);
-  const axis = d3.axisBottom(x).tickValues(ticks).tickFormat((v) => short(Number(v)));
-  const ga = g.append('g').attr('transform', `translate(0,${fs * 0.8})`).call(axis);
+  const axis = d3
+    .axisBottom(x)
+    .tickValues(ticks)
+    .tickFormat((v) => short(Number(v)));
+  const ga = g
+    .append('g')
+    .attr('transform', `translate(0,${fs * 0.8})`)
+    .call(axis);
   ga.selectAll('path, line').attr('stroke', theme.grid);
-  ga.selectAll('text').attr('fill', theme.muted).attr('font-size', fs - 2);
-  g.append('text').attr('x', w + 6).attr('y', fs * 0.8).attr('fill', theme.muted).attr('font-size', fs - 2).text(`loss${log ? ' (log levels)' : ''}`);
+  ga.selectAll('text')
+    .attr('fill', theme.muted)
+    .attr('font-size', fs - 2);
+  g.append('text')
+    .attr('x', w + 6)
+    .attr('y', fs * 0.8)
+    .attr('fill', theme.muted)
+    .attr('font-size', fs - 2)
+    .text(`loss${log ? ' (log levels)' : ''}`);
 }

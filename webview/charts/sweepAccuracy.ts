@@ -40,32 +40,84 @@ export const render: ChartRender = (container, report, size, theme, state) => {
   const m = { l: fs * 4.2, r: 16, t: fs * 4, b: fs * 3.2 };
   const w = width - m.l - m.r;
   const h = height - m.t - m.b;
-  const x = d3.scaleLog().domain([Math.min(...lrs) / 1.3, Math.max(...lrs) * 1.3]).range([0, w]);
+  const x = d3
+    .scaleLog()
+    .domain([Math.min(...lrs) / 1.3, Math.max(...lrs) * 1.3])
+    .range([0, w]);
   const vals = series.flatMap((s) => s.pts.map((p) => p.v)).filter((v): v is number => v !== null);
-  const y = mse ? d3.scaleLog().domain(vals.length ? [Math.min(...vals) / 2, Math.max(...vals) * 2] : [0.01, 1]).nice().range([h, 0]) : d3.scaleLinear().domain([0, 1]).range([h, 0]);
+  const y = mse
+    ? d3
+        .scaleLog()
+        .domain(vals.length ? [Math.min(...vals) / 2, Math.max(...vals) * 2] : [0.01, 1])
+        .nice()
+        .range([h, 0])
+    : d3.scaleLinear().domain([0, 1]).range([h, 0]);
   names.forEach((n, k) => {
     const lx = 8 + k * 130;
-    svg.append('rect').attr('x', lx).attr('y', fs * 1.9).attr('width', 10).attr('height', 10).attr('fill', theme.variantColor(n));
-    svg.append('text').attr('x', lx + 14).attr('y', fs * 1.9 + 9).attr('font-size', fs - 1).text(n);
+    svg
+      .append('rect')
+      .attr('x', lx)
+      .attr('y', fs * 1.9)
+      .attr('width', 10)
+      .attr('height', 10)
+      .attr('fill', theme.variantColor(n));
+    svg
+      .append('text')
+      .attr('x', lx + 14)
+      .attr('y', fs * 1.9 + 9)
+      .attr('font-size', fs - 1)
+      .text(n);
   });
   const g = svg.append('g').attr('transform', `translate(${m.l},${m.t})`) as Sel;
   axes(g, x, y, w, h, theme, { fs, xLabel: 'learning rate (log scale)', yLabel: mse ? 'held-out loss' : 'held-out accuracy', xFormat: short, yFormat: mse ? short : (v) => `${Math.round(v * 100)}%` });
-  g.select('.bn-axis-x').call((a) => (a as unknown as d3.Selection<SVGGElement, unknown, null, undefined>).call(d3.axisBottom(x).tickValues(lrs).tickFormat((v) => short(Number(v)))));
+  g.select('.bn-axis-x').call((a) =>
+    (a as unknown as d3.Selection<SVGGElement, unknown, null, undefined>).call(
+      d3
+        .axisBottom(x)
+        .tickValues(lrs)
+        .tickFormat((v) => short(Number(v))),
+    ),
+  );
   g.selectAll('.bn-axis-x text').attr('fill', theme.muted);
   g.selectAll('.bn-axis-x path, .bn-axis-x line').attr('stroke', theme.grid);
   for (const s of series) {
     const color = theme.variantColor(s.name);
     const ok = s.pts.filter((p) => p.v !== null && !p.diverged) as { lr: number; v: number }[];
-    g.append('path').attr('data-variant', s.name).attr('fill', 'none').attr('stroke', color).attr('stroke-width', 1.8)
-      .attr('d', d3.line<{ lr: number; v: number }>().x((p) => x(p.lr)).y((p) => y(p.v))(ok));
+    g.append('path')
+      .attr('data-variant', s.name)
+      .attr('fill', 'none')
+      .attr('stroke', color)
+      .attr('stroke-width', 1.8)
+      .attr(
+        'd',
+        d3
+          .line<{ lr: number; v: number }>()
+          .x((p) => x(p.lr))
+          .y((p) => y(p.v))(ok),
+      );
     for (const p of s.pts) {
       if (p.diverged || p.v === null) {
-        g.append('text').attr('class', 'bn-diverged').attr('data-variant', s.name).attr('x', x(p.lr)).attr('y', h - 4).attr('text-anchor', 'middle').attr('fill', color).attr('font-weight', 700).text('✕')
-          .append('title').text(p.diverged ? `${s.name} at lr ${p.lr}: diverged at step ${p.diverged.step} (${p.diverged.reason})` : `${s.name} at lr ${p.lr}: no held-out result`);
+        g.append('text')
+          .attr('class', 'bn-diverged')
+          .attr('data-variant', s.name)
+          .attr('x', x(p.lr))
+          .attr('y', h - 4)
+          .attr('text-anchor', 'middle')
+          .attr('fill', color)
+          .attr('font-weight', 700)
+          .text('✕')
+          .append('title')
+          .text(p.diverged ? `${s.name} at lr ${p.lr}: diverged at step ${p.diverged.step} (${p.diverged.reason})` : `${s.name} at lr ${p.lr}: no held-out result`);
         continue;
       }
-      g.append('circle').attr('data-variant', s.name).attr('cx', x(p.lr)).attr('cy', y(p.v)).attr('r', 3.5).attr('fill', color)
-        .append('title').text(`${s.name} at lr ${p.lr}: held-out ${mse ? `loss ${p.v}` : `accuracy ${(100 * p.v).toFixed(2)}%`}`);
+      g.append('circle')
+        .attr('data-variant', s.name)
+        .attr('cx', x(p.lr))
+        .attr('cy', y(p.v))
+        .attr('r', 3.5)
+        .attr('fill', color)
+        .append('title')
+        .text(`${s.name} at lr ${p.lr}: held-out ${mse ? `loss ${p.v}` : `accuracy ${(100 * p.v).toFixed(2)}%`}`);
       if (stable.get(s.name) === p.lr) g.append('circle').attr('cx', x(p.lr)).attr('cy', y(p.v)).attr('r', 7).attr('fill', 'none').attr('stroke', color).attr('stroke-width', 1.5);
     }
   }

@@ -40,33 +40,76 @@ export const render: ChartRender = (container, report, size, theme, state) => {
   const svg = freshSvg(container, 'sweep-training', size.width, height, theme, fs, title);
   names.forEach((n, k) => {
     const lx = 8 + k * 130;
-    svg.append('rect').attr('x', lx).attr('y', fs * 1.9).attr('width', 10).attr('height', 10).attr('fill', theme.variantColor(n));
-    svg.append('text').attr('x', lx + 14).attr('y', fs * 1.9 + 9).attr('font-size', fs - 1).text(n);
+    svg
+      .append('rect')
+      .attr('x', lx)
+      .attr('y', fs * 1.9)
+      .attr('width', 10)
+      .attr('height', 10)
+      .attr('fill', theme.variantColor(n));
+    svg
+      .append('text')
+      .attr('x', lx + 14)
+      .attr('y', fs * 1.9 + 9)
+      .attr('font-size', fs - 1)
+      .text(n);
   });
   const losses = runs.flatMap((r) => r.variants.filter((v) => names.includes(v.name)).flatMap((v) => v.steps.map((s) => s.loss))).filter((x) => x > 0 && Number.isFinite(x));
   const lo = losses.length ? Math.min(...losses) : 0.1;
   const hi = losses.length ? Math.max(...losses) : 1;
-  const y = d3.scaleLog().domain([lo, Math.max(hi, lo * 1.01)]).nice().range([h, 0]);
+  const y = d3
+    .scaleLog()
+    .domain([lo, Math.max(hi, lo * 1.01)])
+    .nice()
+    .range([h, 0]);
   const x = d3.scaleLinear().domain([0, report.config.steps]).range([0, w]);
   runs.forEach((run, k) => {
-    const g = svg.append('g').attr('class', 'bn-sweep-panel').attr('data-lr', run.lr)
+    const g = svg
+      .append('g')
+      .attr('class', 'bn-sweep-panel')
+      .attr('data-lr', run.lr)
       .attr('transform', `translate(${4 + (k % perRow) * cellW + m.l},${fs * 2 + legendH + Math.floor(k / perRow) * (h + m.t + m.b) + m.t})`) as Sel;
-    g.append('text').attr('x', w / 2).attr('y', -fs * 0.5).attr('text-anchor', 'middle').attr('font-weight', 600).text(`lr ${run.lr}`);
+    g.append('text')
+      .attr('x', w / 2)
+      .attr('y', -fs * 0.5)
+      .attr('text-anchor', 'middle')
+      .attr('font-weight', 600)
+      .text(`lr ${run.lr}`);
     axes(g, x, y, w, h, theme, { fs, xTicks: 3, yTicks: 3, yFormat: short, xLabel: 'step' });
     for (const v of run.variants) {
       if (!names.includes(v.name)) continue;
       const color = theme.variantColor(v.name);
       const pts = v.steps.filter((s) => s.loss > 0).map((s) => [s.step, s.loss] as [number, number]);
-      g.append('path').attr('data-variant', v.name).attr('fill', 'none').attr('stroke', color).attr('stroke-width', 1.6)
-        .attr('d', d3.line<[number, number]>().x((p) => x(p[0])).y((p) => y(p[1]))(pts))
-        .append('title').text(`${v.name} at lr ${run.lr}`);
+      g.append('path')
+        .attr('data-variant', v.name)
+        .attr('fill', 'none')
+        .attr('stroke', color)
+        .attr('stroke-width', 1.6)
+        .attr(
+          'd',
+          d3
+            .line<[number, number]>()
+            .x((p) => x(p[0]))
+            .y((p) => y(p[1]))(pts),
+        )
+        .append('title')
+        .text(`${v.name} at lr ${run.lr}`);
       for (const [t, l] of pts) g.append('circle').attr('cx', x(t)).attr('cy', y(l)).attr('r', 1.8).attr('fill', color).append('title').text(`${v.name}, lr ${run.lr}, step ${t}: loss ${l}`);
       if (v.diverged) {
         const last = pts[pts.length - 1];
         const cx = x(v.diverged.step);
         const cy = last ? y(last[1]) : 0;
-        g.append('text').attr('class', 'bn-diverged').attr('data-variant', v.name).attr('x', cx).attr('y', cy + fs / 3).attr('text-anchor', 'middle').attr('fill', color).attr('font-weight', 700).text('✕')
-          .append('title').text(`${v.name} diverged at step ${v.diverged.step}: ${v.diverged.reason}`);
+        g.append('text')
+          .attr('class', 'bn-diverged')
+          .attr('data-variant', v.name)
+          .attr('x', cx)
+          .attr('y', cy + fs / 3)
+          .attr('text-anchor', 'middle')
+          .attr('fill', color)
+          .attr('font-weight', 700)
+          .text('✕')
+          .append('title')
+          .text(`${v.name} diverged at step ${v.diverged.step}: ${v.diverged.reason}`);
       }
     }
   });

@@ -27,8 +27,20 @@ export const render: ChartRender = (container, report, size, theme, state) => {
       weight: hasAcc ? 1.1 : 1,
       draw(g, ctx) {
         for (const d of data) {
-          drawLine(g, ctx, d.v.name, d.v.steps.map((s) => ({ step: s.step, v: s.loss })), { cls: 'loss' });
-          drawMarkers(g, ctx, d.v.name, d.v.evals.map((e) => ({ step: e.step, v: e.loss })), 'eval-loss');
+          drawLine(
+            g,
+            ctx,
+            d.v.name,
+            d.v.steps.map((s) => ({ step: s.step, v: s.loss })),
+            { cls: 'loss' },
+          );
+          drawMarkers(
+            g,
+            ctx,
+            d.v.name,
+            d.v.evals.map((e) => ({ step: e.step, v: e.loss })),
+            'eval-loss',
+          );
         }
       },
       points: (step) => data.map((d) => ({ variant: d.v.name, value: d.idx.get(step)?.loss as number })),
@@ -43,8 +55,20 @@ export const render: ChartRender = (container, report, size, theme, state) => {
       tickFormat: pct,
       draw(g, ctx) {
         for (const d of data) {
-          drawLine(g, ctx, d.v.name, d.v.steps.map((s) => ({ step: s.step, v: s.accuracy })), { cls: 'accuracy', width: 1.3 });
-          drawMarkers(g, ctx, d.v.name, d.v.evals.map((e) => ({ step: e.step, v: e.accuracy })), 'eval-accuracy');
+          drawLine(
+            g,
+            ctx,
+            d.v.name,
+            d.v.steps.map((s) => ({ step: s.step, v: s.accuracy })),
+            { cls: 'accuracy', width: 1.3 },
+          );
+          drawMarkers(
+            g,
+            ctx,
+            d.v.name,
+            d.v.evals.map((e) => ({ step: e.step, v: e.accuracy })),
+            'eval-accuracy',
+          );
           const own = d.v.evals.filter((e) => isNum(e.batchStatsAccuracy)).map((e) => ({ step: e.step, v: e.batchStatsAccuracy as number }));
           if (own.length) {
             drawMarkers(g, ctx, d.v.name, own, 'eval-accuracy-batchstats');

@@ -67,7 +67,9 @@ export async function benchMain(argv: string[]): Promise<number> {
     const workloads = w ? [String(w)] : [...WORKLOADS];
     const python = args.flags.has('peer') ? findPython() : null;
     if (!json) {
-      process.stdout.write(`bnlens bench: ${steps} probed + ${steps} training steps per variant after ${WARMUP_STEPS} warm-up steps; variants standard and batchnorm in two engine processes, ${concurrency >= 2 ? 'concurrently' : 'one after the other'}\n`);
+      process.stdout.write(
+        `bnlens bench: ${steps} probed + ${steps} training steps per variant after ${WARMUP_STEPS} warm-up steps; variants standard and batchnorm in two engine processes, ${concurrency >= 2 ? 'concurrently' : 'one after the other'}\n`,
+      );
       if (python && 'missing' in python) process.stdout.write(`NumPy peer not run: ${python.missing}\n`);
     }
     for (const wl of workloads) {

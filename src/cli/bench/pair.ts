@@ -53,7 +53,12 @@ export async function benchPair(workload: string, backend: BackendChoice, steps:
       cpuMsPerProbedStep: round(results.reduce((a, r) => a + r.cpuMsPerProbedStep, 0)),
       gflops: round(flopsProbe / (probeMs * 1e6)),
       trainGflops: round(flopsTrain / (trainMs * 1e6)),
-      kernelCallsPerProbedStep: counted ? round(results.reduce((a, r) => a + r.kernelCallsPerProbedStep!, 0), 1) : null,
+      kernelCallsPerProbedStep: counted
+        ? round(
+            results.reduce((a, r) => a + r.kernelCallsPerProbedStep!, 0),
+            1,
+          )
+        : null,
       peakRssMB: round(Math.max(...results.map((r) => r.peakRssMB))),
       tensorsAtEnd: results.reduce((a, r) => a + r.tensorsAtEnd, 0),
       tensorsSteady: results.every((r) => r.tensorsPerStep.every((n) => n === r.tensorsPerStep[0])),
@@ -92,7 +97,15 @@ export async function benchPair(workload: string, backend: BackendChoice, steps:
     }
     if (results.some((r) => r.peerCheck))
       line.peerCheck = Object.fromEntries(
-        results.map((r) => [r.variant, r.peerCheck && { ...r.peerCheck, lossRelDiff: Number(r.peerCheck.lossRelDiff.toExponential(2)), betaRelDiff: Number(r.peerCheck.betaRelDiff.toExponential(2)), curveRelDiff: Number(r.peerCheck.curveRelDiff.toExponential(2)) }]),
+        results.map((r) => [
+          r.variant,
+          r.peerCheck && {
+            ...r.peerCheck,
+            lossRelDiff: Number(r.peerCheck.lossRelDiff.toExponential(2)),
+            betaRelDiff: Number(r.peerCheck.betaRelDiff.toExponential(2)),
+            curveRelDiff: Number(r.peerCheck.curveRelDiff.toExponential(2)),
+          },
+        ]),
       );
     if (profile) line.profile = Object.fromEntries(results.map((r) => [r.variant, (r.profile ?? []).map((p) => ({ ...p, calls: round(p.calls, 1), ms: round(p.ms, 3) }))]));
     return line;

@@ -40,8 +40,7 @@ export function runPeer(python: string, root: string, workload: string, steps: n
       timeout: 1_800_000,
       env: threads ? { ...process.env, OPENBLAS_NUM_THREADS: String(threads), OMP_NUM_THREADS: String(threads) } : process.env,
     });
-    if (r.error || r.status !== 0)
-      throw new UserError(`bnlens bench: the NumPy peer failed on ${workload}${bn ? ' --bn' : ''} (${r.error?.message ?? r.stderr.trim().split('\n').pop()})`);
+    if (r.error || r.status !== 0) throw new UserError(`bnlens bench: the NumPy peer failed on ${workload}${bn ? ' --bn' : ''} (${r.error?.message ?? r.stderr.trim().split('\n').pop()})`);
     const line = JSON.parse(r.stdout.trim().split('\n').pop()!) as { ms_per_probed_step: number; ms_per_train_step: number; cpu_ms_per_probed_step?: number };
     sum.msPerProbedStep += line.ms_per_probed_step;
     sum.msPerTrainStep += line.ms_per_train_step;

@@ -40,8 +40,7 @@ export function peerLayers(layers: LayerNode[], output: string): PeerLayer[] {
         activation(l, l.activation);
         break;
       case 'conv2d':
-        if (l.padding !== 'same' || l.strides.some((s) => s !== 1) || l.dilation.some((d) => d !== 1) || l.kernelSize.some((k) => k % 2 === 0))
-          throw unsupported(l, 'only odd kernels with stride 1 and same padding');
+        if (l.padding !== 'same' || l.strides.some((s) => s !== 1) || l.dilation.some((d) => d !== 1) || l.kernelSize.some((k) => k % 2 === 0)) throw unsupported(l, 'only odd kernels with stride 1 and same padding');
         out.push({ kind: 'conv', layer: l.name, roles: l.useBias ? ['kernel', 'bias'] : ['kernel'] });
         activation(l, l.activation);
         break;

@@ -14,10 +14,13 @@ export interface KernelStat {
  * process's CPU time (a system call per kernel, about a microsecond): on a machine shared with other work,
  * wall time inside a kernel includes the time other processes held the core. */
 export function instrumentKernels(tf: TF, backendName: string, only?: Set<string>, clock: 'wall' | 'cpu' = 'wall'): Map<string, KernelStat> {
-  const now = clock === 'wall' ? () => performance.now() : () => {
-    const u = process.cpuUsage();
-    return (u.user + u.system) / 1000;
-  };
+  const now =
+    clock === 'wall'
+      ? () => performance.now()
+      : () => {
+          const u = process.cpuUsage();
+          return (u.user + u.system) / 1000;
+        };
   const stats = new Map<string, KernelStat>();
   const t = tf as unknown as {
     getKernelsForBackend(b: string): Array<{ kernelName: string; backendName: string; kernelFunc: (...a: unknown[]) => unknown }>;

@@ -9,9 +9,16 @@ import { registerSecondOrderGradients } from './secondOrder';
 
 /** Comparisons and logic have no gradient in tfjs, so `where(greater(a, b), a, b)` fails on the way back. */
 const PIECEWISE_CONSTANT: Array<[string, string[]]> = [
-  ['Greater', ['a', 'b']], ['Less', ['a', 'b']], ['LessEqual', ['a', 'b']], ['GreaterEqual', ['a', 'b']],
-  ['Equal', ['a', 'b']], ['NotEqual', ['a', 'b']],
-  ['LogicalAnd', ['a', 'b']], ['LogicalOr', ['a', 'b']], ['LogicalXor', ['a', 'b']], ['LogicalNot', ['x']],
+  ['Greater', ['a', 'b']],
+  ['Less', ['a', 'b']],
+  ['LessEqual', ['a', 'b']],
+  ['GreaterEqual', ['a', 'b']],
+  ['Equal', ['a', 'b']],
+  ['NotEqual', ['a', 'b']],
+  ['LogicalAnd', ['a', 'b']],
+  ['LogicalOr', ['a', 'b']],
+  ['LogicalXor', ['a', 'b']],
+  ['LogicalNot', ['x']],
 ];
 
 export function registerGradients(tf: TfNamespace): void {
@@ -21,8 +28,7 @@ export function registerGradients(tf: TfNamespace): void {
       kernelName,
       inputsToSave: inputs,
       // Zero almost everywhere, as in TensorFlow; float32 because the tape requires float gradients.
-      gradFunc: (_dy: Tensor | Tensor[], saved: Tensor[]) =>
-        Object.fromEntries(inputs.map((name, i) => [name, () => tf.zeros(saved[i].shape, 'float32')])),
+      gradFunc: (_dy: Tensor | Tensor[], saved: Tensor[]) => Object.fromEntries(inputs.map((name, i) => [name, () => tf.zeros(saved[i].shape, 'float32')])),
     });
   }
   registerDilatedConv2DGradient(tf);
@@ -43,8 +49,11 @@ function registerDilatedConv2DGradient(tf: TfNamespace): void {
     bnlensDilated: true,
     gradFunc: (dy: Tensor | Tensor[], saved: Tensor[], attrs: NamedAttrMap) => {
       const { dilations, strides, pad, dataFormat, dimRoundingMode } = attrs as unknown as {
-        dilations: number | [number, number]; strides: number | [number, number]; pad: unknown;
-        dataFormat: 'NHWC' | 'NCHW'; dimRoundingMode?: string;
+        dilations: number | [number, number];
+        strides: number | [number, number];
+        pad: unknown;
+        dataFormat: 'NHWC' | 'NCHW';
+        dimRoundingMode?: string;
       };
       const [dilH, dilW] = typeof dilations === 'number' ? [dilations, dilations] : dilations;
       if (dilH === 1 && dilW === 1) return original.gradFunc(dy, saved, attrs);
@@ -54,8 +63,7 @@ function registerDilatedConv2DGradient(tf: TfNamespace): void {
       const dilated = dilateFilter(tf, filter, dilH, dilW, effShape);
       const conv = { strides, pad, dataFormat, dimRoundingMode };
       return {
-        x: () =>
-          tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as Tensor, filter: dilated }, { ...conv, inputShape: x.shape } as never) as Tensor,
+        x: () => tf.engine().runKernel('Conv2DBackpropInput', { dy: dy as Tensor, filter: dilated }, { ...conv, inputShape: x.shape } as never) as Tensor,
         filter: () => {
           const dWd = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy as Tensor }, { ...conv, filterShape: effShape } as never) as Tensor;
           return tf.stridedSlice(dWd, [0, 0, 0, 0], effShape, [dilH, dilW, 1, 1]);
@@ -69,6 +77,13 @@ function registerDilatedConv2DGradient(tf: TfNamespace): void {
 /** [kh, kw, ci, co] → [(kh−1)·dh+1, (kw−1)·dw+1, ci, co] with dh−1 (dw−1) zero rows (columns) between taps. */
 function dilateFilter(tf: TfNamespace, w: Tensor, dh: number, dw: number, effShape: number[]): Tensor {
   const [kh, kw, ci, co] = w.shape;
-  const spread = tf.pad(tf.reshape(w, [kh, 1, kw, 1, ci, co]), [[0, 0], [0, dh - 1], [0, 0], [0, dw - 1], [0, 0], [0, 0]]);
+  const spread = tf.pad(tf.reshape(w, [kh, 1, kw, 1, ci, co]), [
+    [0, 0],
+    [0, dh - 1],
+    [0, 0],
+    [0, dw - 1],
+    [0, 0],
+    [0, 0],
+  ]);
   return tf.slice(tf.reshape(spread, [kh * dh, kw * dw, ci, co]), [0, 0, 0, 0], effShape);
 }

@@ -63,11 +63,7 @@ export async function initBackend(choice: BackendChoice, options: InitOptions = 
           return fallBackFromNode(`@tensorflow/tfjs-node loaded but its backend failed to start (${oneLine(e)})`);
         }
       }
-      return fallBackFromNode(
-        node.installed
-          ? `@tensorflow/tfjs-node is installed but does not load (${node.detail})`
-          : `@tensorflow/tfjs-node is not installed (${node.detail})`,
-      );
+      return fallBackFromNode(node.installed ? `@tensorflow/tfjs-node is installed but does not load (${node.detail})` : `@tensorflow/tfjs-node is not installed (${node.detail})`);
     }
   }
 }

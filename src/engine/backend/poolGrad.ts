@@ -19,11 +19,16 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: Backend
   const { inWidth, inChannels: c, dilationHeight: dh, dilationWidth: dw } = info;
   forEachWindow(info, (xBase, o, y0, y1, x0, x1) => {
     for (let ch = 0; ch < c; ch++, o++) {
-      let best = -Infinity, at = -1;
-      for (let y = y0; y < y1; y += dh) for (let xx = x0; xx < x1; xx += dw) {
-        const i = xBase + (y * inWidth + xx) * c + ch;
-        if (at < 0 || x[i] > best) { best = x[i]; at = i; }
-      }
+      let best = -Infinity,
+        at = -1;
+      for (let y = y0; y < y1; y += dh)
+        for (let xx = x0; xx < x1; xx += dw) {
+          const i = xBase + (y * inWidth + xx) * c + ch;
+          if (at < 0 || x[i] > best) {
+            best = x[i];
+            at = i;
+          }
+        }
       if (at >= 0) dx[at] += dy[o];
     }
   });
@@ -39,11 +44,16 @@ export function maxPoolGatherAtArgmax(x: Float32Array, dd: Float32Array, outSize
   const { inWidth, inChannels: c, dilationHeight: dh, dilationWidth: dw } = info;
   forEachWindow(info, (xBase, o, y0, y1, x0, x1) => {
     for (let ch = 0; ch < c; ch++, o++) {
-      let best = -Infinity, at = -1;
-      for (let y = y0; y < y1; y += dh) for (let xx = x0; xx < x1; xx += dw) {
-        const i = xBase + (y * inWidth + xx) * c + ch;
-        if (at < 0 || x[i] > best) { best = x[i]; at = i; }
-      }
+      let best = -Infinity,
+        at = -1;
+      for (let y = y0; y < y1; y += dh)
+        for (let xx = x0; xx < x1; xx += dw) {
+          const i = xBase + (y * inWidth + xx) * c + ch;
+          if (at < 0 || x[i] > best) {
+            best = x[i];
+            at = i;
+          }
+        }
       if (at >= 0) out[o] = dd[at];
     }
   });
@@ -57,10 +67,11 @@ export function avgPoolBackprop(dy: Float32Array, inSize: number, info: BackendU
   forEachWindow(info, (xBase, o, y0, y1, x0, x1) => {
     const count = Math.ceil((y1 - y0) / dh) * Math.ceil((x1 - x0) / dw);
     if (count <= 0) return;
-    for (let y = y0; y < y1; y += dh) for (let xx = x0; xx < x1; xx += dw) {
-      const i = xBase + (y * inWidth + xx) * c;
-      for (let ch = 0; ch < c; ch++) dx[i + ch] += dy[o + ch] / count;
-    }
+    for (let y = y0; y < y1; y += dh)
+      for (let xx = x0; xx < x1; xx += dw) {
+        const i = xBase + (y * inWidth + xx) * c;
+        for (let ch = 0; ch < c; ch++) dx[i + ch] += dy[o + ch] / count;
+      }
   });
   return dx;
 }
@@ -69,13 +80,11 @@ export function avgPoolBackprop(dy: Float32Array, inSize: number, info: BackendU
  * Calls visit once per output position with the first output index of its channels and the in-bounds
  * window, rows [y0, y1) and columns [x0, x1) stepped by the dilation (1 for tfjs pooling).
  */
-function forEachWindow(
-  info: BackendUtil.Conv2DInfo,
-  visit: (xBase: number, outIndex: number, y0: number, y1: number, x0: number, x1: number) => void,
-): void {
+function forEachWindow(info: BackendUtil.Conv2DInfo, visit: (xBase: number, outIndex: number, y0: number, y1: number, x0: number, x1: number) => void): void {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } = info;
   const { strideHeight, strideWidth, filterHeight, filterWidth, dilationHeight, dilationWidth } = info;
-  const top = info.padInfo.top, left = info.padInfo.left;
+  const top = info.padInfo.top,
+    left = info.padInfo.left;
   // First in-bounds tap at or after `start`, and the end of the taps, for one axis.
   const range = (start: number, k: number, d: number, n: number): [number, number] => {
     let lo = start;
@@ -110,15 +119,19 @@ export function maxPoolGatherConfig(backendName: string, backendUtil: typeof Bac
     const x = inputs.x;
     const info = backendUtil.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
     const shape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
-    const out = maxPoolGatherAtArgmax(io.read(backend, x), io.read(backend, inputs.dd), shape.reduce((p, q) => p * q, 1), info);
+    const out = maxPoolGatherAtArgmax(
+      io.read(backend, x),
+      io.read(backend, inputs.dd),
+      shape.reduce((p, q) => p * q, 1),
+      info,
+    );
     return io.write(backend, shape, out);
   };
   return { kernelName: MAX_POOL_GATHER, backendName, kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
 export function poolGradConfigs(backendName: string, backendUtil: typeof BackendUtil, io: HostAccess): { max: KernelConfig; avg: KernelConfig } {
-  const infoOf = (inShape: number[], a: PoolAttrs) =>
-    backendUtil.computePool2DInfo(inShape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
+  const infoOf = (inShape: number[], a: PoolAttrs) => backendUtil.computePool2DInfo(inShape as [number, number, number, number], a.filterSize, a.strides, 1, a.pad, a.dimRoundingMode);
   const max = ({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: unknown; attrs: PoolAttrs }) => {
     const x = inputs.input;
     const dx = maxPoolBackprop(io.read(backend, x), io.read(backend, inputs.dy), infoOf(x.shape, attrs));
@@ -126,7 +139,11 @@ export function poolGradConfigs(backendName: string, backendUtil: typeof Backend
   };
   const avg = ({ inputs, backend, attrs }: { inputs: Record<string, TensorInfo>; backend: unknown; attrs: PoolAttrs }) => {
     const x = inputs.input;
-    const dx = avgPoolBackprop(io.read(backend, inputs.dy), x.shape.reduce((p, q) => p * q, 1), infoOf(x.shape, attrs));
+    const dx = avgPoolBackprop(
+      io.read(backend, inputs.dy),
+      x.shape.reduce((p, q) => p * q, 1),
+      infoOf(x.shape, attrs),
+    );
     return io.write(backend, x.shape, dx);
   };
   return {

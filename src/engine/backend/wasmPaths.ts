@@ -22,7 +22,5 @@ export function findWasmDir(): string {
   for (const dir of candidates) {
     if (existsSync(join(dir, WASM_SIMD_BINARY))) return dir.endsWith(sep) ? dir : dir + sep;
   }
-  throw new Error(
-    `cannot find ${WASM_SIMD_BINARY} (looked in ${candidates.join(', ')}); rebuild with \`npm run build\``,
-  );
+  throw new Error(`cannot find ${WASM_SIMD_BINARY} (looked in ${candidates.join(', ')}); rebuild with \`npm run build\``);
 }

@@ -30,10 +30,7 @@ export function readCifar10(dir: string): { train: DataSplit; test: DataSplit } 
   const trainFiles = TRAIN_FILES.filter((f) => existsSync(join(dir, f)));
   if (trainFiles.length === 0) {
     const seen = existsSync(dir) ? readdirSync(dir).slice(0, 5).join(', ') : 'nothing';
-    throw new UserError(
-      `no CIFAR-10 training batch (data_batch_1.bin … data_batch_5.bin) in this folder (found: ${seen || 'nothing'}); point at the extracted cifar-10-batches-bin folder`,
-      dir,
-    );
+    throw new UserError(`no CIFAR-10 training batch (data_batch_1.bin … data_batch_5.bin) in this folder (found: ${seen || 'nothing'}); point at the extracted cifar-10-batches-bin folder`, dir);
   }
   const train = readBatches(trainFiles.map((f) => join(dir, f)));
   const test = existsSync(join(dir, TEST_FILE)) ? readBatches([join(dir, TEST_FILE)]) : emptySplit();
@@ -46,10 +43,7 @@ export function readBatches(paths: string[]): DataSplit {
     const b = readUserFile(p);
     if (b.length === 0) throw new UserError('CIFAR-10 batch file is empty; copy it again from the cifar-10-binary archive', p);
     if (b.length % RECORD !== 0) {
-      throw new UserError(
-        `CIFAR-10 batch file is truncated or not in the binary format (${b.length} bytes is not a multiple of the ${RECORD}-byte record); copy it again from cifar-10-binary.tar.gz`,
-        p,
-      );
+      throw new UserError(`CIFAR-10 batch file is truncated or not in the binary format (${b.length} bytes is not a multiple of the ${RECORD}-byte record); copy it again from cifar-10-binary.tar.gz`, p);
     }
     return b;
   });
@@ -63,10 +57,7 @@ export function readBatches(paths: string[]): DataSplit {
     for (let r = 0; r < b.length; r += RECORD, i++) {
       const label = b[r];
       if (label >= CIFAR_CLASSES) {
-        throw new UserError(
-          `record ${r / RECORD} has label ${label}, but CIFAR-10 has ${CIFAR_CLASSES} classes (0–9); is this CIFAR-100 (2 label bytes)? Use a CIFAR-10 batch`,
-          paths[f],
-        );
+        throw new UserError(`record ${r / RECORD} has label ${label}, but CIFAR-10 has ${CIFAR_CLASSES} classes (0–9); is this CIFAR-100 (2 label bytes)? Use a CIFAR-10 batch`, paths[f]);
       }
       labels[i] = label;
       const out = i * PIXELS;

@@ -13,10 +13,19 @@ export function loadData(net: LoadedNetwork, spec: string, loss: LossName | 'aut
 }
 
 const KERAS_LOSSES: Record<string, LossName> = {
-  binary_crossentropy: 'binary-ce', BinaryCrossentropy: 'binary-ce', binaryCrossentropy: 'binary-ce',
-  categorical_crossentropy: 'softmax-ce', sparse_categorical_crossentropy: 'softmax-ce', CategoricalCrossentropy: 'softmax-ce',
-  SparseCategoricalCrossentropy: 'softmax-ce', categoricalCrossentropy: 'softmax-ce', sparseCategoricalCrossentropy: 'softmax-ce',
-  mse: 'mse', mean_squared_error: 'mse', MeanSquaredError: 'mse', meanSquaredError: 'mse',
+  binary_crossentropy: 'binary-ce',
+  BinaryCrossentropy: 'binary-ce',
+  binaryCrossentropy: 'binary-ce',
+  categorical_crossentropy: 'softmax-ce',
+  sparse_categorical_crossentropy: 'softmax-ce',
+  CategoricalCrossentropy: 'softmax-ce',
+  SparseCategoricalCrossentropy: 'softmax-ce',
+  categoricalCrossentropy: 'softmax-ce',
+  sparseCategoricalCrossentropy: 'softmax-ce',
+  mse: 'mse',
+  mean_squared_error: 'mse',
+  MeanSquaredError: 'mse',
+  meanSquaredError: 'mse',
 };
 
 /**

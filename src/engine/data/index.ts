@@ -164,7 +164,7 @@ function fromSplit(s: DataSplit, outputs?: number): RawSplit {
 function siblingY(xPath: string): string {
   const b = basename(xPath);
   if (!/^x/i.test(b)) {
-    throw new UserError("cannot tell which file holds the labels: name the inputs x.npy (labels beside it in y.npy) or give both as x.npy,y.npy", xPath);
+    throw new UserError('cannot tell which file holds the labels: name the inputs x.npy (labels beside it in y.npy) or give both as x.npy,y.npy', xPath);
   }
   return join(dirname(xPath), (b[0] === 'X' ? 'Y' : 'y') + b.slice(1));
 }
@@ -192,8 +192,7 @@ function fromNpyPair(xPath: string, yPath: string): RawData {
 function fromNpz(path: string): RawData {
   const arrays = readNpz(path);
   const names = [...arrays.keys()];
-  const missing = (a: string) =>
-    new UserError(`the .npz has no array '${a}' (it has: ${names.join(', ') || 'none'}); save it with numpy.savez(path, x=inputs, y=labels)`, path);
+  const missing = (a: string) => new UserError(`the .npz has no array '${a}' (it has: ${names.join(', ') || 'none'}); save it with numpy.savez(path, x=inputs, y=labels)`, path);
   const x = arrays.get('x');
   const y = arrays.get('y');
   if (!x) throw missing('x');
@@ -362,13 +361,8 @@ function classIds(s: RawSplit, classes: number, file?: string, loss: 'softmax-ce
         throw new UserError(`${s.yName} of example ${i} is ${v}, not a class id; labels for softmax-ce must be whole numbers 0…${classes - 1}`, file, s.lines?.[i]);
       }
       if (v < 0 || v >= classes) {
-        if (loss === 'binary-ce')
-          throw new UserError(`${s.yName} of example ${i} is ${v}; a binary classifier (one sigmoid output, binary-ce) needs labels 0 or 1`, file, s.lines?.[i]);
-        throw new UserError(
-          `${s.yName} of example ${i} is ${v}, out of range for a model with ${classes} classes (0…${classes - 1}); fix the label or the model's output size`,
-          file,
-          s.lines?.[i],
-        );
+        if (loss === 'binary-ce') throw new UserError(`${s.yName} of example ${i} is ${v}; a binary classifier (one sigmoid output, binary-ce) needs labels 0 or 1`, file, s.lines?.[i]);
+        throw new UserError(`${s.yName} of example ${i} is ${v}, out of range for a model with ${classes} classes (0…${classes - 1}); fix the label or the model's output size`, file, s.lines?.[i]);
       }
       out[i] = v;
     }

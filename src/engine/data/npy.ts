@@ -140,11 +140,7 @@ function truncated(err: (m: string) => UserError, what: string, detail: string):
 }
 
 /** The header is a Python dict literal, e.g. `{'descr': '<f4', 'fortran_order': False, 'shape': (3, 4), }`. */
-function parseHeader(
-  header: string,
-  what: string,
-  err: (m: string) => UserError,
-): { descr: string; fortran: boolean; shape: number[] } {
+function parseHeader(header: string, what: string, err: (m: string) => UserError): { descr: string; fortran: boolean; shape: number[] } {
   const bad = (detail: string) => err(`${what} has a malformed .npy header (${detail}); re-save the array with numpy.save`);
   const descrM = /'descr'\s*:\s*(?:'([^']*)'|(\[))/.exec(header);
   if (!descrM) throw bad("no 'descr'");

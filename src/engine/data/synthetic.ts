@@ -31,13 +31,7 @@ export interface GaussianData {
   means: Float32Array;
 }
 
-export function gaussianClusters(
-  inputSize: number,
-  classes: number,
-  seed: number,
-  nTrain = GAUSSIAN_DEFAULT_TRAIN,
-  nTest = GAUSSIAN_DEFAULT_TEST,
-): GaussianData {
+export function gaussianClusters(inputSize: number, classes: number, seed: number, nTrain = GAUSSIAN_DEFAULT_TRAIN, nTest = GAUSSIAN_DEFAULT_TEST): GaussianData {
   const rng = new Rng(seed, STREAM_GAUSSIAN);
   const scale = GAUSSIAN_RADIUS / Math.sqrt(inputSize);
   const means = new Float32Array(classes * inputSize);
@@ -64,13 +58,7 @@ export interface DlnData {
   A: Float64Array;
 }
 
-export function deepLinearData(
-  inputs: number,
-  outputs: number,
-  seed: number,
-  nTrain = DLN_DEFAULT_TRAIN,
-  nTest = DLN_DEFAULT_TEST,
-): DlnData {
+export function deepLinearData(inputs: number, outputs: number, seed: number, nTrain = DLN_DEFAULT_TRAIN, nTest = DLN_DEFAULT_TEST): DlnData {
   const rng = new Rng(seed, STREAM_DLN);
   const A = new Float64Array(outputs * inputs);
   for (let i = 0; i < A.length; i++) A[i] = rng.normal();

@@ -74,15 +74,7 @@ export class ForwardModel {
     return values.get(this.output)!;
   }
 
-  private layer(
-    tf: TF,
-    l: LayerNode,
-    ins: Tensor[],
-    input: Tensor,
-    p: (layer: string, role: string) => Tensor | undefined,
-    opts: ForwardOptions,
-    dropSoftmax: boolean,
-  ): Tensor {
+  private layer(tf: TF, l: LayerNode, ins: Tensor[], input: Tensor, p: (layer: string, role: string) => Tensor | undefined, opts: ForwardOptions, dropSoftmax: boolean): Tensor {
     const x = ins[0];
     switch (l.kind) {
       case 'input':
@@ -98,7 +90,15 @@ export class ForwardModel {
       case 'separable': {
         const k = p(l.name, 'kernel') as tfc.Tensor4D;
         const x4 = x as tfc.Tensor4D;
-        const pad = l.kind === 'conv2d' && l.pads ? ([[0, 0], [l.pads[0], l.pads[1]], [l.pads[2], l.pads[3]], [0, 0]] as tfc.backend_util.ExplicitPadding) : l.padding;
+        const pad =
+          l.kind === 'conv2d' && l.pads
+            ? ([
+                [0, 0],
+                [l.pads[0], l.pads[1]],
+                [l.pads[2], l.pads[3]],
+                [0, 0],
+              ] as tfc.backend_util.ExplicitPadding)
+            : l.padding;
         let y: Tensor;
         if (l.kind === 'conv2d') y = (l.groups ?? 1) > 1 ? groupedConv(tf, x4, k, l.groups!, l.strides, pad, l.dilation) : tf.conv2d(x4, k, l.strides, pad, 'NHWC', l.dilation);
         else {
@@ -111,7 +111,12 @@ export class ForwardModel {
       }
       case 'zeropad': {
         const [[t, b], [le, r]] = l.padding;
-        return tf.pad(x, [[0, 0], [t, b], [le, r], [0, 0]]);
+        return tf.pad(x, [
+          [0, 0],
+          [t, b],
+          [le, r],
+          [0, 0],
+        ]);
       }
       case 'crop': {
         const [, h, w, c] = x.shape;
@@ -167,8 +172,7 @@ export class ForwardModel {
         const axes = x.shape.map((_, i) => i).slice(0, -1);
         const mean = tf.mean(x, axes);
         const ax = tf.abs(x);
-        const norm =
-          l.p === 1 ? tf.mean(ax, axes) : l.p === 2 ? tf.sqrt(tf.mean(tf.square(x), axes)) : tf.max(ax, axes);
+        const norm = l.p === 1 ? tf.mean(ax, axes) : l.p === 2 ? tf.sqrt(tf.mean(tf.square(x), axes)) : tf.max(ax, axes);
         let y = tf.div(tf.sub(x, mean), tf.add(norm, l.epsilon));
         const gamma = p(l.name, 'gamma');
         const beta = p(l.name, 'beta');
@@ -218,15 +222,7 @@ export class ForwardModel {
  * Same math as differentiating the ops one by one, in a third of the operations: on the embedded backend
  * each operation has a fixed cost, and BatchNorm networks are made of many small ones.
  */
-function batchNormTraining(
-  tf: TF,
-  x: Tensor,
-  gamma: Tensor,
-  beta: Tensor,
-  epsilon: number,
-  axes: number[],
-  onStats?: (mean: Tensor, variance: Tensor) => void,
-): Tensor {
+function batchNormTraining(tf: TF, x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, axes: number[], onStats?: (mean: Tensor, variance: Tensor) => void): Tensor {
   const m = axes.reduce((a, ax) => a * x.shape[ax], 1);
   const f = tf.customGrad((...args: unknown[]) => {
     const [xIn, g, b] = args as Tensor[];
@@ -282,7 +278,12 @@ function avgPoolInside(tf: TF, x: tfc.Tensor4D, [kh, kw]: [number, number], [sh,
       const cols = Math.min(c0 + kw, w) - Math.max(c0, 0);
       counts[i * ow + j] = (kh * kw) / (rows * cols);
     }
-  const padded = tf.pad(x, [[0, 0], [pt, pb], [pl, pr], [0, 0]]);
+  const padded = tf.pad(x, [
+    [0, 0],
+    [pt, pb],
+    [pl, pr],
+    [0, 0],
+  ]);
   return tf.mul(tf.avgPool(padded, [kh, kw], [sh, sw], 'valid'), tf.tensor(counts, [1, oh, ow, 1]));
 }
 
@@ -292,7 +293,12 @@ const LOWEST_FLOAT32 = -3.4028234663852886e38;
 /** Pooling with explicit padding (see the pool layer's `pads`), as PyTorch and ONNX pool. */
 function padPool(tf: TF, x: tfc.Tensor4D, l: Extract<LayerNode, { kind: 'pool' }>): Tensor {
   const [pt, pb, pl, pr] = l.pads!;
-  const around: [number, number][] = [[0, 0], [pt, pb], [pl, pr], [0, 0]];
+  const around: [number, number][] = [
+    [0, 0],
+    [pt, pb],
+    [pl, pr],
+    [0, 0],
+  ];
   if (l.op === 'max') return tf.maxPool(tf.pad(x, around, LOWEST_FLOAT32), l.poolSize, l.strides, 'valid');
   if (l.countIncludePad) return tf.avgPool(tf.pad(x, around), l.poolSize, l.strides, 'valid');
   return avgPoolInside(tf, x, l.poolSize, l.strides, l.pads!);
@@ -310,15 +316,7 @@ export function endsIn(l: LayerNode, a: Activation): boolean {
  * Conv2D with `groups`: input channels and filters split into that many groups, each convolved on its own
  * (the kernel is [kh, kw, c/groups, filters]); tfjs' conv2d has no groups argument.
  */
-function groupedConv(
-  tf: TF,
-  x: tfc.Tensor4D,
-  k: tfc.Tensor4D,
-  groups: number,
-  strides: [number, number],
-  padding: 'valid' | 'same' | tfc.backend_util.ExplicitPadding,
-  dilation: [number, number],
-): Tensor {
+function groupedConv(tf: TF, x: tfc.Tensor4D, k: tfc.Tensor4D, groups: number, strides: [number, number], padding: 'valid' | 'same' | tfc.backend_util.ExplicitPadding, dilation: [number, number]): Tensor {
   const cin = x.shape[3] / groups;
   const cout = k.shape[3] / groups;
   // One input channel per group is a depthwise convolution (PyTorch's groups = in_channels): output channel

@@ -87,9 +87,7 @@ function normalize(init: InitializerSpec, where: string): Normalized {
     case 'torchdefault':
       return { kind: 'torch' };
     default:
-      throw new UserError(
-        `${where} uses initializer ${init.className}, which BatchNorm Lens cannot reproduce; use GlorotUniform, HeNormal, RandomNormal, … or save the weights with the model`,
-      );
+      throw new UserError(`${where} uses initializer ${init.className}, which BatchNorm Lens cannot reproduce; use GlorotUniform, HeNormal, RandomNormal, … or save the weights with the model`);
   }
 }
 

@@ -35,9 +35,7 @@ export function linearToKernel(values: Values, [out, inp]: [number, number]): Fl
 /** Conv weight OIHW → HWIO (also right for grouped convs: I is then in_channels / groups). */
 export function oihwToHwio(values: Values, [o, i, h, w]: [number, number, number, number]): Float32Array {
   const k = new Float32Array(o * i * h * w);
-  for (let a = 0; a < o; a++)
-    for (let b = 0; b < i; b++)
-      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) k[((y * w + x) * i + b) * o + a] = values[((a * i + b) * h + y) * w + x];
+  for (let a = 0; a < o; a++) for (let b = 0; b < i; b++) for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) k[((y * w + x) * i + b) * o + a] = values[((a * i + b) * h + y) * w + x];
   return k;
 }
 
@@ -45,8 +43,7 @@ export function oihwToHwio(values: Values, [o, i, h, w]: [number, number, number
 export function nchwToNhwc(values: Values, n: number, [c, h, w]: [number, number, number]): Float32Array {
   const out = new Float32Array(n * c * h * w);
   const size = c * h * w;
-  for (let e = 0; e < n; e++)
-    for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[e * size + p * c + ch] = values[e * size + ch * h * w + p];
+  for (let e = 0; e < n; e++) for (let ch = 0; ch < c; ch++) for (let p = 0; p < h * w; p++) out[e * size + p * c + ch] = values[e * size + ch * h * w + p];
   return out;
 }
 

@@ -48,8 +48,7 @@ function loadPythonNetwork(file: string, opts: NetworkReadOptions): LoadedNetwor
   const weightsFile = opts.weights ?? siblingWeights(file);
   let weights: NetworkSpec['weights'] = null;
   if (weightsFile) {
-    if (py.framework !== 'pytorch')
-      throw new UserError(`--weights reads PyTorch state_dicts; for a Keras model save it with model.save("model.keras") and analyze its JSON, or leave --weights out`, weightsFile);
+    if (py.framework !== 'pytorch') throw new UserError(`--weights reads PyTorch state_dicts; for a Keras model save it with model.save("model.keras") and analyze its JSON, or leave --weights out`, weightsFile);
     const stored = readSafetensors(weightsFile);
     weights = packWeights(torchWeights(py.spec.layers, py.modules, stored, weightsFile, py.chosen));
   }

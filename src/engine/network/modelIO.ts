@@ -6,8 +6,7 @@ import type { LoadedNetwork } from './load';
 
 export function outputWidth(net: LoadedNetwork): number {
   const shape = net.info.shapes.get(net.spec.outputs[0])!;
-  if (shape.length !== 1)
-    throw new UserError(`the output layer "${net.spec.outputs[0]}" has shape [${shape.join(', ')}]; end the network with a Dense layer (add Flatten before it)`, net.spec.file);
+  if (shape.length !== 1) throw new UserError(`the output layer "${net.spec.outputs[0]}" has shape [${shape.join(', ')}]; end the network with a Dense layer (add Flatten before it)`, net.spec.file);
   return shape[0];
 }
 

@@ -101,8 +101,7 @@ function parseEncodedModel(inner: string, file: string, opts: ParseOptions): Par
   } catch {
     throw new UserError('this JSON is a string, not a model: expected an object with "modelTopology" (TensorFlow.js) or "class_name" and "config" (Keras model.to_json())', file);
   }
-  if (typeof decoded === 'string' || !isObj(decoded))
-    throw new UserError('this JSON is a string that does not hold a model object; save the model with model.to_json() written as it is (f.write(model.to_json()))', file);
+  if (typeof decoded === 'string' || !isObj(decoded)) throw new UserError('this JSON is a string that does not hold a model object; save the model with model.to_json() written as it is (f.write(model.to_json()))', file);
   try {
     return { ...parseNetworkText(inner, file, opts), decodedText: inner };
   } catch (e) {
@@ -112,12 +111,7 @@ function parseEncodedModel(inner: string, file: string, opts: ParseOptions): Par
 }
 
 /** A Sequential or functional model, possibly nested inside another: its layers in order and its output. */
-function readModel(
-  m: Json,
-  upstream: string | null,
-  err: (msg: string, needle?: string) => never,
-  fallbackInputShape?: number[],
-): { layers: LayerNode[]; outputs: string[] } {
+function readModel(m: Json, upstream: string | null, err: (msg: string, needle?: string) => never, fallbackInputShape?: number[]): { layers: LayerNode[]; outputs: string[] } {
   const className = String(m.class_name ?? '');
   const config = m.config;
   if (className === 'Sequential') {
@@ -131,9 +125,7 @@ function readModel(
   if (upstream === null) return inner;
   // Nested functional model: its InputLayer is the layer before it in the outer model.
   const inputs = new Set(inner.layers.filter((l) => l.kind === 'input').map((l) => l.name));
-  const layers = inner.layers
-    .filter((l) => l.kind !== 'input')
-    .map((l) => ({ ...l, inbound: l.inbound.map((n) => (inputs.has(n) ? upstream : n)) }));
+  const layers = inner.layers.filter((l) => l.kind !== 'input').map((l) => ({ ...l, inbound: l.inbound.map((n) => (inputs.has(n) ? upstream : n)) }));
   return { layers, outputs: inner.outputs };
 }
 
@@ -158,34 +150,23 @@ function isKeras3(t: Json): boolean {
 function readManifest(m: unknown, err: (msg: string, needle?: string) => never): ParsedTopology['manifest'] {
   if (!Array.isArray(m)) return err('"weightsManifest" must be a list of {paths, weights} groups', '"weightsManifest"');
   return m.map((g) => {
-    if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights))
-      return err('each "weightsManifest" entry needs "paths" and "weights" lists', '"weightsManifest"');
+    if (!isObj(g) || !Array.isArray(g.paths) || !Array.isArray(g.weights)) return err('each "weightsManifest" entry needs "paths" and "weights" lists', '"weightsManifest"');
     const weights = (g.weights as unknown[]).map((w) => {
-      if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape))
-        return err('each weight in "weightsManifest" needs a "name" and a "shape"', '"weights"');
-      if (w.quantization !== undefined)
-        return err(`weight "${w.name}" is quantized; re-export the model without quantization`, `"${w.name}"`);
+      if (!isObj(w) || typeof w.name !== 'string' || !Array.isArray(w.shape)) return err('each weight in "weightsManifest" needs a "name" and a "shape"', '"weights"');
+      if (w.quantization !== undefined) return err(`weight "${w.name}" is quantized; re-export the model without quantization`, `"${w.name}"`);
       const dtype = (w.dtype ?? 'float32') as string;
-      if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'float16')
-        return err(`weight "${w.name}" has dtype ${dtype}; only float32 weights are supported`, `"${w.name}"`);
+      if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'float16') return err(`weight "${w.name}" has dtype ${dtype}; only float32 weights are supported`, `"${w.name}"`);
       return { name: w.name, shape: (w.shape as unknown[]).map(Number), dtype } as WeightSpec;
     });
     return { paths: (g.paths as unknown[]).map(String), weights };
   });
 }
 
-function readSequential(
-  list: unknown[],
-  buildShape: unknown,
-  err: (msg: string, needle?: string) => never,
-  upstream: string | null = null,
-  fallbackInputShape?: number[],
-): { layers: LayerNode[]; outputs: string[] } {
+function readSequential(list: unknown[], buildShape: unknown, err: (msg: string, needle?: string) => never, upstream: string | null = null, fallbackInputShape?: number[]): { layers: LayerNode[]; outputs: string[] } {
   const layers: LayerNode[] = [];
   let prev: string | null = upstream;
   list.forEach((raw, i) => {
-    if (!isObj(raw) || typeof raw.class_name !== 'string' || (!isObj(raw.config) && !Array.isArray(raw.config)))
-      err(`layer #${i + 1} of the Sequential model needs "class_name" and "config"`);
+    if (!isObj(raw) || typeof raw.class_name !== 'string' || (!isObj(raw.config) && !Array.isArray(raw.config))) err(`layer #${i + 1} of the Sequential model needs "class_name" and "config"`);
     const l = raw as Json;
     if (MODEL_CLASSES.has(String(l.class_name))) {
       // A model used as a layer (Teachable Machine: a Sequential of a MobileNet and a classifier head):
@@ -204,15 +185,8 @@ function readSequential(
       return;
     }
     if (prev === null) {
-      const shape =
-        batchShape(cfg) ??
-        (Array.isArray(buildShape) ? (buildShape as unknown[]) : undefined) ??
-        (fallbackInputShape ? [null, ...fallbackInputShape] : undefined);
-      if (!shape)
-        err(
-          `the first layer "${lname}" does not say its input shape: add "batch_input_shape" (Keras 2) or an InputLayer with "batch_shape" (Keras 3)`,
-          `"${lname}"`,
-        );
+      const shape = batchShape(cfg) ?? (Array.isArray(buildShape) ? (buildShape as unknown[]) : undefined) ?? (fallbackInputShape ? [null, ...fallbackInputShape] : undefined);
+      if (!shape) err(`the first layer "${lname}" does not say its input shape: add "batch_input_shape" (Keras 2) or an InputLayer with "batch_shape" (Keras 3)`, `"${lname}"`);
       const inName = `${lname}_input`;
       layers.push({ kind: 'input', name: inName, className: 'InputLayer', inbound: [], shape: dims(shape!.slice(1), inName, err) });
       prev = inName;
@@ -246,8 +220,7 @@ function readFunctional(config: Json, err: (msg: string, needle?: string) => nev
     const lname = String(raw.name ?? cfg.name);
     const inbound = inboundNames(raw.inbound_nodes, lname, err);
     if (raw.class_name === 'InputLayer') nodes.push(inputLayer(lname, cfg, err));
-    else if (MODEL_CLASSES.has(raw.class_name))
-      err(`layer "${lname}" is a whole ${raw.class_name} model used as a layer of a functional model; nested models are supported inside a Sequential only`, `"${lname}"`);
+    else if (MODEL_CLASSES.has(raw.class_name)) err(`layer "${lname}" is a whole ${raw.class_name} model used as a layer of a functional model; nested models are supported inside a Sequential only`, `"${lname}"`);
     else nodes.push(readLayer(raw.class_name, lname, cfg, inbound, err));
   }
   const outputs = tensorRefs(config.output_layers).map((r) => r[0]);
@@ -255,8 +228,7 @@ function readFunctional(config: Json, err: (msg: string, needle?: string) => nev
   if (outputs.length !== 1) return err(`the model has ${outputs.length} outputs; BatchNorm Lens trains models with exactly one output`, '"output_layers"');
   if (inputs.length !== 1) return err(`the model has ${inputs.length} inputs; BatchNorm Lens trains models with exactly one input`, '"input_layers"');
   const byName = new Map(nodes.map((n) => [n.name, n]));
-  for (const n of nodes)
-    for (const p of n.inbound) if (!byName.has(p)) err(`layer "${n.name}" takes input from "${p}", which is not a layer of this model`, `"${n.name}"`);
+  for (const n of nodes) for (const p of n.inbound) if (!byName.has(p)) err(`layer "${n.name}" takes input from "${p}", which is not a layer of this model`, `"${n.name}"`);
   if (!byName.has(outputs[0])) err(`output layer "${outputs[0]}" is not a layer of this model`, '"output_layers"');
   return { layers: topoSort(nodes, err), outputs };
 }
@@ -278,7 +250,8 @@ function inboundNames(inbound: unknown, lname: string, err: (msg: string, needle
   const names: string[] = [];
   const visit = (v: unknown) => {
     if (Array.isArray(v)) {
-      if (v.length >= 3 && typeof v[0] === 'string' && typeof v[1] === 'number') names.push(v[0]); // Keras 2 [name, node, tensor, kwargs]
+      if (v.length >= 3 && typeof v[0] === 'string' && typeof v[1] === 'number')
+        names.push(v[0]); // Keras 2 [name, node, tensor, kwargs]
       else v.forEach(visit);
     } else if (isObj(v)) {
       if (v.class_name === '__keras_tensor__' && isObj(v.config) && Array.isArray(v.config.keras_history)) names.push(String(v.config.keras_history[0]));
@@ -315,8 +288,7 @@ function batchShape(cfg: Json): unknown[] | undefined {
 
 function dims(shape: unknown[], lname: string, err: (msg: string, needle?: string) => never): number[] {
   return shape.map((d) => {
-    if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0)
-      return err(`layer "${lname}" has input shape [${shape.join(', ')}]: every dimension after the batch must be a fixed positive size`, `"${lname}"`);
+    if (typeof d !== 'number' || !Number.isInteger(d) || d <= 0) return err(`layer "${lname}" has input shape [${shape.join(', ')}]: every dimension after the batch must be a fixed positive size`, `"${lname}"`);
     return d;
   });
 }
@@ -328,9 +300,21 @@ function inputLayer(lname: string, cfg: Json, err: (msg: string, needle?: string
 }
 
 const ACTIVATIONS: Record<string, Activation> = {
-  linear: 'linear', relu: 'relu', sigmoid: 'sigmoid', tanh: 'tanh', softmax: 'softmax', elu: 'elu', selu: 'selu',
-  softplus: 'softplus', gelu: 'gelu', swish: 'swish', silu: 'swish', leaky_relu: 'leaky_relu', LeakyReLU: 'leaky_relu',
-  relu6: 'relu6', hard_sigmoid: 'hard_sigmoid',
+  linear: 'linear',
+  relu: 'relu',
+  sigmoid: 'sigmoid',
+  tanh: 'tanh',
+  softmax: 'softmax',
+  elu: 'elu',
+  selu: 'selu',
+  softplus: 'softplus',
+  gelu: 'gelu',
+  swish: 'swish',
+  silu: 'swish',
+  leaky_relu: 'leaky_relu',
+  LeakyReLU: 'leaky_relu',
+  relu6: 'relu6',
+  hard_sigmoid: 'hard_sigmoid',
 };
 
 function activation(v: unknown, lname: string, err: (msg: string, needle?: string) => never): Activation {
@@ -364,23 +348,49 @@ function initializer(v: unknown, dflt: string): InitializerSpec {
 
 function channelsLast(cfg: Json, lname: string, err: (msg: string, needle?: string) => never) {
   const f = cfg.data_format;
-  if (f !== undefined && f !== null && f !== 'channels_last')
-    err(`layer "${lname}" uses data_format "${String(f)}"; BatchNorm Lens supports channels_last (NHWC) only`, `"${lname}"`);
+  if (f !== undefined && f !== null && f !== 'channels_last') err(`layer "${lname}" uses data_format "${String(f)}"; BatchNorm Lens supports channels_last (NHWC) only`, `"${lname}"`);
 }
 
 export const SUPPORTED_LAYERS = [
-  'InputLayer', 'Dense', 'Conv2D', 'BatchNormalization', 'Activation', 'ReLU', 'LeakyReLU', 'Softmax', 'MaxPooling2D', 'MaxPool2D',
-  'AveragePooling2D', 'AvgPool2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D', 'Flatten', 'Reshape', 'Dropout', 'Add', 'Concatenate',
-  'DepthwiseConv2D', 'SeparableConv2D', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling', 'Normalization',
+  'InputLayer',
+  'Dense',
+  'Conv2D',
+  'BatchNormalization',
+  'Activation',
+  'ReLU',
+  'LeakyReLU',
+  'Softmax',
+  'MaxPooling2D',
+  'MaxPool2D',
+  'AveragePooling2D',
+  'AvgPool2D',
+  'GlobalAveragePooling2D',
+  'GlobalMaxPooling2D',
+  'Flatten',
+  'Reshape',
+  'Dropout',
+  'Add',
+  'Concatenate',
+  'DepthwiseConv2D',
+  'SeparableConv2D',
+  'ZeroPadding2D',
+  'Cropping2D',
+  'UpSampling2D',
+  'Rescaling',
+  'Normalization',
   // Keras 1 names, read as Conv2D and SeparableConv2D.
-  'Convolution2D', 'AtrousConvolution2D', 'SeparableConvolution2D',
+  'Convolution2D',
+  'AtrousConvolution2D',
+  'SeparableConvolution2D',
 ];
 
 /** Sequence and lookup layers: the paper's measurements are defined for the feed-forward networks trained here. */
 const RECURRENT = new Set(['LSTM', 'GRU', 'SimpleRNN', 'RNN', 'Bidirectional', 'ConvLSTM2D', 'ConvLSTM1D', 'CuDNNLSTM', 'CuDNNGRU', 'Embedding', 'TimeDistributed', 'LSTMCell', 'GRUCell']);
 
 const KERAS1_CLASSES: Record<string, string> = {
-  Convolution2D: 'Conv2D', AtrousConvolution2D: 'Conv2D', SeparableConvolution2D: 'SeparableConv2D',
+  Convolution2D: 'Conv2D',
+  AtrousConvolution2D: 'Conv2D',
+  SeparableConvolution2D: 'SeparableConv2D',
 };
 
 /**
@@ -388,10 +398,7 @@ const KERAS1_CLASSES: Record<string, string> = {
  * `init`, `output_dim`, `p`, `dim_ordering`); old files still carry them. Renamed here to the Keras 2 names.
  */
 function fromKeras1(cls: string, cfg: Json, lname: string, err: (msg: string, needle?: string) => never): [string, Json] {
-  const keras1 =
-    cls in KERAS1_CLASSES ||
-    (cls === 'Dropout' && 'p' in cfg && !('rate' in cfg)) ||
-    ['nb_filter', 'border_mode', 'subsample', 'output_dim', 'dim_ordering', 'init', 'W_regularizer'].some((k) => k in cfg);
+  const keras1 = cls in KERAS1_CLASSES || (cls === 'Dropout' && 'p' in cfg && !('rate' in cfg)) || ['nb_filter', 'border_mode', 'subsample', 'output_dim', 'dim_ordering', 'init', 'W_regularizer'].some((k) => k in cfg);
   if (!keras1) return [cls, cfg];
   const c: Json = { ...cfg };
   const move = (from: string, to: string, f: (v: unknown) => unknown = (v) => v) => {
@@ -420,8 +427,16 @@ function padPairs(v: unknown, lname: string, what: string, dflt: number, err: (m
     if (!Number.isInteger(n) || n < 0) err(`layer "${lname}" has ${what} ${JSON.stringify(v)}; use whole numbers ≥ 0`, `"${lname}"`);
     return n;
   };
-  if (v === undefined || v === null) return [[dflt, dflt], [dflt, dflt]];
-  if (typeof v === 'number') return [[whole(v), whole(v)], [whole(v), whole(v)]];
+  if (v === undefined || v === null)
+    return [
+      [dflt, dflt],
+      [dflt, dflt],
+    ];
+  if (typeof v === 'number')
+    return [
+      [whole(v), whole(v)],
+      [whole(v), whole(v)],
+    ];
   if (Array.isArray(v) && v.length === 2) {
     const axis = (a: unknown): [number, number] => (Array.isArray(a) ? [whole(a[0]), whole(a[1])] : [whole(a), whole(a)]);
     return [axis(v[0]), axis(v[1])];
@@ -449,8 +464,13 @@ export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: 
       const units = Number(cfg.units);
       if (!Number.isInteger(units) || units <= 0) return err(`Dense layer "${lname}" needs a positive integer "units"`, `"${lname}"`);
       return {
-        ...base, kind: 'dense', units, useBias: cfg.use_bias !== false, activation: activation(cfg.activation, lname, err),
-        kernelInitializer: initializer(cfg.kernel_initializer, 'GlorotUniform'), biasInitializer: initializer(cfg.bias_initializer, 'Zeros'),
+        ...base,
+        kind: 'dense',
+        units,
+        useBias: cfg.use_bias !== false,
+        activation: activation(cfg.activation, lname, err),
+        kernelInitializer: initializer(cfg.kernel_initializer, 'GlorotUniform'),
+        biasInitializer: initializer(cfg.bias_initializer, 'Zeros'),
       };
     }
     case 'Conv2D': {
@@ -461,10 +481,17 @@ export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: 
       if (!Number.isInteger(groups) || groups < 1 || filters % groups !== 0)
         return err(`Conv2D layer "${lname}" has groups ${String(cfg.groups)}; it must be a whole number that divides filters (${filters})`, `"${lname}"`);
       return {
-        ...base, kind: 'conv2d', filters, kernelSize: pair(cfg.kernel_size, [3, 3]), strides: pair(cfg.strides, [1, 1]),
-        padding: padding(cfg.padding, lname, err), dilation: pair(cfg.dilation_rate, [1, 1]), useBias: cfg.use_bias !== false,
+        ...base,
+        kind: 'conv2d',
+        filters,
+        kernelSize: pair(cfg.kernel_size, [3, 3]),
+        strides: pair(cfg.strides, [1, 1]),
+        padding: padding(cfg.padding, lname, err),
+        dilation: pair(cfg.dilation_rate, [1, 1]),
+        useBias: cfg.use_bias !== false,
         activation: activation(cfg.activation, lname, err),
-        kernelInitializer: initializer(cfg.kernel_initializer, 'GlorotUniform'), biasInitializer: initializer(cfg.bias_initializer, 'Zeros'),
+        kernelInitializer: initializer(cfg.kernel_initializer, 'GlorotUniform'),
+        biasInitializer: initializer(cfg.bias_initializer, 'Zeros'),
         ...(groups > 1 ? { groups } : {}),
       };
     }
@@ -472,16 +499,21 @@ export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: 
     case 'SeparableConv2D': {
       channelsLast(cfg, lname, err);
       const depthMultiplier = Number(cfg.depth_multiplier ?? 1);
-      if (!Number.isInteger(depthMultiplier) || depthMultiplier <= 0)
-        return err(`${cls} layer "${lname}" needs a positive integer "depth_multiplier"`, `"${lname}"`);
+      if (!Number.isInteger(depthMultiplier) || depthMultiplier <= 0) return err(`${cls} layer "${lname}" needs a positive integer "depth_multiplier"`, `"${lname}"`);
       const strides = pair(cfg.strides, [1, 1]);
       const dilation = pair(cfg.dilation_rate, [1, 1]);
       if ((strides[0] > 1 || strides[1] > 1) && (dilation[0] > 1 || dilation[1] > 1))
         return err(`${cls} layer "${lname}" combines strides ${strides.join('×')} with dilation ${dilation.join('×')}; TensorFlow allows one or the other`, `"${lname}"`);
       const common = {
-        depthMultiplier, kernelSize: pair(cfg.kernel_size, [3, 3]), strides, padding: padding(cfg.padding, lname, err), dilation,
-        useBias: cfg.use_bias !== false, activation: activation(cfg.activation, lname, err),
-        kernelInitializer: initializer(cfg.depthwise_initializer, 'GlorotUniform'), biasInitializer: initializer(cfg.bias_initializer, 'Zeros'),
+        depthMultiplier,
+        kernelSize: pair(cfg.kernel_size, [3, 3]),
+        strides,
+        padding: padding(cfg.padding, lname, err),
+        dilation,
+        useBias: cfg.use_bias !== false,
+        activation: activation(cfg.activation, lname, err),
+        kernelInitializer: initializer(cfg.depthwise_initializer, 'GlorotUniform'),
+        biasInitializer: initializer(cfg.bias_initializer, 'Zeros'),
       };
       if (cls === 'DepthwiseConv2D') return { ...base, kind: 'depthwise', ...common };
       const filters = Number(cfg.filters);
@@ -497,8 +529,7 @@ export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: 
     case 'UpSampling2D': {
       channelsLast(cfg, lname, err);
       const interpolation = cfg.interpolation ?? 'nearest';
-      if (interpolation !== 'nearest')
-        return err(`UpSampling2D layer "${lname}" uses interpolation "${String(interpolation)}"; only "nearest" is supported`, `"${lname}"`);
+      if (interpolation !== 'nearest') return err(`UpSampling2D layer "${lname}" uses interpolation "${String(interpolation)}"; only "nearest" is supported`, `"${lname}"`);
       const size = pair(cfg.size, [2, 2]);
       if (!size.every((d) => Number.isInteger(d) && d > 0)) return err(`UpSampling2D layer "${lname}" needs whole positive "size"`, `"${lname}"`);
       return { ...base, kind: 'upsample', size };
@@ -506,8 +537,7 @@ export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: 
     case 'Rescaling': {
       const scale = Number(cfg.scale ?? 1);
       const offset = Number(cfg.offset ?? 0);
-      if (!Number.isFinite(scale) || !Number.isFinite(offset))
-        return err(`Rescaling layer "${lname}" needs numeric "scale" and "offset" (one value each)`, `"${lname}"`);
+      if (!Number.isFinite(scale) || !Number.isFinite(offset)) return err(`Rescaling layer "${lname}" needs numeric "scale" and "offset" (one value each)`, `"${lname}"`);
       return { ...base, kind: 'rescale', scale, offset };
     }
     case 'Normalization': {
@@ -522,8 +552,13 @@ export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: 
       if (axis.length !== 1 || !(axis[0] === -1 || typeof axis[0] === 'number'))
         return err(`BatchNormalization layer "${lname}" normalizes over axes [${axis.join(', ')}]; only the last (channel) axis is supported`, `"${lname}"`);
       return {
-        ...base, kind: 'batchnorm', epsilon: Number(cfg.epsilon ?? 1e-3), momentum: Number(cfg.momentum ?? 0.99),
-        center: cfg.center !== false, scale: cfg.scale !== false, axis: Number(axis[0]),
+        ...base,
+        kind: 'batchnorm',
+        epsilon: Number(cfg.epsilon ?? 1e-3),
+        momentum: Number(cfg.momentum ?? 0.99),
+        center: cfg.center !== false,
+        scale: cfg.scale !== false,
+        axis: Number(axis[0]),
       };
     }
     case 'Activation':
@@ -532,8 +567,11 @@ export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: 
       return { ...base, kind: 'activation', activation: 'softmax' };
     case 'ReLU':
       return {
-        ...base, kind: 'relu', maxValue: cfg.max_value === null || cfg.max_value === undefined ? null : Number(cfg.max_value),
-        negativeSlope: Number(cfg.negative_slope ?? 0), threshold: Number(cfg.threshold ?? 0),
+        ...base,
+        kind: 'relu',
+        maxValue: cfg.max_value === null || cfg.max_value === undefined ? null : Number(cfg.max_value),
+        negativeSlope: Number(cfg.negative_slope ?? 0),
+        threshold: Number(cfg.threshold ?? 0),
       };
     case 'LeakyReLU':
       return { ...base, kind: 'relu', maxValue: null, negativeSlope: Number(cfg.negative_slope ?? cfg.alpha ?? 0.3), threshold: 0 };
@@ -544,7 +582,11 @@ export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: 
       channelsLast(cfg, lname, err);
       const poolSize = pair(cfg.pool_size, [2, 2]);
       return {
-        ...base, kind: 'pool', op: cls.startsWith('Max') ? 'max' : 'avg', poolSize, strides: pair(cfg.strides, poolSize),
+        ...base,
+        kind: 'pool',
+        op: cls.startsWith('Max') ? 'max' : 'avg',
+        poolSize,
+        strides: pair(cfg.strides, poolSize),
         padding: padding(cfg.padding, lname, err),
       };
     }
@@ -565,10 +607,7 @@ export function readLayer(rawCls: string, lname: string, rawCfg: Json, inbound: 
     case 'Concatenate':
       return { ...base, kind: 'concatenate', axis: Number(cfg.axis ?? -1) };
     default:
-      return err(
-        `layer "${lname}" has type ${cls}, which BatchNorm Lens does not support; supported: ${SUPPORTED_LAYERS.join(', ')}`,
-        `"${lname}"`,
-      );
+      return err(`layer "${lname}" has type ${cls}, which BatchNorm Lens does not support; supported: ${SUPPORTED_LAYERS.join(', ')}`, `"${lname}"`);
   }
 }
 

@@ -38,8 +38,7 @@ export function parseSafetensors(buf: Buffer, file: string): Map<string, StoredT
   for (const [name, raw] of Object.entries(header)) {
     if (name === '__metadata__') continue;
     const t = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-    if (typeof t.dtype !== 'string' || !Array.isArray(t.shape) || !Array.isArray(t.data_offsets) || t.data_offsets.length !== 2)
-      bad(`tensor "${name}" lacks dtype, shape or data_offsets`);
+    if (typeof t.dtype !== 'string' || !Array.isArray(t.shape) || !Array.isArray(t.data_offsets) || t.data_offsets.length !== 2) bad(`tensor "${name}" lacks dtype, shape or data_offsets`);
     const dtype = t.dtype as string;
     const size = SIZES[dtype];
     if (!size) throw new UserError(`tensor "${name}" has dtype ${dtype}, which BatchNorm Lens cannot read; save float32 or float64 weights`, file);

@@ -66,12 +66,10 @@ export function inferShapes(layers: LayerNode[], file: string, text?: string): S
         const [dh, dw] = l.dilation;
         const pads = l.kind === 'conv2d' ? l.pads : undefined;
         const [pt, pb, pl, pr] = pads ?? [0, 0, 0, 0];
-        const size = (n: number, k: number, s: number, d: number) =>
-          (l.padding === 'same' && !pads) ? Math.ceil(n / s) : Math.floor((n - (k - 1) * d - 1) / s) + 1;
+        const size = (n: number, k: number, s: number, d: number) => (l.padding === 'same' && !pads ? Math.ceil(n / s) : Math.floor((n - (k - 1) * d - 1) / s) + 1);
         const channels = l.kind === 'depthwise' ? c * l.depthMultiplier : l.filters;
         out = [size(h + pt + pb, kh, sh, dh), size(w + pl + pr, kw, sw, dw), channels];
-        if (out[0] <= 0 || out[1] <= 0)
-          err(l, `${l.className} layer "${l.name}" with kernel ${kh}×${kw} does not fit its ${h}×${w} input; use padding "same" or a smaller kernel`);
+        if (out[0] <= 0 || out[1] <= 0) err(l, `${l.className} layer "${l.name}" with kernel ${kh}×${kw} does not fit its ${h}×${w} input; use padding "same" or a smaller kernel`);
         if (l.kind === 'conv2d') {
           const groups = l.groups ?? 1;
           if (c % groups !== 0) err(l, `Conv2D layer "${l.name}" has groups ${groups}, which does not divide its ${c} input channels`);
@@ -100,16 +98,17 @@ export function inferShapes(layers: LayerNode[], file: string, text?: string): S
       }
       case 'normalize': {
         const c = x[x.length - 1];
-        for (const [what, v] of [['mean', l.mean], ['variance', l.variance]] as const)
-          if (v && v.length !== 1 && v.length !== c)
-            err(l, `Normalization layer "${l.name}" has ${v.length} ${what} values for ${c} features; give one or ${c}`);
+        for (const [what, v] of [
+          ['mean', l.mean],
+          ['variance', l.variance],
+        ] as const)
+          if (v && v.length !== 1 && v.length !== c) err(l, `Normalization layer "${l.name}" has ${v.length} ${what} values for ${c} features; give one or ${c}`);
         out = x;
         break;
       }
       case 'batchnorm':
       case 'lpnorm': {
-        if (l.kind === 'batchnorm' && l.axis !== -1 && l.axis !== x.length)
-          err(l, `BatchNormalization layer "${l.name}" uses axis ${l.axis}; only the last axis (${x.length} or -1) is supported`);
+        if (l.kind === 'batchnorm' && l.axis !== -1 && l.axis !== x.length) err(l, `BatchNormalization layer "${l.name}" uses axis ${l.axis}; only the last axis (${x.length} or -1) is supported`);
         const c = x[x.length - 1];
         const hasScale = l.kind === 'lpnorm' || l.scale;
         const hasCenter = l.kind === 'lpnorm' || l.center;
@@ -142,13 +141,11 @@ export function inferShapes(layers: LayerNode[], file: string, text?: string): S
         const total = prod(x);
         const free = total / prod(known);
         out = l.targetShape.map((d) => (d === -1 ? free : d));
-        if (prod(out) !== total || !Number.isInteger(free))
-          err(l, `Reshape layer "${l.name}" cannot reshape [${x.join(', ')}] to [${l.targetShape.join(', ')}]`);
+        if (prod(out) !== total || !Number.isInteger(free)) err(l, `Reshape layer "${l.name}" cannot reshape [${x.join(', ')}] to [${l.targetShape.join(', ')}]`);
         break;
       }
       case 'add':
-        for (const s of ins)
-          if (s.join() !== x.join()) err(l, `Add layer "${l.name}" adds shapes [${x.join(', ')}] and [${s.join(', ')}]; they must be equal`);
+        for (const s of ins) if (s.join() !== x.join()) err(l, `Add layer "${l.name}" adds shapes [${x.join(', ')}] and [${s.join(', ')}]; they must be equal`);
         out = x;
         break;
       case 'concatenate': {
@@ -156,8 +153,7 @@ export function inferShapes(layers: LayerNode[], file: string, text?: string): S
         out = [...x];
         out[axis] = 0;
         for (const s of ins) {
-          if (s.length !== x.length || s.some((d, i) => i !== axis && d !== x[i]))
-            err(l, `Concatenate layer "${l.name}" joins shapes that differ outside axis ${l.axis}`);
+          if (s.length !== x.length || s.some((d, i) => i !== axis && d !== x[i])) err(l, `Concatenate layer "${l.name}" joins shapes that differ outside axis ${l.axis}`);
           out[axis] += s[axis];
         }
         break;

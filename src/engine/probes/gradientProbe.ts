@@ -21,14 +21,7 @@ export interface GradientProbe {
  * whose loss and gradient at this batch are already known (`value`, `grads`). One read-back at the end:
  * a synchronous read per η would stall the backend between evaluations.
  */
-export async function probeAlongGradient(
-  s: ProbeSetup,
-  params: Tensor[],
-  grads: Tensor[],
-  value: tfc.Scalar,
-  batch: Batch,
-  etas: number[],
-): Promise<GradientProbe> {
+export async function probeAlongGradient(s: ProbeSetup, params: Tensor[], grads: Tensor[], value: tfc.Scalar, batch: Batch, etas: number[]): Promise<GradientProbe> {
   const { tf } = s;
   const parts: Tensor[] = [value, tf.tidy(() => tf.sqrt(sumSquares(tf, grads)))];
   for (const eta of etas) {
@@ -57,4 +50,3 @@ export async function probeAlongGradient(
   const curvatureAtEta = etas.map((eta, k) => v[4 + 3 * k] / (eta * gradNorm * gradNorm));
   return { loss, gradNorm, lossAtEta, gradChange, betaAtEta, beta, curvatureAtEta };
 }
-

@@ -9,13 +9,7 @@ import { type Batch, type ProbeSetup } from './lossAndGrads';
  * ICS of every layer with a kernel: G = ∂L/∂W_i at the current weights; G′ = ∂L/∂W_i after every trainable
  * weight of the layers before i (model order) took one SGD step w ← w − lr·∂L/∂w on the same batch.
  */
-export async function internalCovariateShift(
-  s: ProbeSetup,
-  params: Tensor[],
-  grads: Tensor[],
-  batch: Batch,
-  lr: number,
-): Promise<IcsEntry[]> {
+export async function internalCovariateShift(s: ProbeSetup, params: Tensor[], grads: Tensor[], batch: Batch, lr: number): Promise<IcsEntry[]> {
   const { tf, model } = s;
   const kernels = model.info.params.map((p, i) => ({ p, i })).filter(({ p }) => p.role === 'kernel');
   const parts: Tensor[] = [];
@@ -54,4 +48,3 @@ export async function internalCovariateShift(
     return r;
   });
 }
-

@@ -122,7 +122,8 @@ export function symmetricEigen(A: number[][]): Eigen {
   const m = A.length;
   const V: number[][] = Array.from({ length: m }, (_, i) => Array.from({ length: m }, (_, j) => (i === j ? 1 : 0)));
   for (let sweep = 0; sweep < 100; sweep++) {
-    let off = 0, total = 0;
+    let off = 0,
+      total = 0;
     for (let i = 0; i < m; i++)
       for (let j = 0; j < m; j++) {
         total += A[i][j] * A[i][j];
@@ -138,17 +139,20 @@ export function symmetricEigen(A: number[][]): Eigen {
         const c = 1 / Math.sqrt(t * t + 1);
         const s = t * c;
         for (let k = 0; k < m; k++) {
-          const akp = A[k][p], akr = A[k][r];
+          const akp = A[k][p],
+            akr = A[k][r];
           A[k][p] = c * akp - s * akr;
           A[k][r] = s * akp + c * akr;
         }
         for (let k = 0; k < m; k++) {
-          const apk = A[p][k], ark = A[r][k];
+          const apk = A[p][k],
+            ark = A[r][k];
           A[p][k] = c * apk - s * ark;
           A[r][k] = s * apk + c * ark;
         }
         for (let k = 0; k < m; k++) {
-          const vkp = V[k][p], vkr = V[k][r];
+          const vkp = V[k][p],
+            vkr = V[k][r];
           V[k][p] = c * vkp - s * vkr;
           V[k][r] = s * vkp + c * vkr;
         }

@@ -22,13 +22,7 @@ export interface ProbeSetup {
  * L(params; batch) and ∇L, as tensors the caller owns. `onOutput` sees the network's output of this same
  * forward pass (keep it with tf.keep to use it afterwards), so a training step needs no second pass.
  */
-export function lossAndGrads(
-  s: ProbeSetup,
-  params: Tensor[],
-  batch: Batch,
-  forward = s.forward,
-  onOutput?: (out: Tensor) => void,
-): { value: tfc.Scalar; grads: Tensor[] } {
+export function lossAndGrads(s: ProbeSetup, params: Tensor[], batch: Batch, forward = s.forward, onOutput?: (out: Tensor) => void): { value: tfc.Scalar; grads: Tensor[] } {
   const { tf, model, loss } = s;
   const f = (...ps: Tensor[]) => {
     const out = model.forward(tf, ps, batch.x, forward);
@@ -42,4 +36,3 @@ export function lossAndGrads(
 export function sumSquares(tf: TF, ts: Tensor[]): tfc.Scalar {
   return tf.tidy(() => tf.addN(ts.map((t) => tf.sum(tf.square(t)))) as tfc.Scalar);
 }
-

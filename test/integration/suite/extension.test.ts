@@ -153,8 +153,14 @@ describe('BatchNorm Lens extension', function () {
     });
     assert.equal(diags[0].severity, vscode.DiagnosticSeverity.Error);
     assert.match(diags[0].message, /sofmax|activation/i);
-    const badLine = bdoc.getText().split('\n').findIndex((l) => l.includes('sofmax'));
-    const dense2Line = bdoc.getText().split('\n').findIndex((l) => l.includes('"dense_2"'));
+    const badLine = bdoc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('sofmax'));
+    const dense2Line = bdoc
+      .getText()
+      .split('\n')
+      .findIndex((l) => l.includes('"dense_2"'));
     assert.ok([badLine, dense2Line].includes(diags[0].range.start.line), `diagnostic on line ${diags[0].range.start.line + 1}`);
 
     // An unknown layer type is underlined at its class name, not at the layer's name below it.
@@ -162,9 +168,7 @@ describe('BatchNorm Lens extension', function () {
     const clsAt = bdoc.getText().indexOf('"Dense"');
     cls.replace(bdoc.uri, new vscode.Range(bdoc.positionAt(clsAt), bdoc.positionAt(clsAt + '"Dense"'.length)), '"Densse"');
     await vscode.workspace.applyEdit(cls);
-    const unknown = await until('the unknown-layer diagnostic', () =>
-      vscode.languages.getDiagnostics(bdoc.uri).find((x) => x.source === 'BatchNorm Lens' && /Densse/.test(x.message)),
-    );
+    const unknown = await until('the unknown-layer diagnostic', () => vscode.languages.getDiagnostics(bdoc.uri).find((x) => x.source === 'BatchNorm Lens' && /Densse/.test(x.message)));
     assert.equal(bdoc.getText(unknown.range), '"Densse"', 'the squiggle covers the class name');
     // One line in the Problems panel, not the list of every supported type; the list is a quick fix away.
     assert.doesNotMatch(unknown.message, /supported: /, unknown.message);
@@ -208,7 +212,10 @@ describe('BatchNorm Lens extension', function () {
     assert.equal(report.complete, true, `complete (stopReason: ${report.stopReason})`);
     assert.equal(report.config.steps, 6);
     assert.equal(report.config.model, file);
-    assert.deepEqual(report.variants.map((v) => v.name), ['standard', 'batchnorm']);
+    assert.deepEqual(
+      report.variants.map((v) => v.name),
+      ['standard', 'batchnorm'],
+    );
     assert.equal(report.eta.length, 3);
     for (const v of report.variants) {
       assert.equal(v.steps.length, 6, `${v.name}: one record per step`);
@@ -218,7 +225,10 @@ describe('BatchNorm Lens extension', function () {
       assert.ok(v.layerStats.length > 0, `${v.name}: layer statistics`);
     }
     const bn = report.variants.find((v) => v.name === 'batchnorm')!;
-    assert.ok(bn.layers.some((l) => l.inserted && l.className.includes('BatchNorm')), 'the batchnorm variant inserts BatchNorm layers');
+    assert.ok(
+      bn.layers.some((l) => l.inserted && l.className.includes('BatchNorm')),
+      'the batchnorm variant inserts BatchNorm layers',
+    );
     assert.equal(report.summary.length, 2);
     assert.equal(api.lastReport(file)?.createdAt, report.createdAt);
     assert.equal(api.isRunning(), false);
@@ -245,10 +255,13 @@ describe('BatchNorm Lens extension', function () {
     assert.equal(lenses[0].range.start.line, 0);
     assert.match(lenses[0].command!.title, /^BatchNorm Lens: batchnorm β̄ \S+ vs standard \S+/);
     assert.equal(lenses.filter((l) => /β̄/.test(l.command!.title)).length, 1, 'β̄ only on the model-level lens');
-    assert.ok(lenses.slice(1).some((l) => /act std/.test(l.command!.title)), lenses.map((l) => l.command!.title).join(' | '));
+    assert.ok(
+      lenses.slice(1).some((l) => /act std/.test(l.command!.title)),
+      lenses.map((l) => l.command!.title).join(' | '),
+    );
   });
 
-  it('opens the report in a new editor panel whose webview loads the run\'s report', async function () {
+  it("opens the report in a new editor panel whose webview loads the run's report", async function () {
     assert.ok(report, 'needs the previous scenario');
     // Start from no panel, so a panel already open cannot make this pass.
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
@@ -260,7 +273,7 @@ describe('BatchNorm Lens extension', function () {
     const tab = await until('the report panel tab', () => (webviewTabs().length === 1 ? webviewTabs()[0] : null));
     assert.equal(tab.label, `BatchNorm Lens: ${path.basename(file)}`);
     // The webview ran its script, asked for the report ('ready') and got this run's.
-    await until('the panel shows the run\'s report', () => api.panelReports()[0] === report!.createdAt);
+    await until("the panel shows the run's report", () => api.panelReports()[0] === report!.createdAt);
     await vscode.commands.executeCommand('workbench.action.closeActiveEditor');
     await vscode.window.showTextDocument(doc);
   });
@@ -270,13 +283,22 @@ describe('BatchNorm Lens extension', function () {
     assert.ok(report, 'needs the previous scenario');
     const slice = await vscode.commands.executeCommand<SliceResult | null>('bnlens.lossSurface', 3);
     assert.ok(slice, 'a slice (see the BatchNorm Lens log if not)');
-    assert.deepEqual(slice.variants.map((v) => [v.variant, v.step]), [['standard', 3], ['batchnorm', 3]]);
+    assert.deepEqual(
+      slice.variants.map((v) => [v.variant, v.step]),
+      [
+        ['standard', 3],
+        ['batchnorm', 3],
+      ],
+    );
     assert.equal(slice.dims, 2);
     assert.equal(slice.alphas.length, 21);
     for (const v of slice.variants) {
       const grid = v.loss as (number | null)[][];
       assert.equal(grid.length, 21);
-      assert.ok(grid.every((row) => row.length === 21 && row.every((x) => typeof x === 'number' && Number.isFinite(x))), `${v.variant}: every point finite`);
+      assert.ok(
+        grid.every((row) => row.length === 21 && row.every((x) => typeof x === 'number' && Number.isFinite(x))),
+        `${v.variant}: every point finite`,
+      );
       assert.ok(Number.isFinite(v.centerLoss));
     }
     const kept = api.lastReport(file);
@@ -306,11 +328,20 @@ describe('BatchNorm Lens extension', function () {
       assert.ok(partial, 'a partial report');
       assert.equal(partial.complete, false);
       assert.match(partial.stopReason ?? '', /cancel/);
-      assert.notEqual(partial.createdAt, previous, 'the new run\'s report');
+      assert.notEqual(partial.createdAt, previous, "the new run's report");
       for (const v of partial.variants) assert.ok(v.steps.length >= 2 && v.steps.length < 2000, `${v.name}: ${v.steps.length} steps kept`);
-      assert.equal(api.lastReport(file)?.createdAt, partial.createdAt, 'the partial report is the file\'s last report');
+      assert.equal(api.lastReport(file)?.createdAt, partial.createdAt, "the partial report is the file's last report");
       assert.equal(api.shownReport(file)?.createdAt, previous, 'the earlier complete report is still the one the file shows');
-      assert.deepEqual(api.runs(file).slice(0, 2).map((e) => [e.createdAt, e.complete]), [[partial.createdAt, false], [previous, true]]);
+      assert.deepEqual(
+        api
+          .runs(file)
+          .slice(0, 2)
+          .map((e) => [e.createdAt, e.complete]),
+        [
+          [partial.createdAt, false],
+          [previous, true],
+        ],
+      );
       assert.equal(api.viewContext().phase, 'idle');
       assert.equal(api.isRunning(), false);
     } finally {

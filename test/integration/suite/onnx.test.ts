@@ -66,7 +66,18 @@ describe('ONNX files', function () {
   });
 
   after(async function () {
-    await setRunSettings({ steps: undefined, icsEvery: undefined, evalEvery: undefined, probeEvery: undefined, etaCount: undefined, batch: undefined, dataset: undefined, variants: undefined, backend: undefined, seed: undefined });
+    await setRunSettings({
+      steps: undefined,
+      icsEvery: undefined,
+      evalEvery: undefined,
+      probeEvery: undefined,
+      etaCount: undefined,
+      batch: undefined,
+      dataset: undefined,
+      variants: undefined,
+      backend: undefined,
+      seed: undefined,
+    });
     await vscode.commands.executeCommand('workbench.action.closeAllEditors');
   });
 
@@ -81,16 +92,23 @@ describe('ONNX files', function () {
     this.timeout(180_000);
     assert.ok(activeCustomEditor(), 'needs the ONNX editor open');
     await vscode.commands.executeCommand('bnlens.analyze');
-    const report = await until('the report of the .onnx file', () => {
-      const r = api.lastReport(model);
-      return r && !api.isRunning() ? r : null;
-    }, 150_000);
+    const report = await until(
+      'the report of the .onnx file',
+      () => {
+        const r = api.lastReport(model);
+        return r && !api.isRunning() ? r : null;
+      },
+      150_000,
+    );
     assert.equal(report.model.format, 'onnx');
     assert.deepEqual(
       report.model.layers.filter((l) => l.params > 0).map((l) => l.name),
       ['stem', 'block.conv1', 'block.bn1', 'block.conv2', 'block.bn2', 'fc'],
     );
-    assert.deepEqual(report.variants.map((v) => v.name), ['standard', 'batchnorm']);
+    assert.deepEqual(
+      report.variants.map((v) => v.name),
+      ['standard', 'batchnorm'],
+    );
     for (const v of report.variants) assert.equal(v.steps.length, 4, `${v.name}: one record per step`);
   });
 

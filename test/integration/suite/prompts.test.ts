@@ -37,9 +37,7 @@ function networkFiles(): [string, string] {
   const ws = process.env.BNLENS_TEST_WORKSPACE || vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;
   const dir = ws && fs.existsSync(ws) ? path.join(ws, 'bnlens-prompts') : fs.mkdtempSync(path.join(os.tmpdir(), 'bnlens-prompts-'));
   fs.mkdirSync(dir, { recursive: true });
-  const src = [ws && path.join(ws, 'mlp-mnist.json'), process.env.BNLENS_REPO_ROOT && path.join(process.env.BNLENS_REPO_ROOT, 'examples', 'mlp-mnist.json')].find(
-    (p): p is string => !!p && fs.existsSync(p),
-  );
+  const src = [ws && path.join(ws, 'mlp-mnist.json'), process.env.BNLENS_REPO_ROOT && path.join(process.env.BNLENS_REPO_ROOT, 'examples', 'mlp-mnist.json')].find((p): p is string => !!p && fs.existsSync(p));
   assert.ok(src, 'examples/mlp-mnist.json in the workspace or the repo');
   const a = path.join(dir, 'first-net.json');
   const b = path.join(dir, 'second-net.json');
@@ -115,7 +113,10 @@ describe('BatchNorm Lens prompts and failures', function () {
     assert.equal(prompts.length, 1, 'one prompt');
     const [items, options] = prompts[0] as [vscode.QuickPickItem[], vscode.QuickPickOptions];
     assert.match(options.title ?? '', /an analysis of first-net\.json is running/);
-    assert.deepEqual(items.map((i) => i.label), ['$(debug-stop) Stop first-net.json and analyze second-net.json', '$(close) Keep first-net.json running']);
+    assert.deepEqual(
+      items.map((i) => i.label),
+      ['$(debug-stop) Stop first-net.json and analyze second-net.json', '$(close) Keep first-net.json running'],
+    );
     assert.equal(api.isRunning(), true, 'the first analysis still runs');
     const first = await done;
     assert.equal(first?.complete, true, `the first analysis finished (stopReason: ${first?.stopReason})`);
@@ -132,13 +133,16 @@ describe('BatchNorm Lens prompts and failures', function () {
     const second = await vscode.commands.executeCommand<Report | null>('bnlens.analyze', vscode.Uri.file(fileB));
     assert.equal(prompts.length, 1, 'one prompt');
     const first = await done;
-    assert.ok(first, 'the first run\'s partial report');
+    assert.ok(first, "the first run's partial report");
     assert.equal(first.complete, false);
     assert.match(first.stopReason ?? '', /cancel/);
     for (const v of first.variants) assert.ok(v.steps.length >= 2 && v.steps.length < 2000, `${v.name}: ${v.steps.length} steps kept`);
     assert.equal(api.lastReport(fileA)?.createdAt, first.createdAt, 'first-net.json keeps its partial report');
-    assert.ok(api.runs(fileA).some((e) => e.createdAt === first.createdAt && !e.complete), 'in its run history');
-    assert.ok(second, 'the second run\'s report');
+    assert.ok(
+      api.runs(fileA).some((e) => e.createdAt === first.createdAt && !e.complete),
+      'in its run history',
+    );
+    assert.ok(second, "the second run's report");
     assert.equal(second.complete, true, `the second analysis finished (stopReason: ${second.stopReason})`);
     assert.equal(second.config.model, fileB);
     for (const v of second.variants) assert.equal(v.steps.length, SHORT.steps, `${v.name}: all steps`);
@@ -151,14 +155,16 @@ describe('BatchNorm Lens prompts and failures', function () {
     const { done } = await startRun(fileA);
     await setRunSettings({ steps: SHORT.steps });
     let closedByRunEnd = false;
-    const prompts = stubWindow('showQuickPick', (_items, _options, token) =>
-      new Promise((resolve) => {
-        // The user never answers: only the end of the running analysis may close the prompt.
-        (token as vscode.CancellationToken).onCancellationRequested(() => {
-          closedByRunEnd = !api.isRunning();
-          resolve(undefined);
-        });
-      }),
+    const prompts = stubWindow(
+      'showQuickPick',
+      (_items, _options, token) =>
+        new Promise((resolve) => {
+          // The user never answers: only the end of the running analysis may close the prompt.
+          (token as vscode.CancellationToken).onCancellationRequested(() => {
+            closedByRunEnd = !api.isRunning();
+            resolve(undefined);
+          });
+        }),
     );
     const second = await vscode.commands.executeCommand<Report | null>('bnlens.analyze', vscode.Uri.file(fileB));
     assert.equal(prompts.length, 1, 'one prompt');
@@ -226,7 +232,7 @@ describe('BatchNorm Lens prompts and failures', function () {
     await setRunSettings({ steps: 2000 });
     const { done } = await startRun(fileA);
     const pid = api.enginePid();
-    assert.ok(pid, 'the running engine\'s pid');
+    assert.ok(pid, "the running engine's pid");
     const errors = stubWindow('showErrorMessage', () => undefined);
     process.kill(pid, 'SIGKILL');
     const partial = await done;
@@ -234,7 +240,7 @@ describe('BatchNorm Lens prompts and failures', function () {
     assert.equal(partial.complete, false);
     assert.match(partial.stopReason ?? '', /^failed: The analysis engine was killed by SIGKILL/);
     for (const v of partial.variants) assert.ok(v.steps.length >= 2 && v.steps.length < 2000, `${v.name}: ${v.steps.length} steps kept`);
-    assert.equal(api.lastReport(fileA)?.createdAt, partial.createdAt, 'the partial report is the file\'s last report');
+    assert.equal(api.lastReport(fileA)?.createdAt, partial.createdAt, "the partial report is the file's last report");
     assert.equal(api.isRunning(), false);
     assert.equal(errors.length, 1, 'one error notification');
     const [message, ...buttons] = errors[0] as string[];

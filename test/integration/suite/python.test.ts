@@ -88,10 +88,14 @@ describe('Python network files', function () {
     this.timeout(300_000);
     const file = path.join(dir, 'net.py');
     await vscode.commands.executeCommand('bnlens.analyze', vscode.Uri.file(file));
-    const report = await until('a complete report for net.py', () => {
-      const r = api.lastReport(file);
-      return r && r.complete ? r : null;
-    }, 240_000);
+    const report = await until(
+      'a complete report for net.py',
+      () => {
+        const r = api.lastReport(file);
+        return r && r.complete ? r : null;
+      },
+      240_000,
+    );
     assert.equal(report.model.format, 'pytorch');
     assert.equal(report.model.layout, 'NCHW');
     const names = report.model.layers.map((l) => l.name);

@@ -33,26 +33,14 @@ export function conv2dBackpropFilterConfig(backendUtil: typeof BackendUtil, getK
     if (attrs.dataFormat === 'NCHW') {
       throw new Error("Conv2DBackpropFilter on wasm supports dataFormat 'NHWC' only (the wasm Conv2D does too)");
     }
-    const info = backendUtil.computeConv2DInfo(
-      x.shape as [number, number, number, number],
-      attrs.filterShape,
-      attrs.strides,
-      attrs.dilations ?? 1,
-      attrs.pad,
-      attrs.dimRoundingMode,
-    );
+    const info = backendUtil.computeConv2DInfo(x.shape as [number, number, number, number], attrs.filterShape, attrs.strides, attrs.dilations ?? 1, attrs.pad, attrs.dimRoundingMode);
     void getKernel;
     return backpropFilter(args.backend, x, dy, info);
   };
   return { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
 }
 
-function backpropFilter(
-  backend: WasmBackendLike,
-  x: TensorInfo,
-  dy: TensorInfo,
-  info: BackendUtil.Conv2DInfo,
-): TensorInfo {
+function backpropFilter(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo, info: BackendUtil.Conv2DInfo): TensorInfo {
   const { batchSize: n, inHeight: ih, inWidth: iw, inChannels: ci } = info;
   const { outHeight: oh, outWidth: ow, outChannels: co } = info;
   const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw } = info;

@@ -24,7 +24,7 @@ export function conv2dBackpropInputConfig(backendUtil: typeof BackendUtil, origi
     const attrs = args.attrs as unknown as Attrs;
     if ((attrs.dataFormat ?? 'NHWC') !== 'NHWC' || dy.dtype !== 'float32' || filter.dtype !== 'float32') {
       if (original) return original.kernelFunc(args as never) as TensorInfo;
-      throw new Error("Conv2DBackpropInput on wasm: only float32 NHWC is supported");
+      throw new Error('Conv2DBackpropInput on wasm: only float32 NHWC is supported');
     }
     const backend = args.backend;
     const info = backendUtil.computeConv2DInfo(attrs.inputShape, filter.shape as [number, number, number, number], attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);

@@ -39,9 +39,7 @@ export function cpuFallbackConfig(tf: TfNamespace, kernelName: string): KernelCo
       return { dataId, shape: t.shape, dtype: t.dtype };
     };
     // Concat, AddN and Pack pass their inputs as an array: keep that shape.
-    const inputs = Array.isArray(args.inputs)
-      ? (args.inputs as (TensorInfo | undefined)[]).map(toCpu)
-      : Object.fromEntries(Object.entries(args.inputs).map(([k, t]) => [k, toCpu(t)]));
+    const inputs = Array.isArray(args.inputs) ? (args.inputs as (TensorInfo | undefined)[]).map(toCpu) : Object.fromEntries(Object.entries(args.inputs).map(([k, t]) => [k, toCpu(t)]));
     try {
       const result = cpuKernel.kernelFunc({ inputs, backend: cpu, attrs: args.attrs } as never) as TensorInfo | TensorInfo[];
       const outs = Array.isArray(result) ? result : [result];

@@ -18,15 +18,7 @@ interface DepthwiseAttrs {
 
 export function depthwiseBackpropConfigs(backendUtil: typeof BackendUtil): KernelConfig[] {
   const info = (xShape: number[], filterShape: number[], a: DepthwiseAttrs) =>
-    backendUtil.computeConv2DInfo(
-      xShape as [number, number, number, number],
-      filterShape as [number, number, number, number],
-      a.strides,
-      a.dilations ?? 1,
-      a.pad,
-      a.dimRoundingMode,
-      true,
-    );
+    backendUtil.computeConv2DInfo(xShape as [number, number, number, number], filterShape as [number, number, number, number], a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true);
   const filter = (args: KernelArgs): TensorInfo => {
     const x = args.inputs.x as TensorInfo;
     const dy = args.inputs.dy as TensorInfo;

@@ -44,7 +44,12 @@ function periodic(s: readonly number[], out: readonly number[]): boolean {
   return core.every((d, k) => d === tail[k]);
 }
 
-const BINARY: Array<[string, keyof ElementwiseExports]> = [['Add', 'add'], ['Sub', 'sub'], ['Multiply', 'mul'], ['RealDiv', 'div']];
+const BINARY: Array<[string, keyof ElementwiseExports]> = [
+  ['Add', 'add'],
+  ['Sub', 'sub'],
+  ['Multiply', 'mul'],
+  ['RealDiv', 'div'],
+];
 
 export function elementwiseConfigs(original: (name: string) => KernelConfig | undefined, backendUtil: typeof BackendUtil, util: typeof Util): KernelConfig[] {
   const configs: KernelConfig[] = [];

@@ -12,7 +12,25 @@ interface PoolAttrs {
   dimRoundingMode?: 'floor' | 'round' | 'ceil';
 }
 
-type MaxPoolGradExport = (x: number, dy: number, nb: number, ih: number, iw: number, c: number, oh: number, ow: number, kh: number, kw: number, sh: number, sw: number, dh: number, dw: number, top: number, left: number, dx: number) => void;
+type MaxPoolGradExport = (
+  x: number,
+  dy: number,
+  nb: number,
+  ih: number,
+  iw: number,
+  c: number,
+  oh: number,
+  ow: number,
+  kh: number,
+  kw: number,
+  sh: number,
+  sw: number,
+  dh: number,
+  dw: number,
+  top: number,
+  left: number,
+  dx: number,
+) => void;
 
 export function maxPoolGradConfig(backendUtil: typeof BackendUtil, fallback: KernelConfig): KernelConfig {
   const kernelFunc = (args: KernelArgs): TensorInfo => {
@@ -27,8 +45,22 @@ export function maxPoolGradConfig(backendUtil: typeof BackendUtil, fallback: Ker
     if (x.shape.some((d) => d === 0)) return out;
     const run = (gemmFor(backend) as unknown as { maxpoolgrad: MaxPoolGradExport }).maxpoolgrad;
     run(
-      heapOffset(backend, x), heapOffset(backend, dy), info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.outHeight, info.outWidth,
-      info.filterHeight, info.filterWidth, info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth, info.padInfo.top, info.padInfo.left,
+      heapOffset(backend, x),
+      heapOffset(backend, dy),
+      info.batchSize,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.dilationHeight,
+      info.dilationWidth,
+      info.padInfo.top,
+      info.padInfo.left,
       heapOffset(backend, out),
     );
     return out;

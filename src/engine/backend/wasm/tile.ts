@@ -25,12 +25,7 @@ export function tileConfig(): KernelConfig {
 }
 
 /** dst[o] = src[o mod shape], row by row. Exported for the test against a per-element reference. */
-export function tileInto(
-  src: Float32Array | Int32Array | Uint8Array,
-  shape: readonly number[],
-  dst: Float32Array | Int32Array | Uint8Array,
-  outShape: readonly number[],
-): void {
+export function tileInto(src: Float32Array | Int32Array | Uint8Array, shape: readonly number[], dst: Float32Array | Int32Array | Uint8Array, outShape: readonly number[]): void {
   const rank = shape.length;
   const rowIn = shape[rank - 1];
   const rowOut = outShape[rank - 1];

@@ -35,10 +35,7 @@ export function decodeModel(bytes: Buffer, file: string): onnx.ModelProto {
     const msg = String((e as Error).message ?? e);
     const range = /index out of range: (\d+) \+ (\d+) > (\d+)/.exec(msg);
     if (range || /out of range/.test(msg))
-      throw new UserError(
-        `the file is truncated: its protobuf data ${range ? `needs more than the ${range[3]} bytes there are` : 'ends in the middle of a field'}; copy or download it again, or ${EXPORT_HINT}`,
-        file,
-      );
+      throw new UserError(`the file is truncated: its protobuf data ${range ? `needs more than the ${range[3]} bytes there are` : 'ends in the middle of a field'}; copy or download it again, or ${EXPORT_HINT}`, file);
     throw new UserError(`not an ONNX model, or a damaged one: the protobuf decoder stopped with "${msg.split('\n')[0]}"; ${EXPORT_HINT}`, file);
   }
   if (!model.graph || !model.graph.node?.length) {

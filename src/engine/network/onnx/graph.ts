@@ -66,9 +66,35 @@ export interface MappedGraph {
 }
 
 const SUPPORTED = [
-  'Gemm', 'MatMul', 'Conv', 'BatchNormalization', 'Relu', 'LeakyRelu', 'Elu', 'Sigmoid', 'Tanh', 'Softmax', 'LogSoftmax', 'MaxPool',
-  'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'Transpose', 'Add', 'Concat', 'Dropout', 'Identity',
-  'Constant', 'Shape', 'Gather', 'Unsqueeze', 'Squeeze', 'Cast', 'Pad',
+  'Gemm',
+  'MatMul',
+  'Conv',
+  'BatchNormalization',
+  'Relu',
+  'LeakyRelu',
+  'Elu',
+  'Sigmoid',
+  'Tanh',
+  'Softmax',
+  'LogSoftmax',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'Flatten',
+  'Reshape',
+  'Transpose',
+  'Add',
+  'Concat',
+  'Dropout',
+  'Identity',
+  'Constant',
+  'Shape',
+  'Gather',
+  'Unsqueeze',
+  'Squeeze',
+  'Cast',
+  'Pad',
 ];
 const CONTROL_FLOW = new Set(['If', 'Loop', 'Scan']);
 /** Ops that take a pending zero Pad into their own padding (Identity passes it on). */
@@ -114,7 +140,10 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
   if (inputs.length !== 1)
     fail(null, `the graph has ${inputs.length} inputs (${inputs.map((i) => `"${i.name}"`).join(', ')}); BatchNorm Lens trains networks with exactly one input — export a model that takes one tensor`);
   if (graph.output.length !== 1)
-    fail(null, `the graph has ${graph.output.length} outputs (${graph.output.map((o) => `"${o.name}"`).join(', ')}); BatchNorm Lens trains networks with exactly one output — export the model with only its prediction as output`);
+    fail(
+      null,
+      `the graph has ${graph.output.length} outputs (${graph.output.map((o) => `"${o.name}"`).join(', ')}); BatchNorm Lens trains networks with exactly one output — export the model with only its prediction as output`,
+    );
   const input = inputs[0];
   const outputName = (graph.output as onnx.ValueInfoProto[])[0].name;
   const tt = input.type?.tensorType;
@@ -126,8 +155,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
   const exportBatch = dimList[0].dimValue !== undefined && dimList[0].dimValue !== null && Number(dimList[0].dimValue) > 0 ? Number(dimList[0].dimValue) : null;
   const inDims = dimList.slice(1).map((d, i) => {
     const v = Number(d.dimValue ?? 0);
-    if (!(v > 0))
-      fail(null, `input "${input.name}" has a dynamic dimension ${i + 1} ("${d.dimParam ?? '?'}"); export with a fixed example size and dynamic_axes only on the batch (axis 0)`);
+    if (!(v > 0)) fail(null, `input "${input.name}" has a dynamic dimension ${i + 1} ("${d.dimParam ?? '?'}"); export with a fixed example size and dynamic_axes only on the batch (axis 0)`);
     return v;
   });
   const inputName = unique(input.name || 'input', used);
@@ -157,7 +185,10 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
   const floats = (node: onnx.NodeProto, k: number, role: string): FloatValue => {
     const v = get(node, k);
     if (!v || v.kind !== 'float')
-      fail(node, `its ${role} (input ${k + 1}) must be a float weight stored in the file, but it ${v ? (v.kind === 'act' ? 'is computed from the input' : 'is an integer tensor') : 'is missing'}; BatchNorm Lens needs the weights as initializers`);
+      fail(
+        node,
+        `its ${role} (input ${k + 1}) must be a float weight stored in the file, but it ${v ? (v.kind === 'act' ? 'is computed from the input' : 'is an integer tensor') : 'is missing'}; BatchNorm Lens needs the weights as initializers`,
+      );
     return v as FloatValue;
   };
   const ints = (node: onnx.NodeProto, k: number): IntValue | undefined => {
@@ -171,9 +202,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
     values.set(node.output[k], v);
   };
   const extraOutputsUnused = (node: onnx.NodeProto, from: number) => {
-    for (const o of node.output.slice(from))
-      if (o && (consumers.get(o) || graph.output.some((g) => g.name === o)))
-        fail(node, `its output "${o}" is used; BatchNorm Lens uses only the first output of ${node.opType}`);
+    for (const o of node.output.slice(from)) if (o && (consumers.get(o) || graph.output.some((g) => g.name === o))) fail(node, `its output "${o}" is used; BatchNorm Lens uses only the first output of ${node.opType}`);
   };
   const addLayer = (node: onnx.NodeProto, base: string, l: Omit<LayerNode, 'name' | 'className'> & { kind: LayerNode['kind'] }): string => {
     const name = unique(base, used);
@@ -195,7 +224,10 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
     const at = attrs(node);
     if (node.domain && node.domain !== 'ai.onnx') fail(node, `operator domain "${node.domain}" is not the standard ONNX domain; export with standard ONNX operators only`);
     if (CONTROL_FLOW.has(op))
-      fail(node, `control flow (${op}) is not supported: BatchNorm Lens needs a fixed chain of layers; export a model whose forward() has no data-dependent branches or loops (or trace it with torch.onnx.export instead of scripting it)`);
+      fail(
+        node,
+        `control flow (${op}) is not supported: BatchNorm Lens needs a fixed chain of layers; export a model whose forward() has no data-dependent branches or loops (or trace it with torch.onnx.export instead of scripting it)`,
+      );
     switch (op) {
       case 'Constant': {
         const t = at.t('value');
@@ -238,8 +270,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
       case 'Unsqueeze':
       case 'Squeeze': {
         const v = get(node, 0);
-        if (!v || v.kind === 'act')
-          fail(node, `${op} of the data (not of a shape) is not supported; use Flatten/Reshape to the batch and one feature dimension`);
+        if (!v || v.kind === 'act') fail(node, `${op} of the data (not of a shape) is not supported; use Flatten/Reshape to the batch and one feature dimension`);
         const axes = opset >= 13 ? (node.input[1] ? numbers(node, ints(node, 1)!) : []) : at.ints('axes');
         const c = v as IntValue | FloatValue;
         let dims = c.dims.slice();
@@ -357,7 +388,12 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         const kernel = scaled(transB ? linearToKernel(w.values, [w.dims[0], w.dims[1]]) : w.values, alpha);
         const c = node.input[2] ? floats(node, 2, 'bias C') : null;
         const name = addLayer(node, weightBase(node, w.source, containers), {
-          kind: 'dense', inbound: [a.layer], units, useBias: !!c, activation: 'linear', ...init,
+          kind: 'dense',
+          inbound: [a.layer],
+          units,
+          useBias: !!c,
+          activation: 'linear',
+          ...init,
         } as never);
         addWeight(name, 'kernel', [k, units], kernel);
         if (c) addWeight(name, 'bias', [units], scaled(broadcastBias(node, c, units, fail), beta));
@@ -371,7 +407,12 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         const w = floats(node, 1, 'weight');
         if (w.dims.length !== 2 || w.dims[0] !== a.dims[0]) fail(node, `weight has shape [${w.dims.join(', ')}] but its input has ${a.dims[0]} features`);
         const name = addLayer(node, weightBase(node, w.source, containers), {
-          kind: 'dense', inbound: [a.layer], units: w.dims[1], useBias: false, activation: 'linear', ...init,
+          kind: 'dense',
+          inbound: [a.layer],
+          units: w.dims[1],
+          useBias: false,
+          activation: 'linear',
+          ...init,
         } as never);
         addWeight(name, 'kernel', w.dims, w.values);
         if (w.source?.startsWith('onnx::')) foldedConv.push(name);
@@ -390,8 +431,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         const [O, I, kh, kw] = w.dims;
         // group > 1: grouped (and with group = channels, depthwise) convolution; the weight is [O, C/group, kh, kw].
         const group = at.i('group', 1);
-        if (!(group >= 1) || C % group !== 0 || O % group !== 0)
-          fail(node, `group = ${group} does not divide its ${C} input channels and ${O} output channels`);
+        if (!(group >= 1) || C % group !== 0 || O % group !== 0) fail(node, `group = ${group} does not divide its ${C} input channels and ${O} output channels`);
         if (I * group !== C) fail(node, `weight has ${I} input channels per group but its input has ${C} channels in ${group} group${group > 1 ? 's' : ''}`);
         const strides = pairOf(at.ints('strides'), 1);
         const dil = pairOf(at.ints('dilations'), 1);
@@ -406,7 +446,17 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         if (!(oh > 0 && ow > 0)) fail(node, `its ${kh}×${kw} kernel does not fit the ${H}×${W} input with pads [${[pt, pl, pb, pr].join(', ')}]`);
         const c = node.input[2] ? floats(node, 2, 'bias') : null;
         const name = addLayer(node, weightBase(node, w.source, containers), {
-          kind: 'conv2d', inbound: [a.layer], filters: O, kernelSize: [kh, kw], strides, padding, ...(pads ? { pads } : {}), ...(group > 1 ? { groups: group } : {}), dilation: dil, useBias: !!c, activation: 'linear',
+          kind: 'conv2d',
+          inbound: [a.layer],
+          filters: O,
+          kernelSize: [kh, kw],
+          strides,
+          padding,
+          ...(pads ? { pads } : {}),
+          ...(group > 1 ? { groups: group } : {}),
+          dilation: dil,
+          useBias: !!c,
+          activation: 'linear',
           ...init,
         } as never);
         addWeight(name, 'kernel', [kh, kw, I, O], oihwToHwio(w.values, [O, I, kh, kw]));
@@ -428,7 +478,13 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         if (at.i('spatial', 1) !== 1) fail(node, 'spatial = 0 (per-position statistics) is not supported');
         extraOutputsUnused(node, 1);
         const name = addLayer(node, weightBase(node, ps[0].source, containers), {
-          kind: 'batchnorm', inbound: [a.layer], axis: -1, epsilon: at.f('epsilon', 1e-5), momentum: at.f('momentum', 0.9), center: true, scale: true,
+          kind: 'batchnorm',
+          inbound: [a.layer],
+          axis: -1,
+          epsilon: at.f('epsilon', 1e-5),
+          momentum: at.f('momentum', 0.9),
+          center: true,
+          scale: true,
           ...(fw.unbiasedMovingVariance ? { unbiasedMovingVariance: true } : {}),
         } as never);
         roles.forEach((r, k) => addWeight(name, r, [C], ps[k].values));
@@ -451,8 +507,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
       case 'LogSoftmax': {
         const a = act(node, 0);
         const isOutput = outputName === node.output[0];
-        if (!isOutput)
-          fail(node, `${op} is supported only as the network's last operation (its input is then used as the logits of softmax cross-entropy)`);
+        if (!isOutput) fail(node, `${op} is supported only as the network's last operation (its input is then used as the logits of softmax cross-entropy)`);
         const rank = a.dims.length + 1;
         const axis = at.i('axis', opset >= 13 ? -1 : 1);
         if (a.dims.length !== 1 || (axis !== -1 && axis !== rank - 1)) fail(node, `axis ${axis} on shape [N, ${a.dims.join(', ')}]; the output must be [N, classes] with ${op} over the classes`);
@@ -473,13 +528,20 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         const own = poolPads(node, at, [a.dims[1], a.dims[2]], k, s, fail);
         const countIncludePad = op === 'AveragePool' && at.i('count_include_pad', 0) === 1;
         // A Pad before an AveragePool is PyTorch's count_include_pad=True: its zeros are averaged in.
-        if (a.zeroPad && own.some((p) => p !== 0) && !countIncludePad)
-          fail(node, 'a Pad before an AveragePool that pads again without counting its zeros (count_include_pad = 0); export with one of them');
+        if (a.zeroPad && own.some((p) => p !== 0) && !countIncludePad) fail(node, 'a Pad before an AveragePool that pads again without counting its zeros (count_include_pad = 0); export with one of them');
         const pads = sum4(own, zp);
-        const out = simple(node, { ...a, zeroPad: undefined }, {
-          kind: 'pool', op: op === 'MaxPool' ? 'max' : 'avg', poolSize: k, strides: s, padding: 'valid',
-          ...(pads.some((p) => p !== 0) ? { pads, ...(op === 'AveragePool' ? { countIncludePad: countIncludePad || !!a.zeroPad } : {}) } : {}),
-        });
+        const out = simple(
+          node,
+          { ...a, zeroPad: undefined },
+          {
+            kind: 'pool',
+            op: op === 'MaxPool' ? 'max' : 'avg',
+            poolSize: k,
+            strides: s,
+            padding: 'valid',
+            ...(pads.some((p) => p !== 0) ? { pads, ...(op === 'AveragePool' ? { countIncludePad: countIncludePad || !!a.zeroPad } : {}) } : {}),
+          },
+        );
         const size = (n: number, kk: number, ss: number) => Math.floor((n - kk) / ss) + 1;
         const [oh, ow] = [size(H + pads[0] + pads[1], k[0], s[0]), size(W + pads[2] + pads[3], k[1], s[1])];
         if (!(oh > 0 && ow > 0)) fail(node, `its ${k.join('×')} window does not fit the ${H}×${W} input with pads [${pads.join(', ')}]`);
@@ -511,8 +573,7 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
           if (i === 0 && exportBatch !== null && d === exportBatch) return BATCH; // the batch size traced into a constant
           return d;
         });
-        if (target[0] !== BATCH)
-          fail(node, `target shape [${shape!.values.join(', ')}] does not keep the batch first; write the view as x.view(x.size(0), -1) (or torch.flatten(x, 1))`);
+        if (target[0] !== BATCH) fail(node, `target shape [${shape!.values.join(', ')}] does not keep the batch first; write the view as x.view(x.size(0), -1) (or torch.flatten(x, 1))`);
         const rest = target.slice(1) as number[];
         const total = prod(a.dims);
         const known = prod(rest.filter((d) => d !== -1));

@@ -43,18 +43,21 @@ export function readOnnxNetwork(file: string): OnnxNetwork {
   if (statSync(file).isDirectory()) throw new UserError('this is a folder; give the .onnx file inside it', file);
   const model = decodeModel(readFileSync(file), file);
   const opset = defaultOpset(model);
-  if (opset < MIN_OPSET || opset > MAX_OPSET)
-    throw new UserError(
-      `the model uses ONNX opset ${opset || '(none)'}; BatchNorm Lens reads opsets ${MIN_OPSET}–${MAX_OPSET} — export with opset_version between them`,
-      file,
-    );
+  if (opset < MIN_OPSET || opset > MAX_OPSET) throw new UserError(`the model uses ONNX opset ${opset || '(none)'}; BatchNorm Lens reads opsets ${MIN_OPSET}–${MAX_OPSET} — export with opset_version between them`, file);
   const framework = frameworkOfProducer(model.producerName ?? '');
   const mapped = mapGraph(model, file, opset, framework);
   const layers = mapped.layers;
   const info = inferShapes(layers, file);
   const name = model.graph?.name || basename(file).replace(/\.onnx$/i, '');
   const spec: NetworkSpec = {
-    file, format: 'onnx', framework, layout: mapped.layout, name, layers, outputs: [mapped.output], weights: mapped.weights,
+    file,
+    format: 'onnx',
+    framework,
+    layout: mapped.layout,
+    name,
+    layers,
+    outputs: [mapped.output],
+    weights: mapped.weights,
     sourceShapes: Object.fromEntries(mapped.onnxShapes),
   };
   const producer = [model.producerName, model.producerVersion].filter(Boolean).join(' ');

@@ -12,7 +12,25 @@ export const DT = { FLOAT: 1, UINT8: 2, INT8: 3, INT32: 6, INT64: 7, BOOL: 9, FL
 const FLOAT_TYPES = new Set<number>([DT.FLOAT, DT.FLOAT16, DT.DOUBLE, DT.BFLOAT16]);
 const INT_TYPES = new Set<number>([DT.INT64, DT.INT32, DT.INT8, DT.UINT8, DT.BOOL]);
 const BYTES: Record<number, number> = { [DT.FLOAT]: 4, [DT.FLOAT16]: 2, [DT.DOUBLE]: 8, [DT.BFLOAT16]: 2, [DT.INT64]: 8, [DT.INT32]: 4, [DT.INT8]: 1, [DT.UINT8]: 1, [DT.BOOL]: 1 };
-const TYPE_NAMES: Record<number, string> = { 0: 'undefined', 1: 'float32', 2: 'uint8', 3: 'int8', 4: 'uint16', 5: 'int16', 6: 'int32', 7: 'int64', 8: 'string', 9: 'bool', 10: 'float16', 11: 'float64', 12: 'uint32', 13: 'uint64', 14: 'complex64', 15: 'complex128', 16: 'bfloat16' };
+const TYPE_NAMES: Record<number, string> = {
+  0: 'undefined',
+  1: 'float32',
+  2: 'uint8',
+  3: 'int8',
+  4: 'uint16',
+  5: 'int16',
+  6: 'int32',
+  7: 'int64',
+  8: 'string',
+  9: 'bool',
+  10: 'float16',
+  11: 'float64',
+  12: 'uint32',
+  13: 'uint64',
+  14: 'complex64',
+  15: 'complex128',
+  16: 'bfloat16',
+};
 
 export const typeName = (t: number) => TYPE_NAMES[t] ?? `type ${t}`;
 
@@ -59,8 +77,7 @@ function rawBytes(t: onnx.ITensorProto, place: TensorPlace): Uint8Array | null {
   const need = prod(dimsOf(t)) * (BYTES[t.dataType ?? 0] ?? 1);
   const length = Number(entry('length') ?? need);
   const size = statSync(path).size;
-  if (offset + length > size)
-    throw new UserError(`${place.what} needs bytes ${offset}–${offset + length} of the external data file "${location}", which has ${size}; the file is truncated — copy it again`, place.file);
+  if (offset + length > size) throw new UserError(`${place.what} needs bytes ${offset}–${offset + length} of the external data file "${location}", which has ${size}; the file is truncated — copy it again`, place.file);
   const buf = Buffer.alloc(length);
   const fd = openSync(path, 'r');
   try {
@@ -83,14 +100,12 @@ export function floatValues(t: onnx.ITensorProto, place: TensorPlace): FloatTens
   const dims = dimsOf(t);
   const n = prod(dims);
   const type = t.dataType ?? 0;
-  if (!FLOAT_TYPES.has(type))
-    throw new UserError(`${place.what} has data type ${typeName(type)}; weights must be float32, float16, bfloat16 or float64`, place.file);
+  if (!FLOAT_TYPES.has(type)) throw new UserError(`${place.what} has data type ${typeName(type)}; weights must be float32, float16, bfloat16 or float64`, place.file);
   const raw = rawBytes(t, place);
   const out = new Float32Array(n);
   if (raw) {
     const need = n * BYTES[type];
-    if (raw.length < need)
-      throw new UserError(`${place.what} holds ${raw.length} bytes but its shape [${dims.join(', ')}] needs ${need}; the file is truncated or damaged — export it again`, place.file);
+    if (raw.length < need) throw new UserError(`${place.what} holds ${raw.length} bytes but its shape [${dims.join(', ')}] needs ${need}; the file is truncated or damaged — export it again`, place.file);
     const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
     for (let i = 0; i < n; i++) {
       if (type === DT.FLOAT) out[i] = view.getFloat32(4 * i, true);
@@ -101,10 +116,8 @@ export function floatValues(t: onnx.ITensorProto, place: TensorPlace): FloatTens
     return { dims, values: out };
   }
   // Typed fields: float32 in float_data; float64 in double_data; float16/bfloat16 as bit patterns in int32_data.
-  const src: ArrayLike<number> =
-    type === DT.FLOAT ? (t.floatData ?? []) : type === DT.DOUBLE ? (t.doubleData ?? []) : (t.int32Data ?? []);
-  if (src.length !== n)
-    throw new UserError(`${place.what} holds ${src.length} values but its shape [${dims.join(', ')}] needs ${n}; the file is truncated or damaged — export it again`, place.file);
+  const src: ArrayLike<number> = type === DT.FLOAT ? (t.floatData ?? []) : type === DT.DOUBLE ? (t.doubleData ?? []) : (t.int32Data ?? []);
+  if (src.length !== n) throw new UserError(`${place.what} holds ${src.length} values but its shape [${dims.join(', ')}] needs ${n}; the file is truncated or damaged — export it again`, place.file);
   for (let i = 0; i < n; i++) {
     const v = Number(src[i]);
     out[i] = type === DT.FLOAT16 ? halfToFloat(v) : type === DT.BFLOAT16 ? new Float32Array(new Uint32Array([v << 16]).buffer)[0] : v;
@@ -125,9 +138,7 @@ export function intValues(t: onnx.ITensorProto, place: TensorPlace): IntTensor {
     if (raw.length < n * size) throw new UserError(`${place.what} is shorter than its shape [${dims.join(', ')}]; the file is damaged — export it again`, place.file);
     return {
       dims,
-      values: Array.from({ length: n }, (_, i) =>
-        type === DT.INT64 ? Number(view.getBigInt64(8 * i, true)) : type === DT.INT32 ? view.getInt32(4 * i, true) : type === DT.INT8 ? view.getInt8(i) : view.getUint8(i),
-      ),
+      values: Array.from({ length: n }, (_, i) => (type === DT.INT64 ? Number(view.getBigInt64(8 * i, true)) : type === DT.INT32 ? view.getInt32(4 * i, true) : type === DT.INT8 ? view.getInt8(i) : view.getUint8(i))),
     };
   }
   const src = type === DT.INT64 ? (t.int64Data ?? []) : (t.int32Data ?? []);

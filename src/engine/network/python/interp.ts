@@ -5,26 +5,7 @@
 // the smallest rewrite.
 
 import { PythonSourceError, rangeOf, type SyntaxNode } from './parser';
-import {
-  classAttr,
-  isClass,
-  isDict,
-  isFunc,
-  isList,
-  isNative,
-  isObj,
-  isSeq,
-  isTuple,
-  repr,
-  typeName,
-  type Kwargs,
-  type Native,
-  type Py,
-  type PyClass,
-  type PyFunc,
-  type PyObj,
-  type Scope,
-} from './values';
+import { classAttr, isClass, isDict, isFunc, isList, isNative, isObj, isSeq, isTuple, repr, typeName, type Kwargs, type Native, type Py, type PyClass, type PyFunc, type PyObj, type Scope } from './values';
 
 class ReturnSignal {
   constructor(readonly value: Py) {}
@@ -116,8 +97,7 @@ export class Interpreter {
       case 'decorated_definition': {
         const def = n.childForFieldName('definition')!;
         const decos = n.namedChildren.filter((c) => c?.type === 'decorator').map((d) => d!.text);
-        if (decos.some((d) => !/^@(staticmethod|classmethod|torch\.no_grad|property)/.test(d)) && def.type === 'class_definition')
-          throw this.unsupported(n, `the decorator ${decos[0]}`, 'remove it from the model class');
+        if (decos.some((d) => !/^@(staticmethod|classmethod|torch\.no_grad|property)/.test(d)) && def.type === 'class_definition') throw this.unsupported(n, `the decorator ${decos[0]}`, 'remove it from the model class');
         return this.exec(def, scope);
       }
       case 'return_statement': {
@@ -355,10 +335,11 @@ export class Interpreter {
         throw e;
       }
       const star = (s as Scope & { star?: Native[] }).star;
-      if (star) for (const m of star) {
-        const v = m.attr!(name, at);
-        if (v !== undefined) return v;
-      }
+      if (star)
+        for (const m of star) {
+          const v = m.attr!(name, at);
+          if (v !== undefined) return v;
+        }
     }
     throw this.error(at, `name '${name}' is not defined in this file (or is made by code outside the subset); define it above or give the value literally`);
   }
@@ -385,7 +366,10 @@ export class Interpreter {
       case 'concatenated_string':
         return n.namedChildren.map((c) => this.stringValue(c!, scope)).join('');
       case 'parenthesized_expression':
-        return this.eval(n.namedChildren.find((c) => c && c.type !== 'comment')!, scope);
+        return this.eval(
+          n.namedChildren.find((c) => c && c.type !== 'comment')!,
+          scope,
+        );
       case 'list':
         return { k: 'list', items: this.evalItems(n, scope) };
       case 'tuple':
@@ -445,7 +429,11 @@ export class Interpreter {
     let s = '';
     for (const c of n.namedChildren) {
       if (!c) continue;
-      if (c.type === 'string_content') s += c.text.replace(/\\n/g, '\n').replace(/\\t/g, '\t').replace(/\\(['"\\])/g, '$1');
+      if (c.type === 'string_content')
+        s += c.text
+          .replace(/\\n/g, '\n')
+          .replace(/\\t/g, '\t')
+          .replace(/\\(['"\\])/g, '$1');
       else if (c.type === 'interpolation') {
         const v = this.eval(c.childForFieldName('expression')!, scope);
         s += typeof v === 'string' ? v : repr(v);
@@ -567,8 +555,7 @@ export class Interpreter {
     }
     if (isList(obj) && (name === 'append' || name === 'extend' || name === 'insert' || name === 'pop')) return listMethod(this, obj.items, name);
     if (isDict(obj) && (name === 'items' || name === 'keys' || name === 'values' || name === 'get')) return dictMethod(this, obj, name);
-    if (typeof obj === 'string' && (name === 'format' || name === 'lower' || name === 'upper' || name === 'startswith' || name === 'split'))
-      return stringMethod(this, obj, name);
+    if (typeof obj === 'string' && (name === 'format' || name === 'lower' || name === 'upper' || name === 'startswith' || name === 'split')) return stringMethod(this, obj, name);
     throw this.unsupported(at, `the attribute .${name} of ${typeName(obj)}`, 'use plain values here');
   }
 
@@ -960,11 +947,24 @@ function builtins(it: Interpreter): Record<string, Py> {
       return { k: 'list', items: Array.from({ length: n }, (_, i) => ({ k: 'tuple', items: lists.map((l) => l[i]) })) };
     }),
     reversed: native('reversed', (args, _kw, at) => ({ k: 'list', items: it.iterate(args[0], at).reverse() })),
-    sorted: native('sorted', (args, _kw, at) => ({ k: 'list', items: it.iterate(args[0], at).slice().sort((a, b) => (Number(a) < Number(b) ? -1 : 1)) })),
+    sorted: native('sorted', (args, _kw, at) => ({
+      k: 'list',
+      items: it
+        .iterate(args[0], at)
+        .slice()
+        .sort((a, b) => (Number(a) < Number(b) ? -1 : 1)),
+    })),
     isinstance: native('isinstance', (args) => {
       const [v, t] = args;
       const types = isSeq(t) ? t.items : [t];
-      return types.some((ty) => (isClass(ty) && isObj(v) && (v.cls === ty || v.cls.bases.includes(ty))) || (isNative(ty) && ty.describe === 'int' && typeof v === 'number') || (isNative(ty) && ty.describe === 'list' && isList(v)) || (isNative(ty) && ty.describe === 'tuple' && isTuple(v)) || (isNative(ty) && ty.describe === 'str' && typeof v === 'string'));
+      return types.some(
+        (ty) =>
+          (isClass(ty) && isObj(v) && (v.cls === ty || v.cls.bases.includes(ty))) ||
+          (isNative(ty) && ty.describe === 'int' && typeof v === 'number') ||
+          (isNative(ty) && ty.describe === 'list' && isList(v)) ||
+          (isNative(ty) && ty.describe === 'tuple' && isTuple(v)) ||
+          (isNative(ty) && ty.describe === 'str' && typeof v === 'string'),
+      );
     }),
     print: native('print', () => null),
     super: native('super', (args, _kw, at) => {
@@ -974,9 +974,11 @@ function builtins(it: Interpreter): Record<string, Py> {
         k: 'native',
         describe: 'super()',
         attr: (name) =>
-          name === '__init__' ? native('super().__init__', () => null) : (() => {
-            throw it.unsupported(at, `super().${name}`, 'call only super().__init__() in a model class');
-          })(),
+          name === '__init__'
+            ? native('super().__init__', () => null)
+            : (() => {
+                throw it.unsupported(at, `super().${name}`, 'call only super().__init__() in a model class');
+              })(),
       };
     }),
     getattr: native('getattr', (args, _kw, at) => {

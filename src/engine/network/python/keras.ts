@@ -157,7 +157,8 @@ export class KerasFront implements FrontEnd {
   importModule(path: string): Py | undefined {
     const p = path.replace(/^tensorflow\.(python\.)?keras/, 'keras').replace(/^tf\.keras/, 'keras');
     if (p === 'keras') return this.keras;
-    if (p === 'tensorflow') return { k: 'native', describe: 'tensorflow', attr: (n) => (n === 'keras' ? this.keras : n === 'nn' ? { k: 'native', describe: 'tf.nn', attr: (a) => activationRef(a) } : opaqueModule(this.it, `tensorflow.${n}`)) };
+    if (p === 'tensorflow')
+      return { k: 'native', describe: 'tensorflow', attr: (n) => (n === 'keras' ? this.keras : n === 'nn' ? { k: 'native', describe: 'tf.nn', attr: (a) => activationRef(a) } : opaqueModule(this.it, `tensorflow.${n}`)) };
     if (p === 'keras.layers') return this.layersNs;
     if (p === 'keras.models') return this.keras.attr!('models', null as never);
     if (p === 'keras.activations') return this.keras.attr!('activations', null as never);
@@ -188,7 +189,12 @@ export class KerasFront implements FrontEnd {
         const cfg: Record<string, unknown> = {};
         args.forEach((a, i) => (cfg[names[i]] = toJson(this.it, a, at)));
         for (const [k, v] of kw) cfg[k] = toJson(this.it, v, at);
-        if (cls === 'InputLayer') return this.input(cfg.input_shape ?? cfg.shape ?? (Array.isArray(cfg.batch_input_shape) ? (cfg.batch_input_shape as unknown[]).slice(1) : undefined), typeof cfg.name === 'string' ? cfg.name : this.autoName('InputLayer'), at);
+        if (cls === 'InputLayer')
+          return this.input(
+            cfg.input_shape ?? cfg.shape ?? (Array.isArray(cfg.batch_input_shape) ? (cfg.batch_input_shape as unknown[]).slice(1) : undefined),
+            typeof cfg.name === 'string' ? cfg.name : this.autoName('InputLayer'),
+            at,
+          );
         const name = typeof cfg.name === 'string' ? cfg.name : this.autoName(cls);
         // Fail at the constructor for a type the engine cannot read (before any call needs the shapes).
         probeLayer(cls, name, cfg, this.file, at);
@@ -223,7 +229,14 @@ export class KerasFront implements FrontEnd {
   emit(cls: string, name: string, cfg: Record<string, unknown>, inputs: KerasTensor[], at: SyntaxNode): KerasTensor {
     const graph = inputs[0].graph;
     if (inputs.some((t) => t.graph !== graph)) throw this.it.error(at, 'the inputs of this layer come from different keras.Input tensors of different models');
-    const layer = probeLayer(cls, graph.fresh(name), cfg, this.file, at, inputs.map((t) => t.layer));
+    const layer = probeLayer(
+      cls,
+      graph.fresh(name),
+      cfg,
+      this.file,
+      at,
+      inputs.map((t) => t.layer),
+    );
     graph.add(layer, at);
     const t = new KerasTensor(graph, layer.name);
     t.front = this;
@@ -286,7 +299,8 @@ export class KerasFront implements FrontEnd {
         }
         if (!x) {
           const shape = l.cfg.input_shape ?? (Array.isArray(l.cfg.batch_input_shape) ? (l.cfg.batch_input_shape as unknown[]).slice(1) : undefined) ?? opts.inputShape;
-          if (!shape) throw new PythonSourceError(`the Sequential model does not say its input shape; give input_shape= to its first layer, start it with keras.Input(shape=...), or use --input-shape`, this.file, rangeOf(l.at));
+          if (!shape)
+            throw new PythonSourceError(`the Sequential model does not say its input shape; give input_shape= to its first layer, start it with keras.Input(shape=...), or use --input-shape`, this.file, rangeOf(l.at));
           x = this.input(shape, 'input_layer', l.at);
         }
         x = l.call([x], new Map(), l.at) as KerasTensor;

@@ -55,8 +55,7 @@ export function readPythonNetwork(text: string, file: string, opts: PythonReadOp
     const bad = syntaxError(tree, file);
     if (bad) throw bad;
     const framework = pythonFramework(text);
-    if (!framework)
-      throw new UserError('this Python file imports neither torch nor keras/tensorflow, so it holds no model BatchNorm Lens can read; open the file that defines the model', file, 1, 1);
+    if (!framework) throw new UserError('this Python file imports neither torch nor keras/tensorflow, so it holds no model BatchNorm Lens can read; open the file that defines the model', file, 1, 1);
     return framework === 'pytorch' ? readTorch(tree.rootNode, text, file, opts) : new KerasFront(file).read(tree.rootNode, text, opts);
   } finally {
     tree.delete();
@@ -111,7 +110,7 @@ function guessTorchInput(modules: TorchModule[], side: number | undefined, file:
   if (!first) throw fail('it has no layers');
   const c = first.cfg;
   if (first.type === 'Linear' && typeof c.in_features === 'number') return [c.in_features];
-  if ((first.type === 'BatchNorm1d') && typeof c.num_features === 'number') return [c.num_features];
+  if (first.type === 'BatchNorm1d' && typeof c.num_features === 'number') return [c.num_features];
   if (first.type === 'Conv2d' && typeof c.in_channels === 'number') {
     const s = side ?? (c.in_channels === 1 ? 28 : c.in_channels === 3 ? 32 : undefined);
     if (!s) throw fail(`its first layer ${first.path} takes ${c.in_channels} channels of unknown size`);
@@ -126,13 +125,7 @@ function torchCandidates(it: Interpreter, root: SyntaxNode, front: TorchFront): 
   return findCandidates(it, root, (v) => isClass(v) && front.isModuleClass(v), isModel, /\bnn\.|Sequential|Module/);
 }
 
-export function findCandidates(
-  it: Interpreter,
-  root: SyntaxNode,
-  isModelClass: (v: Py) => boolean,
-  isModel: (v: Py | undefined) => boolean,
-  builderHint: RegExp,
-): Candidate[] {
+export function findCandidates(it: Interpreter, root: SyntaxNode, isModelClass: (v: Py) => boolean, isModel: (v: Py | undefined) => boolean, builderHint: RegExp): Candidate[] {
   const instances: Candidate[] = [];
   const defs: { c: Candidate; node: SyntaxNode }[] = [];
   const maybe: { c: Candidate; node: SyntaxNode }[] = [];
@@ -160,7 +153,7 @@ export function findCandidates(
     return preferred ? [preferred] : instances;
   }
   // A builder function returns a model: its body uses the framework's layers, a model class or another builder.
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const m of maybe.slice()) {
       const body = m.node.childForFieldName('body')!.text;
@@ -195,15 +188,7 @@ function needsArgs(v: PyClass | PyFunc): boolean {
   return plain.length > (isClass(v) ? 1 : 0);
 }
 
-export function chooseModel(
-  it: Interpreter,
-  candidates: Candidate[],
-  pick: string | undefined,
-  file: string,
-  root: SyntaxNode,
-  what: string,
-  isModel: (v: Py) => boolean,
-): { value: Py; chosen: string; at: SyntaxNode } {
+export function chooseModel(it: Interpreter, candidates: Candidate[], pick: string | undefined, file: string, root: SyntaxNode, what: string, isModel: (v: Py) => boolean): { value: Py; chosen: string; at: SyntaxNode } {
   let expr: string;
   if (pick !== undefined && pick.trim() !== '') expr = pick.trim();
   else if (candidates.length === 1 && !candidates[0].needsArgs) expr = candidates[0].name;
@@ -214,8 +199,7 @@ export function chooseModel(
       candidates[0].range.line,
       candidates[0].range.column,
     );
-  else if (candidates.length === 0)
-    throw new UserError(`no ${what} model found: define a model class, a builder function that returns a model, or a module-level model = ...; or name one with --model NAME`, file, 1, 1);
+  else if (candidates.length === 0) throw new UserError(`no ${what} model found: define a model class, a builder function that returns a model, or a module-level model = ...; or name one with --model NAME`, file, 1, 1);
   else {
     const list = candidates.map((c) => (c.needsArgs ? `${c.name}(…)` : c.name)).join(', ');
     throw new UserError(
@@ -238,11 +222,12 @@ export function chooseModel(
       value = it.eval(node, it.globals);
       if (isClass(value) || isFunc(value)) value = it.call(value, [], new Map(), node);
     } catch (e) {
-      if (e instanceof PythonSourceError && e.range.line === 1 && e.message.includes(`name '`)) throw new UserError(`--model ${expr}: ${e.message.replace(/ in this file.*$/, '')}; the candidates are ${candidates.map((c) => c.name).join(', ') || 'none'}`, file);
+      if (e instanceof PythonSourceError && e.range.line === 1 && e.message.includes(`name '`))
+        throw new UserError(`--model ${expr}: ${e.message.replace(/ in this file.*$/, '')}; the candidates are ${candidates.map((c) => c.name).join(', ') || 'none'}`, file);
       throw e;
     }
     if (!isModel(value)) throw new UserError(`--model ${expr} gives ${typeName(value)}, not a ${what} model`, file);
-    const at = known ? findNode(root, known.range) ?? root : root;
+    const at = known ? (findNode(root, known.range) ?? root) : root;
     return { value, chosen: expr, at };
   } finally {
     tree.delete();

@@ -52,8 +52,7 @@ export class TorchModule implements Native {
       if (child) return child[1];
     }
     if (name in this.cfg) return this.cfg[name];
-    if (name === 'to' || name === 'cuda' || name === 'cpu' || name === 'train' || name === 'eval' || name === 'double' || name === 'float')
-      return nativeFn(name, () => this);
+    if (name === 'to' || name === 'cuda' || name === 'cpu' || name === 'train' || name === 'eval' || name === 'double' || name === 'float') return nativeFn(name, () => this);
     return undefined;
   }
   iter(): Py[] {
@@ -252,14 +251,32 @@ export class TorchFront implements FrontEnd {
       return nativeFn('nn.Sequential', (args, _kw, callAt) => {
         if (args.length === 1 && isDict(args[0])) {
           const d = args[0];
-          return new TorchModule('Sequential', {}, callAt, d.keys.map((k, i) => [String(k), asModule(this.it, d.values[i], callAt)]), this);
+          return new TorchModule(
+            'Sequential',
+            {},
+            callAt,
+            d.keys.map((k, i) => [String(k), asModule(this.it, d.values[i], callAt)]),
+            this,
+          );
         }
-        return new TorchModule('Sequential', {}, callAt, args.map((m, i) => [String(i), asModule(this.it, m, callAt)]), this);
+        return new TorchModule(
+          'Sequential',
+          {},
+          callAt,
+          args.map((m, i) => [String(i), asModule(this.it, m, callAt)]),
+          this,
+        );
       });
     if (name === 'ModuleList')
       return nativeFn('nn.ModuleList', (args, _kw, callAt) => {
         const items = args.length ? this.it.iterate(args[0], callAt) : [];
-        return new TorchModule('ModuleList', {}, callAt, items.map((m, i) => [String(i), asModule(this.it, m, callAt)]), this);
+        return new TorchModule(
+          'ModuleList',
+          {},
+          callAt,
+          items.map((m, i) => [String(i), asModule(this.it, m, callAt)]),
+          this,
+        );
       });
     const sig = SIGS[name];
     if (sig)
@@ -344,9 +361,22 @@ export class TorchFront implements FrontEnd {
         const inF = int(this.it, c.in_features, at, 'in_features');
         const s = src();
         if (s.length !== 1 || s[0] !== inF)
-          throw this.it.error(at, `nn.Linear ${m.path} expects in_features ${inF} but receives shape [${s.join(', ')}]${s.length > 1 ? '; flatten first (torch.flatten(x, 1))' : '; fix in_features or the input shape (--input-shape)'}`);
+          throw this.it.error(
+            at,
+            `nn.Linear ${m.path} expects in_features ${inF} but receives shape [${s.join(', ')}]${s.length > 1 ? '; flatten first (torch.flatten(x, 1))' : '; fix in_features or the input shape (--input-shape)'}`,
+          );
         return this.emit(
-          { kind: 'dense', name: name(), className: 'Linear', units: int(this.it, c.out_features, at, 'out_features'), useBias: c.bias !== false && c.bias !== null, activation: 'linear', kernelInitializer: TORCH_DEFAULT_INIT, biasInitializer: TORCH_DEFAULT_INIT, range: undefined } as LayerNode,
+          {
+            kind: 'dense',
+            name: name(),
+            className: 'Linear',
+            units: int(this.it, c.out_features, at, 'out_features'),
+            useBias: c.bias !== false && c.bias !== null,
+            activation: 'linear',
+            kernelInitializer: TORCH_DEFAULT_INIT,
+            biasInitializer: TORCH_DEFAULT_INIT,
+            range: undefined,
+          } as LayerNode,
           [x],
           m.at,
         );
@@ -357,15 +387,24 @@ export class TorchFront implements FrontEnd {
       case 'BatchNorm2d': {
         const s = src();
         const want = m.type === 'BatchNorm1d' ? 1 : 3;
-        if (s.length !== want)
-          throw this.it.error(at, `nn.${m.type} ${m.path} receives shape [${s.join(', ')}]; it needs ${want === 1 ? '[features] (BatchNorm1d over [N, C, L] is not supported)' : '[C, H, W]'}`);
+        if (s.length !== want) throw this.it.error(at, `nn.${m.type} ${m.path} receives shape [${s.join(', ')}]; it needs ${want === 1 ? '[features] (BatchNorm1d over [N, C, L] is not supported)' : '[C, H, W]'}`);
         const nf = int(this.it, c.num_features, at, 'num_features');
         if (s[0] !== nf) throw this.it.error(at, `nn.${m.type} ${m.path} has num_features ${nf} but receives ${s[0]} channels (shape [${s.join(', ')}])`);
         if (c.momentum === null) throw this.it.unsupported(m.at, 'BatchNorm with momentum=None (a cumulative average)', 'give a number, e.g. momentum=0.1');
         if (c.track_running_stats === false) throw this.it.unsupported(m.at, 'BatchNorm with track_running_stats=False', 'leave it at its default True');
         const affine = c.affine !== false;
         return this.emit(
-          { kind: 'batchnorm', name: name(), className: m.type, axis: -1, epsilon: num(this.it, c.eps, at, 'eps'), momentum: momentumFromTorch(num(this.it, c.momentum, at, 'momentum')), center: affine, scale: affine, unbiasedMovingVariance: true } as LayerNode,
+          {
+            kind: 'batchnorm',
+            name: name(),
+            className: m.type,
+            axis: -1,
+            epsilon: num(this.it, c.eps, at, 'eps'),
+            momentum: momentumFromTorch(num(this.it, c.momentum, at, 'momentum')),
+            center: affine,
+            scale: affine,
+            unbiasedMovingVariance: true,
+          } as LayerNode,
           [x],
           m.at,
         );
@@ -423,8 +462,7 @@ export class TorchFront implements FrontEnd {
     if (s[0] !== inC) throw this.it.error(at, `nn.Conv2d ${m.path} has in_channels ${inC} but receives ${s[0]} channels (shape [${s.join(', ')}])`);
     const outC = int(this.it, c.out_channels, at, 'out_channels');
     const groups = int(this.it, c.groups, at, 'groups');
-    if (groups < 1 || inC % groups !== 0 || outC % groups !== 0)
-      throw this.it.error(m.at, `nn.Conv2d ${m.path} has groups=${groups}, which must divide both in_channels ${inC} and out_channels ${outC}`);
+    if (groups < 1 || inC % groups !== 0 || outC % groups !== 0) throw this.it.error(m.at, `nn.Conv2d ${m.path} has groups=${groups}, which must divide both in_channels ${inC} and out_channels ${outC}`);
     if (c.padding_mode !== 'zeros') throw this.it.unsupported(m.at, `padding_mode=${repr(c.padding_mode)}`, "use padding_mode='zeros'");
     const k = pair(this.it, c.kernel_size, at, 'kernel_size');
     const stride = pair(this.it, c.stride, at, 'stride');
@@ -442,8 +480,20 @@ export class TorchFront implements FrontEnd {
     if (stride.some((v) => v !== 1) && dilation.some((v) => v !== 1)) throw this.it.unsupported(m.at, 'a convolution with both stride and dilation', 'use one of them');
     return this.emit(
       {
-        kind: 'conv2d', name, className: 'Conv2d', filters: outC, kernelSize: k, strides: stride, padding, ...(pads ? { pads } : {}), ...(groups > 1 ? { groups } : {}),
-        dilation, useBias: c.bias !== false && c.bias !== null, activation: 'linear', kernelInitializer: TORCH_DEFAULT_INIT, biasInitializer: TORCH_DEFAULT_INIT,
+        kind: 'conv2d',
+        name,
+        className: 'Conv2d',
+        filters: outC,
+        kernelSize: k,
+        strides: stride,
+        padding,
+        ...(pads ? { pads } : {}),
+        ...(groups > 1 ? { groups } : {}),
+        dilation,
+        useBias: c.bias !== false && c.bias !== null,
+        activation: 'linear',
+        kernelInitializer: TORCH_DEFAULT_INIT,
+        biasInitializer: TORCH_DEFAULT_INIT,
       } as LayerNode,
       [x],
       m.at,
@@ -459,7 +509,19 @@ export class TorchFront implements FrontEnd {
     if (!lrtb) throw this.it.error(m.at, `nn.ZeroPad2d ${m.path} has padding ${repr(p)}; give an integer or (left, right, top, bottom)`);
     const [l, r, t, b] = lrtb.map((v) => int(this.it, v, at, 'padding'));
     if ([l, r, t, b].some((v) => v < 0)) throw this.it.unsupported(m.at, 'nn.ZeroPad2d with negative padding (cropping)', 'use padding ≥ 0');
-    return this.emit({ kind: 'zeropad', name, className: 'ZeroPad2d', padding: [[t, b], [l, r]] } as LayerNode, [x], m.at);
+    return this.emit(
+      {
+        kind: 'zeropad',
+        name,
+        className: 'ZeroPad2d',
+        padding: [
+          [t, b],
+          [l, r],
+        ],
+      } as LayerNode,
+      [x],
+      m.at,
+    );
   }
 
   /** nn.Upsample / nn.UpsamplingNearest2d: nearest neighbour by whole factors (a scale, or a size that is a multiple of the input). */
@@ -472,8 +534,7 @@ export class TorchFront implements FrontEnd {
     if (c.scale_factor !== null && c.scale_factor !== undefined) factor = pair(this.it, c.scale_factor, m.at, 'scale_factor (a whole number)');
     else if (c.size !== null && c.size !== undefined) {
       const [h, w] = pair(this.it, c.size, m.at, 'size');
-      if (h % s[1] !== 0 || w % s[2] !== 0)
-        throw this.it.unsupported(m.at, `nn.${m.type} from ${s[1]}×${s[2]} to ${h}×${w}`, 'upsample by whole factors (a size that is a multiple of the input, or scale_factor=2)');
+      if (h % s[1] !== 0 || w % s[2] !== 0) throw this.it.unsupported(m.at, `nn.${m.type} from ${s[1]}×${s[2]} to ${h}×${w}`, 'upsample by whole factors (a size that is a multiple of the input, or scale_factor=2)');
       factor = [h / s[1], w / s[2]];
     } else throw this.it.error(m.at, `nn.${m.type} ${m.path} gives neither size nor scale_factor`);
     if (factor.some((f) => f < 1)) throw this.it.unsupported(m.at, `nn.${m.type} with scale_factor ${repr(c.scale_factor)}`, 'use a whole factor ≥ 1');
@@ -561,7 +622,10 @@ export class TorchFront implements FrontEnd {
       silu: { names: ['input', 'inplace'], defaults: { inplace: false } },
       softmax: { names: ['input', 'dim', '_stacklevel', 'dtype'], defaults: { dim: null, _stacklevel: 3, dtype: null } },
       max_pool2d: { names: ['input', 'kernel_size', 'stride', 'padding', 'dilation', 'ceil_mode', 'return_indices'], defaults: { stride: null, padding: 0, dilation: 1, ceil_mode: false, return_indices: false } },
-      avg_pool2d: { names: ['input', 'kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'], defaults: { stride: null, padding: 0, ceil_mode: false, count_include_pad: true, divisor_override: null } },
+      avg_pool2d: {
+        names: ['input', 'kernel_size', 'stride', 'padding', 'ceil_mode', 'count_include_pad', 'divisor_override'],
+        defaults: { stride: null, padding: 0, ceil_mode: false, count_include_pad: true, divisor_override: null },
+      },
       adaptive_avg_pool2d: { names: ['input', 'output_size'], defaults: {} },
       dropout: { names: ['input', 'p', 'training', 'inplace'], defaults: { p: 0.5, training: true, inplace: false } },
     };

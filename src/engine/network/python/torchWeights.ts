@@ -61,8 +61,7 @@ export function torchWeights(layers: LayerNode[], modules: TorchModule[], stored
   const file = basename(weightsFile);
   for (const k of keys) {
     const bare = strip ? k.slice('module.'.length) : k;
-    if (!known.has(bare))
-      throw new UserError(`"${k}" in ${file} is not a parameter of ${modelName} (is it the state_dict of another model or of a different --model?)`, weightsFile);
+    if (!known.has(bare)) throw new UserError(`"${k}" in ${file} is not a parameter of ${modelName} (is it the state_dict of another model or of a different --model?)`, weightsFile);
   }
   const out: ConvertedWeight[] = [];
   for (const e of expected) {

@@ -7,10 +7,28 @@ const imports = WebAssembly.Module.imports(mod);
 const exports = WebAssembly.Module.exports(mod);
 let off = 8;
 const sections = [];
-const leb = () => { let r = 0, s = 0, b; do { b = bytes[off++]; r |= (b & 0x7f) << s; s += 7; } while (b & 0x80); return r >>> 0; };
-while (off < bytes.length) { const id = bytes[off++]; const len = leb(); sections.push(id); off += len; }
+const leb = () => {
+  let r = 0,
+    s = 0,
+    b;
+  do {
+    b = bytes[off++];
+    r |= (b & 0x7f) << s;
+    s += 7;
+  } while (b & 0x80);
+  return r >>> 0;
+};
+while (off < bytes.length) {
+  const id = bytes[off++];
+  const len = leb();
+  sections.push(id);
+  off += len;
+}
 const bad = [];
 if (sections.includes(11)) bad.push('a data section');
 if (imports.length !== 1 || imports[0].kind !== 'memory') bad.push(`imports ${JSON.stringify(imports)}`);
-if (bad.length) { console.error(`check-wasm: the module has ${bad.join(', ')}`); process.exit(1); }
+if (bad.length) {
+  console.error(`check-wasm: the module has ${bad.join(', ')}`);
+  process.exit(1);
+}
 console.log(`check-wasm: ok; exports ${exports.map((e) => e.name).join(', ')}`);
