@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm test`: every suite, in order, counted, with one closing line `N passed, N failed`.
 //   build        node esbuild.mjs (a failed build counts as one failure)
-//   lint         tsc --noEmit (the type check) and eslint (typescript-eslint, eslint.config.mjs); each file
-//                eslint reports counts as one failure
+//   lint         tsc --noEmit (the type check), eslint (typescript-eslint, eslint.config.mjs) and prettier --check
+//                (.prettierrc, .prettierignore); each file eslint reports, and each file prettier would
+//                reformat, counts as one failure
 //   unit         node --import tsx --test test/unit/*.test.ts
 //   html-report  node --import tsx --test test/e2e/html-report*.test.ts  (Chromium opens --html reports)
 //   code-server  scripts/install-code-server.sh (instant when cached in .ci-cache/code-server)
@@ -136,7 +137,17 @@ if (wanted('lint')) {
     failed += 1;
     note.push(`eslint exited ${es.code}`);
   }
-  record('lint', files.length - bad.length + (tsc.code === 0 ? 1 : 0), failed, Date.now() - t, note.join('; '));
+  // The format check: prettier lists the files it would change (exit 1) or fails to read one (exit 2).
+  const fmt = await run(process.execPath, ['node_modules/prettier/bin/prettier.cjs', '--list-different', '.']);
+  const unformatted = fmt.code === 1 ? fmt.out.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('[')) : [];
+  for (const f of unformatted) console.log(`${f}: not formatted as .prettierrc says (npx prettier --write ${f})`);
+  failed += unformatted.length;
+  note.push(`${unformatted.length} files not formatted`);
+  if (fmt.code > 1) {
+    failed += 1;
+    note.push(`prettier exited ${fmt.code}`);
+  }
+  record('lint', files.length - bad.length + (tsc.code === 0 ? 1 : 0) + (fmt.code === 0 ? 1 : 0), failed, Date.now() - t, note.join('; '));
 }
 if (wanted('unit')) await nodeTests('unit', testFiles('test/unit', /\.test\.ts$/));
 if (wanted('html-report')) {
