@@ -2,7 +2,7 @@
 // Keras 3 and tfjs write them, data files written by NumPy (an independent writer), temp folders, and a
 // runner for the built CLI as a user starts it.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after } from 'node:test';
@@ -156,6 +156,29 @@ export function tfjsModel(net: NetDef, metadata?: Record<string, unknown>): Reco
     modelTopology: { ...topo, keras_version: 'tfjs-layers 4.22.0', backend: 'tensor_flow.js' },
     ...(metadata ? { userDefinedMetadata: { bnlens: metadata } } : {}),
   };
+}
+
+/**
+ * The smallest network the analyze tests train: inputs → Dense(hidden, relu) → Dense(classes, softmax), as a
+ * topology-only tfjs model.json in `dir`, and `n` seeded examples to train it on. Returns both paths.
+ */
+export function writeTinyMlp(dir: string, opts: { inputs?: number; hidden?: number; classes?: number; n?: number; tag?: string } = {}): { model: string; data: string } {
+  const { inputs = 6, hidden = 8, classes = 3, n = 60, tag = 'train' } = opts;
+  const model = join(dir, 'mlp.json');
+  writeFileSync(
+    model,
+    JSON.stringify(
+      tfjsModel({
+        name: 'mlp',
+        inputShape: [inputs],
+        layers: [
+          { type: 'Dense', name: 'h1', units: hidden, activation: 'relu', useBias: true },
+          { type: 'Dense', name: 'out', units: classes, activation: 'softmax', useBias: true },
+        ],
+      }),
+    ),
+  );
+  return { model, data: writeNpzData(dir, tag, n, [inputs], classes) };
 }
 
 // ---------------------------------------------------------------- the CLI as a user runs it

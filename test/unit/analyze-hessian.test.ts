@@ -4,31 +4,17 @@
 // for any symmetric matrix (λ_min ≤ gᵀHg/‖g‖² ≤ λ_max, the top eigenvalues descending from λ_max), and the
 // report with them validates.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { analyze } from '../../src/engine/analyze';
 import type { EngineToHost, Report } from '../../src/protocol';
 import { phaseText } from '../../src/report/progress';
 import { validateReport } from '../../src/report/validate';
-import { tempDir, tfjsModel, writeNpzData } from './analyze-fixtures';
+import { tempDir, writeTinyMlp } from './analyze-fixtures';
 
 const dir = tempDir('hessian-analyze');
-const modelPath = join(dir, 'mlp.json');
-writeFileSync(
-  modelPath,
-  JSON.stringify(
-    tfjsModel({
-      name: 'mlp',
-      inputShape: [6],
-      layers: [
-        { type: 'Dense', name: 'h1', units: 8, activation: 'relu', useBias: true },
-        { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
-      ],
-    }),
-  ),
-);
-const dataPath = writeNpzData(dir, 'd', 80, [6], 3);
+const { model: modelPath, data: dataPath } = writeTinyMlp(dir, { n: 80, tag: 'd' });
 
 test('Hessian measures every N probed steps, each announced by a phase event before its step', async () => {
   const events: EngineToHost[] = [];

@@ -8,25 +8,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import type { Report } from '../../src/protocol';
 import { validateReport } from '../../src/report/validate';
-import { bnlens, EXAMPLES, py, tempDir, tfjsModel, writeNpzData, type CliResult } from './analyze-fixtures';
+import { bnlens, EXAMPLES, py, tempDir, tfjsModel, writeNpzData, type CliResult, writeTinyMlp } from './analyze-fixtures';
 
 const dir = tempDir('cli');
 
-const mlpPath = join(dir, 'mlp.json');
-writeFileSync(
-  mlpPath,
-  JSON.stringify(
-    tfjsModel({
-      name: 'mlp',
-      inputShape: [6],
-      layers: [
-        { type: 'Dense', name: 'h1', units: 8, activation: 'relu', useBias: true },
-        { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
-      ],
-    }),
-  ),
-);
-const npz = writeNpzData(dir, 'train', 60, [6], 3);
+const { model: mlpPath, data: npz } = writeTinyMlp(dir);
 const QUICK = ['--steps', '3', '--batch', '16', '--ics-every', '0', '--eval-every', '0', '--eta-count', '4'];
 
 function readReport(path: string): Report {

@@ -5,12 +5,12 @@
 // partial report, exit 130, not fail with "engine process … stopped unexpectedly (signal SIGINT)".
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import type { Report } from '../../src/protocol';
 import { validateReport } from '../../src/report/validate';
-import { assertBuilt, ROOT, tempDir, tfjsModel, writeNpzData } from './analyze-fixtures';
+import { assertBuilt, ROOT, tempDir, writeTinyMlp } from './analyze-fixtures';
 
 const hasScript = spawnSync('script', ['--version']).status === 0;
 
@@ -19,21 +19,7 @@ test('Ctrl-C typed at a terminal stops a parallel run at the end of a step and k
   assert.ok(hasScript, 'the `script` command (util-linux) is needed to give the CLI a pseudo-terminal');
   assertBuilt();
   const dir = tempDir('ctrlc');
-  const model = join(dir, 'mlp.json');
-  writeFileSync(
-    model,
-    JSON.stringify(
-      tfjsModel({
-        name: 'mlp',
-        inputShape: [6],
-        layers: [
-          { type: 'Dense', name: 'h1', units: 8, activation: 'relu', useBias: true },
-          { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
-        ],
-      }),
-    ),
-  );
-  const npz = writeNpzData(dir, 'train', 60, [6], 3);
+  const { model, data: npz } = writeTinyMlp(dir);
   const out = join(dir, 'partial.json');
   const cli = [process.execPath, join(ROOT, 'bin', 'bnlens.js'), 'analyze', model, '--dataset', npz, '--variants', 'standard,batchnorm']
     .concat(['--steps', '100000', '--batch', '16', '--eta-count', '4', '--backend', 'cpu', '--out', out])

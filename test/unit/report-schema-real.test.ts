@@ -13,26 +13,12 @@ import type { Report, SliceResult } from '../../src/protocol';
 import { applyEvent } from '../../src/report/applyEvent';
 import { validateReport } from '../../src/report/validate';
 import { assertBuilt } from '../reference/cli';
-import { ROOT, tempDir, tfjsModel, writeNpzData } from './analyze-fixtures';
+import { ROOT, tempDir, tfjsModel, writeNpzData, writeTinyMlp } from './analyze-fixtures';
 
 const dir = tempDir('schema-real');
 const json = <T>(x: T): T => JSON.parse(JSON.stringify(x));
 
-const modelPath = join(dir, 'mlp.json');
-writeFileSync(
-  modelPath,
-  JSON.stringify(
-    tfjsModel({
-      name: 'mlp',
-      inputShape: [6],
-      layers: [
-        { type: 'Dense', name: 'h1', units: 8, activation: 'relu', useBias: true },
-        { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
-      ],
-    }),
-  ),
-);
-const dataPath = writeNpzData(dir, 'd', 64, [6], 3);
+const { model: modelPath, data: dataPath } = writeTinyMlp(dir, { n: 64, tag: 'd' });
 const small = { model: modelPath, dataset: dataPath, variants: ['standard' as const, 'batchnorm' as const], steps: 3, batch: 16, etaCount: 3, icsEvery: 0, evalEvery: 0, backend: 'cpu' as const };
 
 function assertValid(r: unknown): void {

@@ -5,31 +5,16 @@
 // reference in slice-vs-reference.test.ts), the number of points grows chunk by chunk, `pending` counts what
 // is left of every requested variant, and the last snapshots merge to the finished slice.
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+
 import { test } from 'node:test';
 import { runSlice, type SlicePart } from '../../src/engine/sliceCommand';
 import { mergeLiveParts, mergeSliceParts } from '../../src/engine/sliceMerge';
 import { applyEvent } from '../../src/report/applyEvent';
 import type { Report, SliceResult } from '../../src/protocol';
-import { tempDir, tfjsModel, writeNpzData } from './analyze-fixtures';
+import { tempDir, writeTinyMlp } from './analyze-fixtures';
 
 const dir = tempDir('slice-live');
-const model = join(dir, 'mlp.json');
-writeFileSync(
-  model,
-  JSON.stringify(
-    tfjsModel({
-      name: 'mlp',
-      inputShape: [5],
-      layers: [
-        { type: 'Dense', name: 'h1', units: 6, activation: 'relu', useBias: true },
-        { type: 'Dense', name: 'out', units: 3, activation: 'softmax', useBias: true },
-      ],
-    }),
-  ),
-);
-const data = writeNpzData(dir, 'd', 40, [5], 3);
+const { model, data } = writeTinyMlp(dir, { inputs: 5, hidden: 6, n: 40, tag: 'd' });
 
 const flat = (s: SliceResult, k: number) => (s.variants[k].loss as (number | null)[][]).flat();
 
