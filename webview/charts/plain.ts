@@ -115,3 +115,23 @@ function logDecades(y: d3.AxisScale<number>): number[] | null {
   for (let e = lo; e <= hi; e += stride) out.push(Math.pow(10, e));
   return out;
 }
+
+/** A colour key of the variants in one row under the title (the sweep charts draw no interactive legend). */
+export function variantKey(svg: Svg, names: readonly string[], theme: Theme, fs: number): void {
+  names.forEach((n, k) => {
+    const lx = 8 + k * 130;
+    svg
+      .append('rect')
+      .attr('x', lx)
+      .attr('y', fs * 1.9)
+      .attr('width', 10)
+      .attr('height', 10)
+      .attr('fill', theme.variantColor(n));
+    svg
+      .append('text')
+      .attr('x', lx + 14)
+      .attr('y', fs * 1.9 + 9)
+      .attr('font-size', fs - 1)
+      .text(n);
+  });
+}

@@ -5,7 +5,7 @@ import * as d3 from 'd3';
 import type { Report } from '../../src/protocol';
 import { isSweep, rowsByLr, sweepSummary } from '../../src/report/runs';
 import type { ChartRender } from './chartTypes';
-import { axes, emptyNote, fontSize, freshSvg, short, type Sel } from './plain';
+import { axes, emptyNote, fontSize, freshSvg, short, variantKey, type Sel } from './plain';
 
 export const title = 'Learning-rate sweep: held-out result against lr';
 
@@ -52,22 +52,7 @@ export const render: ChartRender = (container, report, size, theme, state) => {
         .nice()
         .range([h, 0])
     : d3.scaleLinear().domain([0, 1]).range([h, 0]);
-  names.forEach((n, k) => {
-    const lx = 8 + k * 130;
-    svg
-      .append('rect')
-      .attr('x', lx)
-      .attr('y', fs * 1.9)
-      .attr('width', 10)
-      .attr('height', 10)
-      .attr('fill', theme.variantColor(n));
-    svg
-      .append('text')
-      .attr('x', lx + 14)
-      .attr('y', fs * 1.9 + 9)
-      .attr('font-size', fs - 1)
-      .text(n);
-  });
+  variantKey(svg, names, theme, fs);
   const g = svg.append('g').attr('transform', `translate(${m.l},${m.t})`) as Sel;
   axes(g, x, y, w, h, theme, { fs, xLabel: 'learning rate (log scale)', yLabel: mse ? 'held-out loss' : 'held-out accuracy', xFormat: short, yFormat: mse ? short : (v) => `${Math.round(v * 100)}%` });
   g.select('.bn-axis-x').call((a) =>

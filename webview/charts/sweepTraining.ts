@@ -4,7 +4,7 @@ import * as d3 from 'd3';
 import type { Report } from '../../src/protocol';
 import { allRuns, isSweep } from '../../src/report/runs';
 import type { ChartRender } from './chartTypes';
-import { axes, emptyNote, fontSize, freshSvg, short, type Sel } from './plain';
+import { axes, emptyNote, fontSize, freshSvg, short, variantKey, type Sel } from './plain';
 
 export const title = 'Learning-rate sweep: training loss';
 
@@ -38,22 +38,7 @@ export const render: ChartRender = (container, report, size, theme, state) => {
   const legendH = fs * 2.2;
   const height = fs * 2 + legendH + rows * (h + m.t + m.b);
   const svg = freshSvg(container, 'sweep-training', size.width, height, theme, fs, title);
-  names.forEach((n, k) => {
-    const lx = 8 + k * 130;
-    svg
-      .append('rect')
-      .attr('x', lx)
-      .attr('y', fs * 1.9)
-      .attr('width', 10)
-      .attr('height', 10)
-      .attr('fill', theme.variantColor(n));
-    svg
-      .append('text')
-      .attr('x', lx + 14)
-      .attr('y', fs * 1.9 + 9)
-      .attr('font-size', fs - 1)
-      .text(n);
-  });
+  variantKey(svg, names, theme, fs);
   const losses = runs.flatMap((r) => r.variants.filter((v) => names.includes(v.name)).flatMap((v) => v.steps.map((s) => s.loss))).filter((x) => x > 0 && Number.isFinite(x));
   const lo = losses.length ? Math.min(...losses) : 0.1;
   const hi = losses.length ? Math.max(...losses) : 1;
