@@ -9,31 +9,15 @@ import { attachCursor } from './cursor';
 import { drawLegend } from './legend';
 import { fitText } from './axisText';
 import { layPanels, leftMargin } from './panels';
+import { chartSvg, fontSize } from './plain';
 import { fitSteps } from './scales';
 
 export function renderChart(container: HTMLElement, report: Report | null, size: ChartSize, theme: Theme, state: ChartState, spec: ChartSpec): void {
   const active = document.activeElement;
   const focusKey = active instanceof Element && container.contains(active) ? active.getAttribute('data-key') : null;
-  container.replaceChildren();
-  container.classList.add('bn-chart');
-  container.dataset.chart = spec.key;
-
   const { width, height, compact } = size;
-  const fs = compact ? Math.max(theme.fontSize - 1.5, 10) : theme.fontSize - 1;
-  const svg = d3
-    .select(container)
-    .append('svg')
-    .attr('xmlns', 'http://www.w3.org/2000/svg')
-    .attr('class', 'bn-svg')
-    .attr('width', width)
-    .attr('height', height)
-    .attr('viewBox', `0 0 ${width} ${height}`)
-    .attr('font-family', theme.font)
-    .attr('font-size', fs)
-    .attr('fill', theme.fg)
-    .attr('role', 'group')
-    .attr('aria-label', spec.title);
-  svg.append('title').text(spec.title);
+  const fs = fontSize(size, theme);
+  const svg = chartSvg(container, spec.key, width, height, theme, fs, spec.title);
 
   const m = { left: compact ? 48 : 62, right: compact ? 10 : 16 };
   const pad = 4;

@@ -11,8 +11,8 @@ export function fontSize(size: ChartSize, theme: Theme): number {
   return size.compact ? Math.max(theme.fontSize - 1.5, 10) : theme.fontSize - 1;
 }
 
-/** A fresh svg in `container` (one per chart: the export takes the first svg of the card). */
-export function freshSvg(container: HTMLElement, key: string, width: number, height: number, theme: Theme, fs: number, title: string): Svg {
+/** A fresh svg in `container`, named for screen readers (one per chart: the export takes the first svg of the card). */
+export function chartSvg(container: HTMLElement, key: string, width: number, height: number, theme: Theme, fs: number, title: string): Svg {
   container.replaceChildren();
   container.classList.add('bn-chart');
   container.dataset.chart = key;
@@ -30,6 +30,12 @@ export function freshSvg(container: HTMLElement, key: string, width: number, hei
     .attr('role', 'group')
     .attr('aria-label', title);
   svg.append('title').text(title);
+  return svg;
+}
+
+/** chartSvg with the title drawn in the svg. */
+export function freshSvg(container: HTMLElement, key: string, width: number, height: number, theme: Theme, fs: number, title: string): Svg {
+  const svg = chartSvg(container, key, width, height, theme, fs, title);
   svg
     .append('text')
     .attr('class', 'bn-title')

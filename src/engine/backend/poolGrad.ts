@@ -16,22 +16,7 @@ interface PoolAttrs {
 /** dx for max pooling: each window's dy goes to its (first) largest in-bounds input. */
 export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: BackendUtil.Conv2DInfo): Float32Array {
   const dx = new Float32Array(x.length);
-  const { inWidth, inChannels: c, dilationHeight: dh, dilationWidth: dw } = info;
-  forEachWindow(info, (xBase, o, y0, y1, x0, x1) => {
-    for (let ch = 0; ch < c; ch++, o++) {
-      let best = -Infinity,
-        at = -1;
-      for (let y = y0; y < y1; y += dh)
-        for (let xx = x0; xx < x1; xx += dw) {
-          const i = xBase + (y * inWidth + xx) * c + ch;
-          if (at < 0 || x[i] > best) {
-            best = x[i];
-            at = i;
-          }
-        }
-      if (at >= 0) dx[at] += dy[o];
-    }
-  });
+  forEachArgmax(x, info, (o, at) => (dx[at] += dy[o]));
   return dx;
 }
 
@@ -41,6 +26,12 @@ export function maxPoolBackprop(x: Float32Array, dy: Float32Array, info: Backend
  */
 export function maxPoolGatherAtArgmax(x: Float32Array, dd: Float32Array, outSize: number, info: BackendUtil.Conv2DInfo): Float32Array {
   const out = new Float32Array(outSize);
+  forEachArgmax(x, info, (o, at) => (out[o] = dd[at]));
+  return out;
+}
+
+/** For each output o of max pooling, the index of its window's (first) largest in-bounds input, if any. */
+function forEachArgmax(x: Float32Array, info: BackendUtil.Conv2DInfo, visit: (o: number, at: number) => void): void {
   const { inWidth, inChannels: c, dilationHeight: dh, dilationWidth: dw } = info;
   forEachWindow(info, (xBase, o, y0, y1, x0, x1) => {
     for (let ch = 0; ch < c; ch++, o++) {
@@ -54,10 +45,9 @@ export function maxPoolGatherAtArgmax(x: Float32Array, dd: Float32Array, outSize
             at = i;
           }
         }
-      if (at >= 0) out[o] = dd[at];
+      if (at >= 0) visit(o, at);
     }
   });
-  return out;
 }
 
 /** dx for average pooling: each window's dy spread evenly over its in-bounds inputs, as the forward averages. */
