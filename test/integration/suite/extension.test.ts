@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Report, SliceResult } from '../../../src/protocol';
 import type { BnLensApi } from '../../../src/extension';
+import { until } from './wait';
 
 const EXTENSION_ID = 'bnlens.bnlens';
 
@@ -27,20 +28,6 @@ const TINY_MLP = {
     },
   },
 };
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until<T>(what: string, f: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 30_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 function workDir(): string {
   const ws = process.env.BNLENS_TEST_WORKSPACE || vscode.workspace.workspaceFolders?.[0]?.uri.fsPath;

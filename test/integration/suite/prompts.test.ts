@@ -8,23 +8,10 @@ import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { Report } from '../../../src/protocol';
 import type { BnLensApi } from '../../../src/extension';
+import { until } from './wait';
 
 const EXTENSION_ID = 'bnlens.bnlens';
 const SHORT = { steps: 6, icsEvery: 2, evalEvery: 3, probeEvery: 1, etaCount: 3, batch: 16, variants: ['standard', 'batchnorm'], backend: 'cpu', seed: 1 };
-
-function sleep(ms: number) {
-  return new Promise((r) => setTimeout(r, ms));
-}
-
-async function until<T>(what: string, f: () => T | undefined | null | false, timeoutMs = 60_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = f();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await sleep(100);
-  }
-}
 
 async function setRunSettings(values: Record<string, unknown>): Promise<void> {
   const cfg = vscode.workspace.getConfiguration('bnlens');
@@ -76,11 +63,15 @@ describe('BatchNorm Lens prompts and failures', function () {
     const previous = api.lastReport(file)?.createdAt;
     let settled = false;
     const done = Promise.resolve(vscode.commands.executeCommand<Report | null>('bnlens.analyze', vscode.Uri.file(file))).finally(() => (settled = true));
-    await until(`${path.basename(file)} to make progress`, () => {
-      if (settled) throw new Error('the run ended before the test could act on it (see the BatchNorm Lens log)');
-      const r = api.lastReport(file);
-      return !!r && r.createdAt !== previous && !r.complete && r.variants.every((v) => v.steps.length >= steps);
-    });
+    await until(
+      `${path.basename(file)} to make progress`,
+      () => {
+        if (settled) throw new Error('the run ended before the test could act on it (see the BatchNorm Lens log)');
+        const r = api.lastReport(file);
+        return !!r && r.createdAt !== previous && !r.complete && r.variants.every((v) => v.steps.length >= steps);
+      },
+      60_000,
+    );
     return { done, previous };
   }
 

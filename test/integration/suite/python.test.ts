@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
 import type { BnLensApi } from '../../../src/extension';
+import { until } from './wait';
 
 const NET = `import torch
 import torch.nn as nn
@@ -40,16 +41,6 @@ class Recurrent(nn.Module):
         return self.rnn(x)
 `;
 
-async function until<T>(what: string, f: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 60_000): Promise<T> {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await f();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 150));
-  }
-}
-
 function hoverText(hovers: vscode.Hover[] | undefined): string {
   return (hovers ?? [])
     .flatMap((h) => h.contents)
@@ -76,10 +67,15 @@ describe('Python network files', function () {
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     await vscode.window.showTextDocument(doc);
     const at = doc.positionAt(doc.getText().indexOf('self.fc1 = ') + 2);
-    const text = await until('a hover on self.fc1 (the Python grammar loaded)', async () => {
-      const t = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, at));
-      return /fc1/.test(t) ? t : null;
-    });
+    const text = await until(
+      'a hover on self.fc1 (the Python grammar loaded)',
+      async () => {
+        const t = hoverText(await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', doc.uri, at));
+        return /fc1/.test(t) ? t : null;
+      },
+      60_000,
+      150,
+    );
     // PyTorch: weight 16×676 + bias 16 = 10,832 parameters; output [N, 16].
     assert.ok(text.includes('**fc1** · `Linear` · output `[null, 16]` · 10,832 params'), text);
   });
@@ -95,6 +91,7 @@ describe('Python network files', function () {
         return r && r.complete ? r : null;
       },
       240_000,
+      150,
     );
     assert.equal(report.model.format, 'pytorch');
     assert.equal(report.model.layout, 'NCHW');
@@ -108,7 +105,7 @@ describe('Python network files', function () {
     fs.writeFileSync(file, BROKEN);
     const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
     await vscode.window.showTextDocument(doc);
-    const d = await until('a BatchNorm Lens diagnostic on recurrent.py', () => vscode.languages.getDiagnostics(doc.uri).find((x) => x.source === 'BatchNorm Lens'));
+    const d = await until('a BatchNorm Lens diagnostic on recurrent.py', () => vscode.languages.getDiagnostics(doc.uri).find((x) => x.source === 'BatchNorm Lens'), 60_000, 150);
     assert.match(d.message, /nn\.LSTM is outside the Python subset/);
     const call = doc.getText().indexOf('nn.LSTM(8, 16)');
     assert.equal(doc.offsetAt(d.range.start), call);
