@@ -405,13 +405,11 @@ export class RunManager implements ReportSource, vscode.Disposable {
         stopping = true;
         progress.report({ message: `${message} ${link}` });
       };
-      let eta: number | null = null;
       const psub = run.onEvent((ev) => {
         if ((ev.type !== 'step' && ev.type !== 'phase') || stopping || !run.report) return;
-        if (ev.type === 'step') eta = ev.progress.etaMs;
         const total = Math.max(1, run.report.config.steps);
         const pct = (100 * runProgress(run.report).step) / total;
-        progress.report({ message: `${progressMessage(run.report, eta, active.working?.text)} ${link}`, increment: Math.max(0, pct - reported) });
+        progress.report({ message: `${progressMessage(run.report, etaMs, active.working?.text)} ${link}`, increment: Math.max(0, pct - reported) });
         reported = Math.max(reported, pct);
       });
       progress.report({ message: `starting the engine… ${link}` });
