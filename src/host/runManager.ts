@@ -95,6 +95,7 @@ export class RunManager implements ReportSource, vscode.Disposable {
     // After a reload the charts show the last file analyzed until a network file is active.
     const last = store.lastFile() ?? context.workspaceState.get<string>('bnlens.lastFile');
     if (last && fs.existsSync(last) && store.runs(last).length) this.followed = last;
+    if (last) log.info(this.followed ? `the charts show ${last}, the network file they followed last` : `the network file followed last, ${last}, has no stored report`);
     this.setHasReport();
   }
 
@@ -169,6 +170,7 @@ export class RunManager implements ReportSource, vscode.Disposable {
     const before = this.current().report;
     const sameFile = this.followed === file;
     this.followed = file;
+    if (!sameFile) this.log.info(`the charts follow ${file}`);
     this.shownId = live ? LIVE_ID : null;
     if (!live && id !== undefined) this.store.select(file, id);
     void this.context.workspaceState.update('bnlens.lastFile', file);
