@@ -135,6 +135,20 @@ test('a reshape that does not fold to [batch, features] names the node', async (
   await expectOneLineError('reshape.onnx', /node "\/Reshape" \(Reshape\): reshaping \[N, 8, 2, 2\] to \[N, 8, 4\] is not supported/);
 });
 
+test('a reshape to [-1, features] (tf2onnx, Keras) is the flatten it means; one that regroups the batch is refused', async () => {
+  // The traced Shape → Gather → Unsqueeze → Concat replaced by a constant target shape with the batch inferred.
+  const flat = load('conv_pool');
+  const reshape = node(flat, 'Reshape');
+  g(flat).initializer.push(onnx.TensorProto.create({ name: 'flat_shape', dims: [2], dataType: 7, int64Data: [-1, 32] }));
+  reshape.input = [reshape.input[0], 'flat_shape'];
+  await expectTorch(save(flat, 'reshape-minus1.onnx'), REFS.get('conv_pool')!);
+  const wrong = load('conv_pool');
+  g(wrong).initializer.push(onnx.TensorProto.create({ name: 'half_shape', dims: [2], dataType: 7, int64Data: [-1, 16] }));
+  node(wrong, 'Reshape').input = [node(wrong, 'Reshape').input[0], 'half_shape'];
+  save(wrong, 'reshape-regroup.onnx');
+  await expectOneLineError('reshape-regroup.onnx', /node "\/Reshape" \(Reshape\): target shape \[-1, 16\] regroups the batch \(one example has 32 values \[8, 2, 2\], not 16\); reshape to \[-1, 32\] or \[N, -1\]/);
+});
+
 test('a group that does not divide the channels names the node and the group', async () => {
   const m = load('op_pool_concat');
   const conv = node(m, 'Conv');

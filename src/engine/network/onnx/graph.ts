@@ -567,8 +567,15 @@ export function mapGraph(model: onnx.ModelProto, file: string, opset: number, fr
         const a = act(node, 0);
         const shape = ints(node, 1);
         if (!shape) fail(node, 'its target shape is missing');
+        const tail = shape!.values.slice(1).filter((t): t is number => typeof t === 'number' && t > 0);
         const target = shape!.values.map((d, i) => {
           if (d === BATCH) return i === 0 ? BATCH : fail(node, 'the batch size moves to another axis');
+          // [-1, features…] (tf2onnx, Keras): the batch is inferred, so it stays the batch when the other
+          // dims hold exactly one example.
+          if (i === 0 && d === -1 && tail.length && tail.length === shape!.values.length - 1) {
+            if (prod(tail) === prod(a.dims)) return BATCH;
+            fail(node, `target shape [${shape!.values.join(', ')}] regroups the batch (one example has ${prod(a.dims)} values [${a.dims.join(', ')}], not ${prod(tail)}); reshape to [-1, ${prod(a.dims)}] or [N, -1]`);
+          }
           if (d === 0 && at.i('allowzero', 0) === 0) return i === 0 ? BATCH : a.dims[i - 1];
           if (i === 0 && exportBatch !== null && d === exportBatch) return BATCH; // the batch size traced into a constant
           return d;
