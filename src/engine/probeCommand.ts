@@ -14,7 +14,7 @@ import { loadData, mergeSplits } from './data/forNetwork';
 import { networkSize, planMemory } from './memory';
 import { probeAlongGradient } from './probes/gradientProbe';
 import { internalCovariateShift } from './probes/ics';
-import { lossAndGrads, type ProbeSetup } from './probes/lossAndGrads';
+import { lossAndGrads, lossAndGradsForProbe, type ProbeSetup } from './probes/lossAndGrads';
 import { forwardModel } from './startup';
 import { batchTensors, paramTensors } from './tensors';
 
@@ -71,8 +71,9 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   const batch = batchTensors(tf, ds, all);
   const moving = o.hessian?.bn === 'eval' ? movingStatistics(tf, net.info, weights) : null;
   try {
-    const { value, grads } = lossAndGrads(setup, params, batch);
-    const probe = await probeAlongGradient(setup, params, grads, value, batch, o.eta);
+    const { value, grads, first } = lossAndGradsForProbe(setup, params, batch);
+    const probe = await probeAlongGradient(setup, params, grads, value, batch, o.eta, first);
+    if (first) tf.dispose([first.x, first.z, first.delta]);
     const ics = await internalCovariateShift(setup, params, grads, batch, o.icsLr);
     let hessian: ProbeResult['hessian'];
     if (o.hessian) {

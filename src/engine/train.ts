@@ -13,7 +13,7 @@ import { inferShapes, paramCount, type ShapeInfo } from './network/shapes';
 import { drawNoise } from './noise';
 import { probeAlongGradient } from './probes/gradientProbe';
 import { internalCovariateShift } from './probes/ics';
-import { lossAndGrads, sumSquares, type Batch, type ProbeSetup } from './probes/lossAndGrads';
+import { lossAndGrads, lossAndGradsForProbe, lossAndGradsWithoutFirst, sumSquares, type Batch, type ProbeSetup } from './probes/lossAndGrads';
 import { precisionWarning } from './probes/precision';
 import { Rng } from './rng';
 import { DEFAULT_HESSIAN_OPTIONS, measureHessianAt } from './probes/hessian';
@@ -137,7 +137,8 @@ export class VariantRun {
     const batchStats = new Map<string, { mean: Tensor; variance: Tensor }>();
     const activations = new Map<string, Tensor>();
     let output: Tensor | null = null;
-    const { value, grads } = lossAndGrads(
+    // At probed steps the gradient also keeps the first Dense layer's X, Z and δ for the probe.
+    const { value, grads, first } = (probe ? lossAndGradsForProbe : lossAndGradsWithoutFirst)(
       setup,
       this.params,
       batch,
@@ -163,7 +164,7 @@ export class VariantRun {
       let record: StepRecord | null = null;
       const acc = (await accuracy.data())[0];
       if (probe) {
-        const p = await probeAlongGradient(setup, this.params, grads, value, batch, this.etas);
+        const p = await probeAlongGradient(setup, this.params, grads, value, batch, this.etas, first);
         loss = p.loss;
         gradNorm = p.gradNorm;
         record = { step: t, loss, accuracy: Number.isNaN(acc) ? null : acc, gradNorm, lossAtEta: p.lossAtEta, gradChange: p.gradChange, beta: p.beta, curvatureAtEta: p.curvatureAtEta };
@@ -207,6 +208,7 @@ export class VariantRun {
     } finally {
       value.dispose();
       grads.forEach((g) => g.dispose());
+      if (first) tf.dispose([first.x, first.z, first.delta]);
       accuracy.dispose();
       for (const s of batchStats.values()) tf.dispose([s.mean, s.variance]);
       for (const a of activations.values()) a.dispose();

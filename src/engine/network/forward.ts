@@ -30,6 +30,17 @@ export interface ForwardOptions {
   secondOrder?: boolean;
   /** Called with the batch mean and variance of every BatchNorm layer in training mode. */
   onBatchStats?: (layer: string, mean: Tensor, variance: Tensor) => void;
+  /** The first Dense layer's pre-activation x·W + b given as a tensor (see ForwardModel.firstDense). */
+  preActivation?: { layer: string; z: Tensor };
+}
+
+/** The network's first layer with parameters, when it is a Dense layer fed by parameter-free layers only. */
+export interface FirstDense {
+  layer: string;
+  /** The layer whose output is the Dense layer's input. */
+  input: string;
+  kernel: number;
+  bias: number | null;
 }
 
 export class ForwardModel {
@@ -41,6 +52,11 @@ export class ForwardModel {
   readonly softmaxDropped: boolean;
   /** Whether the last layer's sigmoid is left out so the output is a logit (binary cross-entropy). */
   readonly sigmoidDropped: boolean;
+  /**
+   * The first Dense layer when nothing before it has parameters: its input X is then the same at every
+   * weight set, so X·(W − η·g) = X·W − η·(X·g), and the probes can work with its pre-activation.
+   */
+  readonly firstDense: FirstDense | null;
 
   constructor(
     readonly layers: LayerNode[],
@@ -55,9 +71,21 @@ export class ForwardModel {
     const last = layers.find((l) => l.name === output)!;
     this.softmaxDropped = (logits === true || logits === 'softmax-ce') && endsInSoftmax(last);
     this.sigmoidDropped = logits === 'binary-ce' && endsIn(last, 'sigmoid');
+    this.firstDense = findFirstDense(layers, info, this.paramIndex);
   }
 
   forward(tf: TF, params: Tensor[], x: Tensor, opts: ForwardOptions): Tensor {
+    return this.run(tf, params, x, opts, null);
+  }
+
+  /** The first Dense layer's input X for the batch `x` (parameter-free layers only, so no parameters needed). */
+  firstDenseInput(tf: TF, x: Tensor, opts: ForwardOptions): Tensor {
+    const f = this.firstDense;
+    if (!f) throw new Error('the network does not start with a Dense layer');
+    return this.run(tf, [], x, { ...opts, onActivation: undefined, onBatchStats: undefined }, f.input);
+  }
+
+  private run(tf: TF, params: Tensor[], x: Tensor, opts: ForwardOptions, stopAt: string | null): Tensor {
     const values = new Map<string, Tensor>();
     const p = (layer: string, role: string) => {
       const i = this.paramIndex.get(paramKey(layer, role));
@@ -65,10 +93,18 @@ export class ForwardModel {
     };
     for (const l of this.layers) {
       const ins = l.inbound.map((n) => values.get(n)!);
+      if (l.kind === 'dense' && opts.preActivation?.layer === l.name) {
+        const y = activate(tf, opts.preActivation.z, l.name === this.output && (this.softmaxDropped || this.sigmoidDropped) ? 'linear' : l.activation);
+        opts.onActivation?.(l.name, y);
+        values.set(l.name, y);
+        if (l.name === this.output) return y;
+        continue;
+      }
       const isOut = l.name === this.output;
       const y = this.layer(tf, l, ins, x, p, opts, isOut && (this.softmaxDropped || this.sigmoidDropped));
       if (opts.onActivation && l.kind !== 'input') opts.onActivation(l.name, y);
       values.set(l.name, y);
+      if (l.name === stopAt) return y;
       if (isOut) return y;
     }
     return values.get(this.output)!;
@@ -214,6 +250,14 @@ export class ForwardModel {
       }
     }
   }
+}
+
+function findFirstDense(layers: LayerNode[], info: ShapeInfo, paramIndex: Map<string, number>): FirstDense | null {
+  const owners = new Set(info.params.map((p) => p.layer));
+  const l = layers.find((n) => owners.has(n.name));
+  const kernel = l && paramIndex.get(paramKey(l.name, 'kernel'));
+  if (!l || l.kind !== 'dense' || kernel === undefined || l.inbound.length !== 1) return null;
+  return { layer: l.name, input: l.inbound[0], kernel, bias: paramIndex.get(paramKey(l.name, 'bias')) ?? null };
 }
 
 /**

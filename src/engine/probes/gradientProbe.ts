@@ -3,7 +3,7 @@
 
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { Tensor } from '../network/forward';
-import { type Batch, lossAndGrads, type ProbeSetup, sumSquares } from './lossAndGrads';
+import { type Batch, type FirstLayerState, lossAndGrads, type ProbeSetup, sumSquares, valueAndGradsFromFirst } from './lossAndGrads';
 
 export interface GradientProbe {
   loss: number;
@@ -21,12 +21,14 @@ export interface GradientProbe {
  * whose loss and gradient at this batch are already known (`value`, `grads`). One read-back at the end:
  * a synchronous read per η would stall the backend between evaluations.
  */
-export async function probeAlongGradient(s: ProbeSetup, params: Tensor[], grads: Tensor[], value: tfc.Scalar, batch: Batch, etas: number[]): Promise<GradientProbe> {
+export async function probeAlongGradient(s: ProbeSetup, params: Tensor[], grads: Tensor[], value: tfc.Scalar, batch: Batch, etas: number[], first?: FirstLayerState | null): Promise<GradientProbe> {
   const { tf } = s;
   const parts: Tensor[] = [value, tf.tidy(() => tf.sqrt(sumSquares(tf, grads)))];
+  const along = first && s.model.firstDense ? sharedFirstLayer(s, params, grads, batch, first) : null;
   for (const eta of etas) {
     parts.push(
       tf.tidy(() => {
+        if (along) return along.at(eta);
         const shifted = params.map((p, i) => tf.sub(p, tf.mul(grads[i], eta)));
         const r = lossAndGrads(s, shifted, batch);
         const diffs = r.grads.map((g, i) => tf.sub(g, grads[i]));
@@ -37,6 +39,7 @@ export async function probeAlongGradient(s: ProbeSetup, params: Tensor[], grads:
       }),
     );
   }
+  along?.dispose();
   const flat = tf.tidy(() => tf.concat(parts.map((t) => tf.reshape(t, [-1]))));
   const v = (await flat.data()) as Float32Array;
   flat.dispose();
@@ -49,4 +52,44 @@ export async function probeAlongGradient(s: ProbeSetup, params: Tensor[], grads:
   const beta = betaAtEta.reduce((m, b) => (b > m || Number.isNaN(b) ? b : m), -Infinity);
   const curvatureAtEta = etas.map((eta, k) => v[4 + 3 * k] / (eta * gradNorm * gradNorm));
   return { loss, gradNorm, lossAtEta, gradChange, betaAtEta, beta, curvatureAtEta };
+}
+
+/**
+ * The probe of one η when the network starts with a Dense layer on parameter-free input X (pre-activation
+ * Z = X·W + b, δ = ∂L/∂Z, g = (Xᵀδ, Σδ) at the current weights). With S = X·g_W + g_b:
+ *   Z(η) = X·(W − η·g_W) + b − η·g_b = Z − η·S                       (no X·W product per η)
+ *   ΔW = Xᵀ·D, Δb = Σ D with D = δ(η) − δ, so
+ *   ‖ΔW‖² + ‖Δb‖² = Σ ((X·Xᵀ + 1) ⊙ D·Dᵀ)  and  g_Wᵀ·ΔW + g_bᵀ·Δb = Σ (S ⊙ D)   (no Xᵀ·δ product per η).
+ * Two products of size B·in·out per η become one of B·B·out, with X·Xᵀ and S once per step. The other layers'
+ * gradients are differenced as before.
+ */
+function sharedFirstLayer(s: ProbeSetup, params: Tensor[], grads: Tensor[], batch: Batch, first: FirstLayerState) {
+  const { tf } = s;
+  const fd = s.model.firstDense!;
+  const others = params.map((_, i) => i).filter((i) => i !== fd.kernel && i !== fd.bias);
+  const [along, gram] = tf.tidy(() => {
+    const xg = tf.matMul(first.x as tfc.Tensor2D, grads[fd.kernel] as tfc.Tensor2D);
+    const xxt = tf.matMul(first.x as tfc.Tensor2D, first.x as tfc.Tensor2D, false, true);
+    return fd.bias === null ? [xg, xxt] : [tf.add(xg, grads[fd.bias]), tf.add(xxt, 1)];
+  });
+  return {
+    at(eta: number): Tensor {
+      const z = tf.sub(first.z, tf.mul(along, eta));
+      const shifted = others.map((i) => tf.sub(params[i], tf.mul(grads[i], eta)));
+      const r = valueAndGradsFromFirst(s, params, others, z, batch, s.forward, undefined, shifted);
+      const [delta, ...rest] = r.grads;
+      const d = tf.sub(delta, first.delta);
+      const diffs = rest.map((g, j) => tf.sub(g, grads[others[j]]));
+      // A sum of squares written as a sum of products: rounding can take an exact 0 a hair below 0.
+      const firstSq = tf.relu(tf.sum(tf.mul(gram, tf.matMul(d as tfc.Tensor2D, d as tfc.Tensor2D, false, true))));
+      const change = tf.sqrt(diffs.length ? tf.add(sumSquares(tf, diffs), firstSq) : firstSq);
+      const firstDot = tf.sum(tf.mul(along, d));
+      const descentDot = tf.neg(diffs.length ? tf.addN([firstDot, ...diffs.map((g, j) => tf.sum(tf.mul(g, grads[others[j]])))]) : firstDot);
+      return tf.stack([r.value, change, descentDot]);
+    },
+    dispose(): void {
+      along.dispose();
+      gram.dispose();
+    },
+  };
 }

@@ -16,6 +16,18 @@ export interface ProbeSetup {
   model: ForwardModel;
   loss: LossName;
   forward: ForwardOptions;
+  /** false: probe every weight set op by op, without the shared first layer (for comparisons). */
+  sharedFirstLayer?: boolean;
+}
+
+/**
+ * The first Dense layer's input X, pre-activation Z = X·W + b and δ = ∂L/∂Z at one set of weights, kept
+ * so that the probe can evaluate every shifted weight set without X·W and Xᵀ·δ (see probeAlongGradient).
+ */
+export interface FirstLayerState {
+  x: Tensor;
+  z: Tensor;
+  delta: Tensor;
 }
 
 /**
@@ -35,4 +47,67 @@ export function lossAndGrads(s: ProbeSetup, params: Tensor[], batch: Batch, forw
 /** Σ‖t_i‖² as a scalar tensor. */
 export function sumSquares(tf: TF, ts: Tensor[]): tfc.Scalar {
   return tf.tidy(() => tf.addN(ts.map((t) => tf.sum(tf.square(t)))) as tfc.Scalar);
+}
+
+/**
+ * lossAndGrads, and for a network that starts with a Dense layer fed by parameter-free layers also X, Z and
+ * δ of that layer (the caller disposes them). The gradient is the same: ∂L/∂W = Xᵀ·δ and ∂L/∂b = Σ δ are the
+ * very products the tape would take.
+ */
+export function lossAndGradsForProbe(s: ProbeSetup, params: Tensor[], batch: Batch, forward = s.forward, onOutput?: (out: Tensor) => void): { value: tfc.Scalar; grads: Tensor[]; first: FirstLayerState | null } {
+  const { tf, model } = s;
+  const fd = model.firstDense;
+  if (!fd || s.sharedFirstLayer === false) return lossAndGradsWithoutFirst(s, params, batch, forward, onOutput);
+  // A clone, as X may be the batch itself, which the caller keeps after disposing X.
+  const x = tf.tidy(() => tf.clone(model.firstDenseInput(tf, batch.x, forward)));
+  if (x.rank !== 2) {
+    x.dispose();
+    return lossAndGradsWithoutFirst(s, params, batch, forward, onOutput);
+  }
+  const z = tf.tidy(() => {
+    const xw = tf.matMul(x as tfc.Tensor2D, params[fd.kernel] as tfc.Tensor2D);
+    return fd.bias === null ? xw : tf.add(xw, params[fd.bias]);
+  });
+  const others = params.map((_, i) => i).filter((i) => i !== fd.kernel && i !== fd.bias);
+  const r = valueAndGradsFromFirst(s, params, others, z, batch, forward, onOutput);
+  const [delta, ...rest] = r.grads;
+  const grads = tf.tidy(() => {
+    const out: Tensor[] = new Array(params.length);
+    others.forEach((i, j) => (out[i] = rest[j]));
+    out[fd.kernel] = tf.matMul(x as tfc.Tensor2D, delta as tfc.Tensor2D, true, false);
+    if (fd.bias !== null) out[fd.bias] = tf.sum(delta, 0);
+    return out;
+  });
+  return { value: r.value, grads, first: { x, z, delta } };
+}
+
+/** lossAndGrads in the shape of lossAndGradsForProbe, for steps that are not probed. */
+export function lossAndGradsWithoutFirst(s: ProbeSetup, params: Tensor[], batch: Batch, forward = s.forward, onOutput?: (out: Tensor) => void): { value: tfc.Scalar; grads: Tensor[]; first: null } {
+  return { ...lossAndGrads(s, params, batch, forward, onOutput), first: null };
+}
+
+/**
+ * L and its gradient with respect to the first Dense layer's pre-activation `z` (first) and the parameters
+ * `others` (then, in that order); the first layer's own weights are not read.
+ */
+export function valueAndGradsFromFirst(
+  s: ProbeSetup,
+  params: Tensor[],
+  others: number[],
+  z: Tensor,
+  batch: Batch,
+  forward = s.forward,
+  onOutput?: (out: Tensor) => void,
+  shifted: Tensor[] = others.map((i) => params[i]),
+): { value: tfc.Scalar; grads: Tensor[] } {
+  const { tf, model, loss } = s;
+  const layer = model.firstDense!.layer;
+  const f = (zIn: Tensor, ...os: Tensor[]) => {
+    const full = params.slice();
+    others.forEach((i, j) => (full[i] = os[j]));
+    const out = model.forward(tf, full, batch.x, { ...forward, preActivation: { layer, z: zIn } });
+    onOutput?.(out);
+    return lossOf(tf, out, batch.y, loss);
+  };
+  return tf.tidy(() => tf.valueAndGrads(f as (...ts: Tensor[]) => tfc.Scalar)([z, ...shifted])) as { value: tfc.Scalar; grads: Tensor[] };
 }
