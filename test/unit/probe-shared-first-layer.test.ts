@@ -1,8 +1,10 @@
 // The probe's shared first layer (gradientProbe.ts): for a network that starts with a Dense layer on
 // parameter-free input, every η is evaluated from the pre-activation Z − η·S and the first layer's part of
-// ‖∇L(x − ηg) − g‖ from X·Xᵀ, without the two X-sized products per η. The op-by-op probe (sharedFirstLayer:
-// false) is the second implementation here: both must agree to float32 rounding, on the MNIST MLP at the
-// size users run and on fixtures with BatchNorm, a Flatten in front, no bias, and mse. The float64 reference
+// ‖∇L(x − ηg) − g‖ from X·Xᵀ, without the two X-sized products per η; where the layers after it allow, all
+// η at once on stacked weight sets. The op-by-op probe (sharedFirstLayer: false) is the second
+// implementation here, and the η one at a time (stackEtas: false) a third: all must agree to float32
+// rounding, on the MNIST MLP at the size users run and on fixtures with BatchNorm and Dropout, a Flatten in
+// front, no bias, and mse. The float64 reference
 // checks both against exact arithmetic (probe-vs-reference.test.ts, probe-closedform.test.ts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,8 +50,13 @@ async function both(tf: TF, setup: ProbeSetup, params: ReturnType<typeof paramTe
   const a = await Promise.all(plainGrads.grads.map((g) => g.data()));
   const b = await Promise.all(r.grads.map((g) => g.data()));
   a.forEach((ga, i) => assert.deepEqual(Array.from(b[i]), Array.from(ga), `gradient of parameter ${i}`));
+  const oneByOne = await probeAlongGradient({ ...setup, stackEtas: false }, params, r.grads, r.value, batch, ETAS, r.first);
+  const before = tf.memory().numTensors;
   const shared = await probeAlongGradient(setup, params, r.grads, r.value, batch, ETAS, r.first);
+  assert.equal(tf.memory().numTensors, before, 'the stacked probe leaves no tensor behind');
   tf.dispose([r.first.x, r.first.z, r.first.delta, ...r.grads, ...plainGrads.grads, plainGrads.value]);
+  // Stacked and one η at a time run the same products slice by slice.
+  assertAgree('stacked vs one η at a time', oneByOne, shared, 1e-5);
   return { plain, shared };
 }
 
@@ -101,6 +108,22 @@ for (const backend of BACKENDS) {
     });
   }
 }
+
+test('which networks stack their η: Dense, BatchNorm, ℓp norm, activations, Dropout and Add after the first Dense layer', () => {
+  const stackable = (layers: NetSpec['layers']) => {
+    const fx = buildFixture({ name: 'stack', inputShape: [6], layers }, { n: 4, loss: 'softmax-ce', classes: 3 }, 5);
+    return forwardModel(loadNetwork(fx.modelPath), 'softmax-ce').stackable;
+  };
+  assert.equal(stackable(MLP_BN.layers.map((l) => (l.type === 'Dense' && l.name === 'dense_3' ? { ...l, units: 3 } : l))), true);
+  assert.equal(
+    stackable([
+      { type: 'Dense', name: 'd1', units: 4, activation: 'relu', useBias: true },
+      { type: 'Flatten', name: 'f' },
+      { type: 'Dense', name: 'd2', units: 3, activation: 'softmax', useBias: true },
+    ]),
+    false,
+  );
+});
 
 test('networks whose first parameters are not a Dense layer keep the op-by-op probe', () => {
   for (const spec of [CNN_BN, BN_FIRST]) {

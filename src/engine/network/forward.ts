@@ -32,6 +32,11 @@ export interface ForwardOptions {
   onBatchStats?: (layer: string, mean: Tensor, variance: Tensor) => void;
   /** The first Dense layer's pre-activation x·W + b given as a tensor (see ForwardModel.firstDense). */
   preActivation?: { layer: string; z: Tensor };
+  /**
+   * Several weight sets at once (ForwardModel.stackable): the pre-activation and every parameter after the
+   * first Dense layer carry a leading axis of this length, and so does every activation from there on.
+   */
+  stacked?: number;
 }
 
 /** The network's first layer with parameters, when it is a Dense layer fed by parameter-free layers only. */
@@ -57,6 +62,8 @@ export class ForwardModel {
    * weight set, so X·(W − η·g) = X·W − η·(X·g), and the probes can work with its pre-activation.
    */
   readonly firstDense: FirstDense | null;
+  /** Whether the layers after the first Dense layer can run on stacked weight sets (ForwardOptions.stacked). */
+  readonly stackable: boolean;
 
   constructor(
     readonly layers: LayerNode[],
@@ -72,6 +79,7 @@ export class ForwardModel {
     this.softmaxDropped = (logits === true || logits === 'softmax-ce') && endsInSoftmax(last);
     this.sigmoidDropped = logits === 'binary-ce' && endsIn(last, 'sigmoid');
     this.firstDense = findFirstDense(layers, info, this.paramIndex);
+    this.stackable = this.firstDense !== null && stacksAfter(layers, this.firstDense.layer);
   }
 
   forward(tf: TF, params: Tensor[], x: Tensor, opts: ForwardOptions): Tensor {
@@ -118,7 +126,7 @@ export class ForwardModel {
       case 'dense': {
         let y = tf.matMul(x as tfc.Tensor2D, p(l.name, 'kernel') as tfc.Tensor2D) as Tensor;
         const b = p(l.name, 'bias');
-        if (b) y = tf.add(y, b);
+        if (b) y = tf.add(y, perSet(tf, b, opts));
         return activate(tf, y, dropSoftmax && (l.activation === 'softmax' || l.activation === 'sigmoid') ? 'linear' : l.activation);
       }
       case 'conv2d':
@@ -177,20 +185,21 @@ export class ForwardModel {
         return tf.div(tf.sub(x, mean), std);
       }
       case 'batchnorm': {
-        const axes = x.shape.map((_, i) => i).slice(0, -1);
+        const axes = batchAxes(x, opts);
+        const keep = opts.stacked !== undefined;
         const gammaT = p(l.name, 'gamma');
         const betaT = p(l.name, 'beta');
         if ((opts.training || !opts.moving?.has(l.name)) && gammaT && betaT && !opts.secondOrder) {
           const stats = opts.onBatchStats ? (m: Tensor, v: Tensor) => opts.onBatchStats!(l.name, m, v) : undefined;
-          const y = batchNormTraining(tf, x, gammaT, betaT, l.epsilon, axes, stats);
+          const y = batchNormTraining(tf, x, perSet(tf, gammaT, opts), perSet(tf, betaT, opts), l.epsilon, axes, stats, keep);
           const noise = opts.noise?.get(l.name);
           return noise ? tf.add(tf.mul(y, noise.scale), noise.shift) : y;
         }
         let mean: Tensor;
         let variance: Tensor;
         if (opts.training || !opts.moving?.has(l.name)) {
-          mean = tf.mean(x, axes);
-          variance = tf.mean(tf.square(tf.sub(x, mean)), axes);
+          mean = tf.mean(x, axes, keep);
+          variance = tf.mean(tf.square(tf.sub(x, mean)), axes, keep);
           opts.onBatchStats?.(l.name, mean, variance);
         } else {
           ({ mean, variance } = opts.moving.get(l.name)!);
@@ -198,22 +207,23 @@ export class ForwardModel {
         let y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, l.epsilon)));
         const gamma = p(l.name, 'gamma');
         const beta = p(l.name, 'beta');
-        if (gamma) y = tf.mul(y, gamma);
-        if (beta) y = tf.add(y, beta);
+        if (gamma) y = tf.mul(y, perSet(tf, gamma, opts));
+        if (beta) y = tf.add(y, perSet(tf, beta, opts));
         const noise = opts.noise?.get(l.name);
         if (noise) y = tf.add(tf.mul(y, noise.scale), noise.shift);
         return y;
       }
       case 'lpnorm': {
-        const axes = x.shape.map((_, i) => i).slice(0, -1);
-        const mean = tf.mean(x, axes);
+        const axes = batchAxes(x, opts);
+        const keep = opts.stacked !== undefined;
+        const mean = tf.mean(x, axes, keep);
         const ax = tf.abs(x);
-        const norm = l.p === 1 ? tf.mean(ax, axes) : l.p === 2 ? tf.sqrt(tf.mean(tf.square(x), axes)) : tf.max(ax, axes);
+        const norm = l.p === 1 ? tf.mean(ax, axes, keep) : l.p === 2 ? tf.sqrt(tf.mean(tf.square(x), axes, keep)) : tf.max(ax, axes, keep);
         let y = tf.div(tf.sub(x, mean), tf.add(norm, l.epsilon));
         const gamma = p(l.name, 'gamma');
         const beta = p(l.name, 'beta');
-        if (gamma) y = tf.mul(y, gamma);
-        if (beta) y = tf.add(y, beta);
+        if (gamma) y = tf.mul(y, perSet(tf, gamma, opts));
+        if (beta) y = tf.add(y, perSet(tf, beta, opts));
         return y;
       }
       case 'activation':
@@ -252,6 +262,30 @@ export class ForwardModel {
   }
 }
 
+/** The axes a normalization layer averages over: the batch (and the space), not the weight sets or channels. */
+function batchAxes(x: Tensor, opts: ForwardOptions): number[] {
+  return x.shape.map((_, i) => i).slice(opts.stacked === undefined ? 0 : 1, -1);
+}
+
+/** A per-channel parameter [E, C] of stacked weight sets as [E, 1, C], to broadcast over the batch. */
+function perSet(tf: TF, t: Tensor, opts: ForwardOptions): Tensor {
+  return opts.stacked === undefined ? t : tf.reshape(t, [t.shape[0], 1, ...t.shape.slice(1)]);
+}
+
+/** Layers that work on stacked weight sets unchanged or through perSet / batchAxes. */
+const STACKABLE = new Set<LayerNode['kind']>(['dense', 'batchnorm', 'lpnorm', 'activation', 'relu', 'dropout', 'add']);
+
+/** Whether every layer after `first` is STACKABLE and reads only values computed from `first` on. */
+function stacksAfter(layers: LayerNode[], first: string): boolean {
+  const at = layers.findIndex((l) => l.name === first);
+  const after = new Set([first]);
+  for (const l of layers.slice(at + 1)) {
+    if (!STACKABLE.has(l.kind) || !l.inbound.every((n) => after.has(n))) return false;
+    after.add(l.name);
+  }
+  return true;
+}
+
 function findFirstDense(layers: LayerNode[], info: ShapeInfo, paramIndex: Map<string, number>): FirstDense | null {
   const owners = new Set(info.params.map((p) => p.layer));
   const l = layers.find((n) => owners.has(n.name));
@@ -266,14 +300,14 @@ function findFirstDense(layers: LayerNode[], info: ShapeInfo, paramIndex: Map<st
  * Same math as differentiating the ops one by one, in a third of the operations: on the embedded backend
  * each operation has a fixed cost, and BatchNorm networks are made of many small ones.
  */
-function batchNormTraining(tf: TF, x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, axes: number[], onStats?: (mean: Tensor, variance: Tensor) => void): Tensor {
+function batchNormTraining(tf: TF, x: Tensor, gamma: Tensor, beta: Tensor, epsilon: number, axes: number[], onStats?: (mean: Tensor, variance: Tensor) => void, keepDims = false): Tensor {
   const m = axes.reduce((a, ax) => a * x.shape[ax], 1);
   const f = tf.customGrad((...args: unknown[]) => {
     const [xIn, g, b] = args as Tensor[];
     const save = args[3] as (ts: Tensor[]) => void;
-    const mean = tf.mean(xIn, axes);
+    const mean = tf.mean(xIn, axes, keepDims);
     const xc = tf.sub(xIn, mean);
-    const variance = tf.mean(tf.square(xc), axes);
+    const variance = tf.mean(tf.square(xc), axes, keepDims);
     const inv = tf.rsqrt(tf.add(variance, epsilon));
     const xh = tf.mul(xc, inv);
     onStats?.(mean, variance);
@@ -282,8 +316,8 @@ function batchNormTraining(tf: TF, x: Tensor, gamma: Tensor, beta: Tensor, epsil
       value: tf.add(tf.mul(xh, g), b),
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
         const [sxh, sinv, sg] = saved;
-        const dbeta = tf.sum(dy, axes);
-        const dgamma = tf.sum(tf.mul(dy, sxh), axes);
+        const dbeta = tf.sum(dy, axes, keepDims);
+        const dgamma = tf.sum(tf.mul(dy, sxh), axes, keepDims);
         const centred = tf.sub(tf.sub(dy, tf.div(dbeta, m)), tf.mul(sxh, tf.div(dgamma, m)));
         return [tf.mul(centred, tf.mul(sinv, sg)), dgamma, dbeta];
       },
@@ -414,14 +448,24 @@ function activate(tf: TF, y: Tensor, a: Activation, alpha?: number): Tensor {
  * for large |z|), or mean squared error.
  */
 export function lossOf(tf: TF, out: Tensor, target: Tensor, loss: LossName): tfc.Scalar {
-  if (loss === 'mse') return tf.mean(tf.square(tf.sub(out, target))) as tfc.Scalar;
+  return meanLoss(tf, out, target, loss, false) as tfc.Scalar;
+}
+
+/** The mean loss of each stacked weight set (ForwardOptions.stacked): `out` [E, n, …] → [E]. */
+export function lossPerSet(tf: TF, out: Tensor, target: Tensor, loss: LossName): Tensor {
+  return meanLoss(tf, out, target, loss, true);
+}
+
+function meanLoss(tf: TF, out: Tensor, target: Tensor, loss: LossName, stacked: boolean): Tensor {
+  const mean = (t: Tensor) => (stacked ? tf.mean(t, t.shape.map((_, i) => i).slice(1)) : tf.mean(t));
+  if (loss === 'mse') return mean(tf.square(tf.sub(out, target)));
   if (loss === 'binary-ce') {
     const z = out;
-    return tf.mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))) as tfc.Scalar;
+    return mean(tf.add(tf.sub(tf.relu(z), tf.mul(z, target)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))));
   }
   const oneHot = target.rank === 1 ? tf.oneHot(target as tfc.Tensor1D, out.shape[out.shape.length - 1]) : target;
   const lse = tf.logSumExp(out, -1);
-  return tf.mean(tf.sub(lse, tf.sum(tf.mul(out, oneHot), -1))) as tfc.Scalar;
+  return mean(tf.sub(lse, tf.sum(tf.mul(out, oneHot), -1)));
 }
 
 /** The target tensor of a batch: class ids (int32, [n]) for softmax-ce, labels 0/1 as float32 [n, 1] for binary-ce, targets for mse. */

@@ -2,7 +2,7 @@
 // ℓ(η), the gradient change d(η) and the effective β-smoothness. Shared by `bnlens probe` and the training run.
 
 import type * as tfc from '@tensorflow/tfjs-core';
-import type { Tensor } from '../network/forward';
+import { lossPerSet, type Tensor } from '../network/forward';
 import { type Batch, type FirstLayerState, lossAndGrads, type ProbeSetup, sumSquares, valueAndGradsFromFirst } from './lossAndGrads';
 
 export interface GradientProbe {
@@ -25,20 +25,23 @@ export async function probeAlongGradient(s: ProbeSetup, params: Tensor[], grads:
   const { tf } = s;
   const parts: Tensor[] = [value, tf.tidy(() => tf.sqrt(sumSquares(tf, grads)))];
   const along = first && s.model.firstDense ? sharedFirstLayer(s, params, grads, batch, first) : null;
-  for (const eta of etas) {
-    parts.push(
-      tf.tidy(() => {
-        if (along) return along.at(eta);
-        const shifted = params.map((p, i) => tf.sub(p, tf.mul(grads[i], eta)));
-        const r = lossAndGrads(s, shifted, batch);
-        const diffs = r.grads.map((g, i) => tf.sub(g, grads[i]));
-        const change = tf.sqrt(sumSquares(tf, diffs));
-        // gᵀ(g − g_η) from the difference itself: ‖g‖² − gᵀg_η would cancel catastrophically at small η.
-        const descentDot = tf.neg(tf.addN(diffs.map((d, i) => tf.sum(tf.mul(d, grads[i])))));
-        return tf.stack([r.value, change, descentDot]);
-      }),
-    );
-  }
+  const stacked = along && s.stackEtas !== false && stacks(s, params, batch, etas.length) ? tf.tidy(() => along.all(etas)) : null;
+  if (stacked) parts.push(stacked);
+  else
+    for (const eta of etas) {
+      parts.push(
+        tf.tidy(() => {
+          if (along) return along.at(eta);
+          const shifted = params.map((p, i) => tf.sub(p, tf.mul(grads[i], eta)));
+          const r = lossAndGrads(s, shifted, batch);
+          const diffs = r.grads.map((g, i) => tf.sub(g, grads[i]));
+          const change = tf.sqrt(sumSquares(tf, diffs));
+          // gᵀ(g − g_η) from the difference itself: ‖g‖² − gᵀg_η would cancel catastrophically at small η.
+          const descentDot = tf.neg(tf.addN(diffs.map((d, i) => tf.sum(tf.mul(d, grads[i])))));
+          return tf.stack([r.value, change, descentDot]);
+        }),
+      );
+    }
   along?.dispose();
   const flat = tf.tidy(() => tf.concat(parts.map((t) => tf.reshape(t, [-1]))));
   const v = (await flat.data()) as Float32Array;
@@ -87,9 +90,54 @@ function sharedFirstLayer(s: ProbeSetup, params: Tensor[], grads: Tensor[], batc
       const descentDot = tf.neg(diffs.length ? tf.addN([firstDot, ...diffs.map((g, j) => tf.sum(tf.mul(g, grads[others[j]])))]) : firstDot);
       return tf.stack([r.value, change, descentDot]);
     },
+    /**
+     * Every η in one evaluation (ForwardOptions.stacked): the weight sets W − η·g stacked on a leading axis,
+     * so each layer runs once per step on E times the data instead of E times. Rows [ℓ, d, gᵀ(g − g_η)].
+     */
+    all(etas: number[]): Tensor {
+      const E = etas.length;
+      const eta = (rank: number) => tf.reshape(tf.tensor1d(etas), [E, ...new Array<number>(rank).fill(1)]);
+      const one = (t: Tensor) => tf.expandDims(t, 0);
+      const z = tf.sub(one(first.z), tf.mul(eta(2), one(along)));
+      const shifted = others.map((i) => tf.sub(one(params[i]), tf.mul(eta(params[i].rank), one(grads[i]))));
+      const { layer } = s.model.firstDense!;
+      let losses: Tensor | null = null;
+      const f = (zIn: Tensor, ...os: Tensor[]) => {
+        const full = params.slice();
+        others.forEach((i, j) => (full[i] = os[j]));
+        const out = s.model.forward(tf, full, batch.x, { ...s.forward, preActivation: { layer, z: zIn }, stacked: E });
+        losses = tf.keep(lossPerSet(tf, out, batch.y, s.loss));
+        return tf.sum(losses) as tfc.Scalar;
+      };
+      const r = tf.valueAndGrads(f as (...ts: Tensor[]) => tfc.Scalar)([z, ...shifted]);
+      const [delta, ...rest] = r.grads;
+      const d = tf.sub(delta, one(first.delta));
+      const allButSets = (t: Tensor) => t.shape.map((_, i) => i).slice(1);
+      const firstSq = tf.relu(tf.sum(tf.mul(one(gram), tf.matMul(d as tfc.Tensor3D, d as tfc.Tensor3D, false, true)), [1, 2]));
+      const diffs = rest.map((g, j) => tf.sub(g, one(grads[others[j]])));
+      const change = tf.sqrt(tf.addN([firstSq, ...diffs.map((df) => tf.sum(tf.square(df), allButSets(df)))]));
+      const descentDot = tf.neg(tf.addN([tf.sum(tf.mul(one(along), d), [1, 2]), ...diffs.map((df, j) => tf.sum(tf.mul(df, one(grads[others[j]])), allButSets(df)))]));
+      const rows = tf.stack([losses!, change, descentDot], 1);
+      (losses as Tensor | null)?.dispose();
+      return rows;
+    },
     dispose(): void {
       along.dispose();
       gram.dispose();
     },
   };
+}
+
+/** Stacked weight sets cost E times the memory of the layers after the first Dense one; keep that bounded. */
+const STACK_BYTES = 512 * 2 ** 20;
+
+function stacks(s: ProbeSetup, params: Tensor[], batch: Batch, sets: number): boolean {
+  const f = s.forward;
+  if (!s.model.stackable || !f.training || f.secondOrder || f.moving || f.onActivation || f.onBatchStats) return false;
+  const fd = s.model.firstDense!;
+  const weights = params.reduce((n, p, i) => (i === fd.kernel || i === fd.bias ? n : n + p.size), 0);
+  const n = batch.x.shape[0];
+  const activations = s.model.layers.reduce((a, l) => a + n * (s.model.info.shapes.get(l.name)?.reduce((x, y) => x * y, 1) ?? 0), 0);
+  // Parameters, their gradients and differences; activations kept for the backward pass and their gradients.
+  return sets * 4 * (3 * weights + 3 * activations) <= STACK_BYTES;
 }

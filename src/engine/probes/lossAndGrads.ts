@@ -18,6 +18,8 @@ export interface ProbeSetup {
   forward: ForwardOptions;
   /** false: probe every weight set op by op, without the shared first layer (for comparisons). */
   sharedFirstLayer?: boolean;
+  /** false: evaluate the η one after the other even where they could be stacked (for comparisons). */
+  stackEtas?: boolean;
 }
 
 /**
