@@ -109,6 +109,28 @@ for (const backend of BACKENDS) {
   }
 }
 
+for (const backend of BACKENDS) {
+  test(`shared and stacked = op by op with noisy BatchNorm (the same noise at every η) on ${backend}`, async () => {
+    const fx = buildFixture(MLP_BN, { n: 48, loss: 'softmax-ce', classes: 4 }, 78);
+    const net = loadNetwork(fx.modelPath);
+    const { tf } = await initBackend(backend);
+    const x = tf.tensor(Float32Array.from(fx.x.data), fx.x.shape);
+    const y = tf.tensor1d(fx.y, 'int32');
+    const params = paramTensors(tf, net.info, initialWeights(net, 4));
+    // Santurkar et al.'s noise: a per-unit scale around 1 and a shift around 0, drawn once for the step.
+    const noise = new Map(
+      ['batch_normalization_1', 'batch_normalization_2'].map((name, i) => [
+        name,
+        { scale: tf.add(1, tf.mul(0.3, tf.randomNormal([48, 16], 0, 1, 'float32', 10 + i))), shift: tf.mul(0.2, tf.randomNormal([48, 16], 0, 1, 'float32', 20 + i)) },
+      ]),
+    );
+    const model = forwardModel(net, 'softmax-ce');
+    const { plain, shared } = await both(tf as unknown as TF, { tf: tf as unknown as TF, model, loss: 'softmax-ce', forward: { training: true, noise } }, params, { x, y });
+    assertAgree('noisy mlp_bn', plain, shared, 1e-4);
+    tf.dispose([...params, x, y, ...[...noise.values()].flatMap((n) => [n.scale, n.shift])]);
+  });
+}
+
 test('which networks stack their η: Dense, BatchNorm, ℓp norm, activations, Dropout and Add after the first Dense layer', () => {
   const stackable = (layers: NetSpec['layers']) => {
     const fx = buildFixture({ name: 'stack', inputShape: [6], layers }, { n: 4, loss: 'softmax-ce', classes: 3 }, 5);
