@@ -242,3 +242,51 @@ test('repeated gradient calls leave neither tensors nor wasm heap blocks behind'
   assert.equal(tf.memory().numTensors, tensors, 'tensor count');
   assert.equal(backend.numDataIds(), dataIds, 'wasm data ids');
 });
+
+test('Sum and Mean over any block of neighbouring axes equal float64 loops (the stacked probe reduces [E, B, C] over B)', () => {
+  const rand = rng(31);
+  const cases: [number[], number[]][] = [
+    [[3, 5, 4], [1]],
+    [
+      [3, 5, 4],
+      [1, 2],
+    ],
+    [
+      [3, 5, 4],
+      [0, 1],
+    ],
+    [[3, 5, 4], [2]],
+    [[3, 5, 4], [0]],
+    [
+      [2, 3, 4, 5],
+      [1, 2],
+    ],
+    [[8, 128, 512], [1]],
+  ];
+  for (const [shape, axes] of cases) {
+    const x = uniform(sizeOf(shape), rand);
+    const first = axes[0];
+    const last = axes[axes.length - 1];
+    const outer = sizeOf(shape.slice(0, first));
+    const rows = sizeOf(shape.slice(first, last + 1));
+    const cols = sizeOf(shape.slice(last + 1));
+    const sum = new Float64Array(outer * cols);
+    for (let o = 0; o < outer; o++) for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) sum[o * cols + c] += x[(o * rows + r) * cols + c];
+    for (const keepDims of [false, true]) {
+      const t = tf.tensor(x, shape);
+      const s = tf.sum(t, axes, keepDims);
+      const m = tf.mean(t, axes, keepDims);
+      const want = [...shape.slice(0, first), ...(keepDims ? axes.map(() => 1) : []), ...shape.slice(last + 1)];
+      assert.deepEqual(s.shape, want, `sum shape of ${shape} over ${axes}`);
+      assertClose(s.dataSync(), sum, 1e-5, 1e-5, `sum of [${shape}] over [${axes}]`);
+      assertClose(
+        m.dataSync(),
+        sum.map((v) => v / rows),
+        1e-5,
+        1e-6,
+        `mean of [${shape}] over [${axes}]`,
+      );
+      tf.dispose([t, s, m]);
+    }
+  }
+});

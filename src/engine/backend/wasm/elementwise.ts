@@ -6,7 +6,7 @@
 //
 // Each kernel handles float32 and the layouts a training step produces, and hands anything else to the
 // original kernel: binary ops where each operand is the full output or repeats with its own size (a scalar,
-// or a broadcast over leading axes such as [128,512] + [512]); sums and means over leading axes or all axes.
+// or a broadcast over leading axes such as [128,512] + [512]); sums and means over one block of neighbouring axes.
 // Identity and same-dtype Cast share the input's data (reference counted) instead of copying, as the cpu
 // backend does; tensors are immutable, so sharing is safe.
 import type { KernelConfig, KernelFunc, TensorInfo, backend_util as BackendUtil, util as Util } from '@tensorflow/tfjs-core';
@@ -97,19 +97,30 @@ export function elementwiseConfigs(original: (name: string) => KernelConfig | un
       if (x.dtype !== 'float32' || x.shape.length === 0) return null;
       const { axis, keepDims } = (attrs ?? {}) as { axis: number | number[] | null; keepDims: boolean };
       const axes = [...util.parseAxisParam((axis ?? null) as number[], x.shape)].sort((p, q) => p - q);
-      if (axes.length === 0 || !axes.every((ax, i) => ax === i)) return null;
-      const rows = prod(x.shape.slice(0, axes.length));
-      const rest = x.shape.slice(axes.length);
+      // One block of neighbouring axes: [outer, reduced, inner], e.g. the batch axis of stacked weight sets
+      // [E, B, C] (probes/gradientProbe.ts) reduced once per leading index.
+      if (axes.length === 0 || !axes.every((ax, i) => ax === axes[0] + i)) return null;
+      const first = axes[0];
+      const last = axes[axes.length - 1];
+      const outer = prod(x.shape.slice(0, first));
+      const rows = prod(x.shape.slice(first, last + 1));
+      const rest = x.shape.slice(last + 1);
       const cols = prod(rest);
-      const shape = keepDims ? [...axes.map(() => 1), ...rest] : rest;
-      if (rows === 0) return null;
+      const shape = [...x.shape.slice(0, first), ...(keepDims ? axes.map(() => 1) : []), ...rest];
+      if (rows === 0 || outer === 0) return null;
       const out = backend.makeOutput(shape, 'float32');
       if (cols === 0) return out;
       const e = ex(backend);
-      if (cols === 1) {
-        const s = e.sumall(heapOffset(backend, x), rows);
-        (backend.typedArrayFromHeap(out) as Float32Array)[0] = mean ? s / rows : s;
-      } else e.colsum(heapOffset(backend, x), rows, cols, mean ? rows : 1, heapOffset(backend, out));
+      const xAt = heapOffset(backend, x);
+      const outAt = heapOffset(backend, out);
+      const sums = cols === 1 ? (backend.typedArrayFromHeap(out) as Float32Array) : null;
+      for (let o = 0; o < outer; o++) {
+        const from = xAt + 4 * o * rows * cols;
+        if (sums) {
+          const s = e.sumall(from, rows);
+          sums[o] = mean ? s / rows : s;
+        } else e.colsum(from, rows, cols, mean ? rows : 1, outAt + 4 * o * cols);
+      }
       return out;
     });
   reduce('Sum', false);
