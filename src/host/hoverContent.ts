@@ -3,6 +3,7 @@
 // the layer under the cursor and wrap the Markdown.
 import type { LayerStatRecord, Moments, Report, VariantLayerInfo, VariantReport } from '../protocol';
 import { extentText, progressText, runProgress } from '../report/progress';
+import { WARMING_UP_INIT_WEIGHT } from '../report/summary';
 
 /** What the file itself says about a layer (name, class; shape and parameters when they could be inferred). */
 export interface LayerFacts {
@@ -108,6 +109,9 @@ export function hoverMarkdown(file: LayerFacts, report: Report | null, links: Ho
   const extras: string[] = [];
   for (const v of report.variants) {
     const vl = variantLayerFor(v, f.name);
+    const normalizes = (vl && /batchnorm/i.test(vl.className)) || insertedAfter(v, f.name).some((l) => /batchnorm/i.test(l.className));
+    const warming = normalizes ? warmingUpNote(v) : null;
+    if (warming) extras.push(warming);
     if (vl) {
       const recs = statsOf(v, vl.name);
       rows.push(
@@ -135,6 +139,21 @@ export function hoverMarkdown(file: LayerFacts, report: Report | null, links: Ho
   for (const e of extras) lines.push(e, '');
   lines.push(`*Last value and trend over the run (${runState(report, running)}). [Open report](${links.openReport})*`);
   return lines.join('\n');
+}
+
+/**
+ * Early in a run a BatchNorm variant's moving statistics still hold much of their initial values, so its
+ * held-out numbers understate it; said on the BatchNorm layers' hover with the held-out batch's own figures.
+ */
+function warmingUpNote(v: VariantReport): string | null {
+  const e = v.evals[v.evals.length - 1];
+  if (!e || (e.movingStatsInitWeight ?? 0) <= WARMING_UP_INIT_WEIGHT) return null;
+  const pct = (x: number | null | undefined) => (typeof x === 'number' && Number.isFinite(x) ? `${(100 * x).toFixed(1)}%` : '—');
+  const figures =
+    e.accuracy !== null
+      ? `held-out accuracy ${pct(e.accuracy)} with them, ${pct(e.batchStatsAccuracy)} with each held-out batch's own statistics`
+      : `held-out loss ${fmt(e.loss)} with them, ${fmt(e.batchStatsLoss)} with each held-out batch's own statistics`;
+  return `*${escapeMd(v.name)}*: BatchNorm moving statistics still warming up at step ${e.step} (${pct(e.movingStatsInitWeight)} of their initial values left): ${figures}`;
 }
 
 /** β̄: the mean β-smoothness of a variant (the summary's, or over its steps so far). */

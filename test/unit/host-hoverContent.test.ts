@@ -86,3 +86,20 @@ test('code lens: the model-level result at the top, per-layer facts above each l
   r.summary = [{ variant: 'standard', finalLoss: 1, finalAccuracy: null, testLoss: null, testAccuracy: null, meanBandWidth: null, meanGradChange: null, meanBeta: 9, maxBeta: 10, diverged: null }];
   assert.equal(modelLensTitle(r), 'BatchNorm Lens: batchnorm β̄ 4.1 vs standard 9 — 2.2× smoother · 4 steps');
 });
+
+test('BatchNorm moving statistics still warming up: the BatchNorm layers say so with the held-out batch’s own figures', () => {
+  const r = sample();
+  const bn = r.variants[1];
+  // 0.9^8 = 43% of the initial statistics left after 8 averaged steps: warming up.
+  bn.evals = [{ step: 8, loss: 2.1, accuracy: 0.113, batchStatsLoss: 0.4, batchStatsAccuracy: 0.896, batchStatsBatch: 128, movingStatsSteps: 8, movingStatsInitWeight: 0.43 }];
+  const md = hoverMarkdown(fileFacts, r, links);
+  assert.match(md, /\*batchnorm\*: BatchNorm moving statistics still warming up at step 8 \(43\.0% of their initial values left\): held-out accuracy 11\.3% with them, 89\.6% with each held-out batch's own statistics/);
+  assert.doesNotMatch(md, /\*standard\*: BatchNorm moving/, 'a variant without BatchNorm has no such line');
+  // Not on a layer without BatchNorm after it, and not once the statistics have settled (≤ 5% left).
+  assert.doesNotMatch(hoverMarkdown({ name: 'dense_2', className: 'Dense', outputShape: null, params: null }, r, links), /warming up/);
+  bn.evals = [{ ...bn.evals[0], step: 60, movingStatsSteps: 60, movingStatsInitWeight: 0.9 ** 60 }];
+  assert.doesNotMatch(hoverMarkdown(fileFacts, r, links), /warming up/);
+  // mse: no accuracy, so the losses.
+  bn.evals = [{ ...bn.evals[0], accuracy: null, batchStatsAccuracy: null, movingStatsInitWeight: 0.2 }];
+  assert.match(hoverMarkdown(fileFacts, r, links), /held-out loss 2\.1 with them, 0\.4 with each held-out batch's own statistics/);
+});
