@@ -15,6 +15,8 @@ import { forwardModel, startRun } from '../../src/engine/startup';
 import { batchTensors, paramTensors } from '../../src/engine/tensors';
 import { lossAndGrads, lossAndGradsForProbe, type Batch, type ProbeSetup } from '../../src/engine/probes/lossAndGrads';
 import { probeAlongGradient, type GradientProbe } from '../../src/engine/probes/gradientProbe';
+import { evaluatePoints, gridPoints, linspace } from '../../src/engine/probes/slice';
+import { movingStatistics } from '../../src/engine/probeCommand';
 import type { TF } from '../../src/engine/network/forward';
 import { buildFixture, CNN_BN, DLN, MLP_BN, type NetSpec } from '../reference/fixtures';
 import { BACKENDS } from '../reference/cli';
@@ -128,6 +130,32 @@ for (const backend of BACKENDS) {
     const { plain, shared } = await both(tf as unknown as TF, { tf: tf as unknown as TF, model, loss: 'softmax-ce', forward: { training: true, noise } }, params, { x, y });
     assertAgree('noisy mlp_bn', plain, shared, 1e-4);
     tf.dispose([...params, x, y, ...[...noise.values()].flatMap((n) => [n.scale, n.shift])]);
+  });
+}
+
+for (const backend of BACKENDS) {
+  test(`a slice of the MNIST MLP with BatchNorm in one pass per chunk = point by point, batch and moving statistics, on ${backend}`, async () => {
+    const fx = buildFixture(MLP_BN, { n: 64, loss: 'softmax-ce', classes: 4 }, 79);
+    const net = loadNetwork(fx.modelPath);
+    const { tf } = await initBackend(backend);
+    const x = tf.tensor(Float32Array.from(fx.x.data), fx.x.shape);
+    const y = tf.tensor1d(fx.y, 'int32');
+    const weights = initialWeights(net, 6);
+    const w = paramTensors(tf, net.info, weights);
+    const dir = (seed: number) => w.map((p, i) => tf.mul(tf.randomNormal(p.shape, 0, 1, 'float32', seed + i), 0.3));
+    const d1 = dir(100);
+    const d2 = dir(200);
+    const model = forwardModel(net, 'softmax-ce');
+    const points = gridPoints(linspace(-1, 1, 5), linspace(-0.5, 0.5, 3));
+    const moving = movingStatistics(tf, net.info, weights);
+    for (const forward of [{ training: true }, { training: false, moving }]) {
+      const setup = { tf: tf as unknown as TF, model, loss: 'softmax-ce' as const, forward };
+      const one = await evaluatePoints({ ...setup, sharedFirstLayer: false }, w, d1, d2, { x, y }, points, forward, 4);
+      const chunked = await evaluatePoints(setup, w, d1, d2, { x, y }, points, forward, 4);
+      chunked.forEach((v, k) => assert.ok(Math.abs(v - one[k]) <= 1e-5 * Math.abs(one[k]), `${forward.training ? 'batch' : 'moving'} statistics, point ${k}: ${v} vs ${one[k]}`));
+      assert.notDeepEqual(new Set(one.map((v) => v.toFixed(4))).size, 1, 'the points differ from each other');
+    }
+    tf.dispose([...w, ...d1, ...d2, x, y, ...[...moving.values()].flatMap((m) => [m.mean, m.variance])]);
   });
 }
 

@@ -86,6 +86,19 @@ export class ForwardModel {
     return this.run(tf, params, x, opts, null);
   }
 
+  /**
+   * Whether `sets` weight sets can run stacked (ForwardOptions.stacked) on a batch of `n` within a memory
+   * bound: the parameters after the first Dense layer and the activations from it on, `copies` times each
+   * (a gradient needs its differences and the backward pass's tensors too; a forward pass fewer).
+   */
+  stacksWithin(params: Tensor[], n: number, sets: number, copies: number, bytes = STACK_BYTES): boolean {
+    const fd = this.firstDense;
+    if (!this.stackable || !fd) return false;
+    const weights = params.reduce((a, p, i) => (i === fd.kernel || i === fd.bias ? a : a + p.size), 0);
+    const activations = this.layers.reduce((a, l) => a + n * (this.info.shapes.get(l.name)?.reduce((x, y) => x * y, 1) ?? 0), 0);
+    return sets * 4 * copies * (weights + activations) <= bytes;
+  }
+
   /** The first Dense layer's input X for the batch `x` (parameter-free layers only, so no parameters needed). */
   firstDenseInput(tf: TF, x: Tensor, opts: ForwardOptions): Tensor {
     const f = this.firstDense;
@@ -271,6 +284,9 @@ function batchAxes(x: Tensor, opts: ForwardOptions): number[] {
 function perSet(tf: TF, t: Tensor, opts: ForwardOptions): Tensor {
   return opts.stacked === undefined ? t : tf.reshape(t, [t.shape[0], 1, ...t.shape.slice(1)]);
 }
+
+/** Stacked weight sets cost their number times the memory of one evaluation; keep that bounded. */
+const STACK_BYTES = 512 * 2 ** 20;
 
 /** Layers that work on stacked weight sets unchanged or through perSet / batchAxes. */
 const STACKABLE = new Set<LayerNode['kind']>(['dense', 'batchnorm', 'lpnorm', 'activation', 'relu', 'dropout', 'add']);

@@ -16,7 +16,7 @@ export interface ProbeSetup {
   model: ForwardModel;
   loss: LossName;
   forward: ForwardOptions;
-  /** false: probe every weight set op by op, without the shared first layer (for comparisons). */
+  /** false: probe (and slice) every weight set op by op, without the shared first layer (for comparisons). */
   sharedFirstLayer?: boolean;
   /** false: evaluate the η one after the other even where they could be stacked (for comparisons). */
   stackEtas?: boolean;

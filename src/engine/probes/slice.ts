@@ -10,7 +10,7 @@
 
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { ForwardOptions, Tensor } from '../network/forward';
-import { lossOf } from '../network/forward';
+import { lossOf, lossPerSet } from '../network/forward';
 import { Rng } from '../rng';
 import type { Batch, ProbeSetup } from './lossAndGrads';
 
@@ -220,23 +220,71 @@ export async function evaluatePoints(
 ): Promise<number[]> {
   const { tf, model } = s;
   const out: number[] = [];
+  const shared = sharedFirstLayer(s, w, d1, d2, batch, forward, chunk);
   for (let start = 0; start < points.length; start += chunk) {
     const part = points.slice(start, start + chunk);
-    const losses = part.map((pt) =>
-      tf.tidy(() => {
-        const ps = w.map((p, k) => {
-          let q = tf.add(p, tf.mul(d1[k], pt.alpha));
-          if (d2 && pt.beta !== 0) q = tf.add(q, tf.mul(d2[k], pt.beta));
-          return q;
-        });
-        return lossOf(tf, model.forward(tf, ps, batch.x, forward), batch.y, s.loss);
-      }),
-    );
-    const stacked = tf.stack(losses as tfc.Scalar[]);
+    let losses: Tensor[];
+    if (shared) losses = [tf.tidy(() => shared.losses(part))];
+    else
+      losses = part.map((pt) =>
+        tf.tidy(() => {
+          const ps = w.map((p, k) => {
+            let q = tf.add(p, tf.mul(d1[k], pt.alpha));
+            if (d2 && pt.beta !== 0) q = tf.add(q, tf.mul(d2[k], pt.beta));
+            return q;
+          });
+          return lossOf(tf, model.forward(tf, ps, batch.x, forward), batch.y, s.loss);
+        }),
+      );
+    const stacked = tf.tidy(() => tf.concat(losses.map((l) => tf.reshape(l, [-1]))));
     const v = await stacked.data();
     tf.dispose([stacked, ...losses]);
     for (const x of v) out.push(x);
     onChunk?.(out.length, v);
   }
+  shared?.dispose();
   return out;
+}
+
+/**
+ * A chunk of points in one forward pass, for a network that starts with a Dense layer on parameter-free
+ * input X (ForwardModel.firstDense) followed by layers that stack: that layer's pre-activation at a point is
+ * X·W + b + α·(X·d₁ + d₁ᵇ) + β·(X·d₂ + d₂ᵇ), three products for the whole slice instead of one per point, and
+ * the other weights w + α·d₁ + β·d₂ are stacked on a leading axis (ForwardOptions.stacked).
+ */
+function sharedFirstLayer(s: ProbeSetup, w: Tensor[], d1: Tensor[], d2: Tensor[] | null, batch: Batch, forward: ForwardOptions, chunk: number) {
+  const { tf, model } = s;
+  const fd = model.firstDense;
+  if (!fd || s.sharedFirstLayer === false || forward.onActivation || forward.onBatchStats || forward.secondOrder || !model.stacksWithin(w, batch.x.shape[0], chunk, 2)) return null;
+  const x = tf.tidy(() => tf.clone(model.firstDenseInput(tf, batch.x, forward)));
+  if (x.rank !== 2) {
+    x.dispose();
+    return null;
+  }
+  // X·v + vᵇ for the layer's kernel and bias in the direction (or the weights) v.
+  const pre = (v: Tensor[]) => {
+    const xv = tf.matMul(x as tfc.Tensor2D, v[fd.kernel] as tfc.Tensor2D);
+    return fd.bias === null ? xv : tf.add(xv, v[fd.bias]);
+  };
+  const [z0, z1, z2] = tf.tidy(() => [pre(w), pre(d1), ...(d2 ? [pre(d2)] : [])]);
+  const others = w.map((_, i) => i).filter((i) => i !== fd.kernel && i !== fd.bias);
+  return {
+    losses(part: SlicePoint[]): Tensor {
+      const E = part.length;
+      const alpha = part.map((p) => p.alpha);
+      const beta = part.map((p) => p.beta);
+      const column = (vs: number[], rank: number) => tf.reshape(tf.tensor1d(vs), [E, ...new Array<number>(rank).fill(1)]);
+      const at = (base: Tensor, a: Tensor, b: Tensor | undefined) => {
+        const q = tf.add(tf.expandDims(base, 0), tf.mul(column(alpha, base.rank), tf.expandDims(a, 0)));
+        return b ? tf.add(q, tf.mul(column(beta, base.rank), tf.expandDims(b, 0))) : q;
+      };
+      const ps = w.slice();
+      for (const i of others) ps[i] = at(w[i], d1[i], d2?.[i]);
+      const out = model.forward(tf, ps, batch.x, { ...forward, preActivation: { layer: fd.layer, z: at(z0, z1, z2) }, stacked: E });
+      return lossPerSet(tf, out, batch.y, s.loss);
+    },
+    dispose(): void {
+      tf.dispose([x, z0, z1, ...(z2 ? [z2] : [])]);
+    },
+  };
 }
