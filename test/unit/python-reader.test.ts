@@ -106,6 +106,32 @@ test('grouped and depthwise Conv2d, ZeroPad2d and Upsample: read with PyTorch’
   assert.match(errorOf(mod('nn.ZeroPad2d((1, 1))'), opts).format(), /nn\.ZeroPad2d m has padding \(1, 1\); give an integer or \(left, right, top, bottom\)/);
 });
 
+test('F.pad and F.interpolate in forward: zero padding and nearest upsampling with PyTorch’s shapes; the rest is one line', () => {
+  const net = readPythonNetwork(readFileSync(join(REF, 'pad_upsample.py'), 'utf8'), 'pad_upsample.py', { inputShape: [2, 6, 7] });
+  const pads = net.spec.layers.filter((l) => l.kind === 'zeropad').map((l) => (l as { padding: number[][] }).padding);
+  assert.deepEqual(pads, [
+    [
+      [0, 1],
+      [1, 2],
+    ],
+    [
+      [0, 0],
+      [1, 1],
+    ],
+  ]);
+  assert.deepEqual(
+    net.spec.layers.filter((l) => l.kind === 'upsample').map((l) => (l as { size: number[] }).size),
+    [[2, 2]],
+  );
+  const fwd = (call: string) =>
+    `import torch.nn as nn\nimport torch.nn.functional as F\nclass R(nn.Module):\n    def __init__(self):\n        super().__init__()\n        self.c = nn.Conv2d(6, 2, 1)\n    def forward(self, x):\n        return self.c(${call})\n`;
+  const opts = { inputShape: [6, 4, 4] };
+  assert.match(errorOf(fwd("F.pad(x, (1, 1), mode='reflect')"), opts).format(), /^net\.py:8:\d+: F\.pad\(mode=.reflect., value=None\) is outside the Python subset.*mode='constant'/);
+  assert.match(errorOf(fwd('F.pad(x, (1, 1, 1, 1, 1, 1))'), opts).format(), /F\.pad with pad \(1, 1, 1, 1, 1, 1\) is outside the Python subset.*\(left, right, top, bottom\)/);
+  assert.match(errorOf(fwd("F.interpolate(x, scale_factor=2, mode='bilinear')"), opts).format(), /F\.interpolate\(mode=.bilinear.\) is outside the Python subset.*mode='nearest'/);
+  assert.match(errorOf(fwd('F.interpolate(x, size=(6, 6))'), opts).format(), /F\.interpolate from 4×4 to 6×6 is outside the Python subset.*whole factors/);
+});
+
 test('Keras in Python: Sequential and functional models, counts as Keras counts them', () => {
   const seq = `from tensorflow import keras\nfrom tensorflow.keras import layers\nmodel = keras.Sequential([\n    keras.Input(shape=(28, 28, 1)),\n    layers.Conv2D(8, kernel_size=(3, 3), activation="relu"),\n    layers.MaxPooling2D(pool_size=(2, 2)),\n    layers.BatchNormalization(),\n    layers.Flatten(),\n    layers.Dropout(0.5),\n    layers.Dense(10, activation="softmax"),\n])\n`;
   const net = readPythonNetwork(seq, 'k.py');

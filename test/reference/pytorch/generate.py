@@ -39,6 +39,7 @@ CASES = [
     ('residual', 'TinyResNet', [3, 8, 8], 4),
     ('builder', 'make_model', [10], 3),
     ('mobile_blocks', 'MobileBlocks', [4, 8, 7], 3),
+    ('pad_upsample', 'PadUpNet', [2, 6, 7], 3),
 ]
 
 

@@ -10,6 +10,13 @@ import { opaqueModule, type FrontEnd, type Interpreter } from './interp';
 import type { SyntaxNode } from './parser';
 import { classAttr, isClass, isDict, isFunc, isNative, isObj, isSeq, nativeBases, repr, typeName, type Kwargs, type Native, type Py, type PyClass, type PyObj } from './values';
 
+/** How a layer is named in messages: with its module path, without it, and its class in the IR. */
+interface Named {
+  what: string;
+  label: string;
+  cls: string;
+}
+
 /** A torch.nn layer or container made by the file. */
 export class TorchModule implements Native {
   readonly k = 'native' as const;
@@ -502,43 +509,52 @@ export class TorchFront implements FrontEnd {
 
   /** nn.ZeroPad2d(p): p, or (left, right, top, bottom) as PyTorch orders them. */
   private zeroPad(m: TorchModule, x: Tensor, at: SyntaxNode, name: string): Tensor {
-    const s = this.graph!.sourceShape(x.layer);
-    if (s.length !== 3) throw this.it.error(at, `nn.ZeroPad2d ${m.path} receives shape [${s.join(', ')}]; it needs an image [C, H, W]`);
     const p = m.cfg.padding;
     const lrtb = typeof p === 'number' ? [p, p, p, p] : isSeq(p) && p.items.length === 4 ? p.items : null;
     if (!lrtb) throw this.it.error(m.at, `nn.ZeroPad2d ${m.path} has padding ${repr(p)}; give an integer or (left, right, top, bottom)`);
+    return this.padLayer(x, lrtb, { what: `nn.ZeroPad2d ${m.path}`, label: 'nn.ZeroPad2d', cls: 'ZeroPad2d' }, at, m.at, name);
+  }
+
+  /** Zero padding of an image [C, H, W] by (left, right, top, bottom), as nn.ZeroPad2d and F.pad order it. */
+  private padLayer(x: Tensor, lrtb: Py[], { what, label, cls }: Named, at: SyntaxNode, where: SyntaxNode, name: string): Tensor {
+    const s = this.graph!.sourceShape(x.layer);
+    if (s.length !== 3) throw this.it.error(at, `${what} receives shape [${s.join(', ')}]; it needs an image [C, H, W]`);
     const [l, r, t, b] = lrtb.map((v) => int(this.it, v, at, 'padding'));
-    if ([l, r, t, b].some((v) => v < 0)) throw this.it.unsupported(m.at, 'nn.ZeroPad2d with negative padding (cropping)', 'use padding ≥ 0');
+    if ([l, r, t, b].some((v) => v < 0)) throw this.it.unsupported(where, `${label} with negative padding (cropping)`, 'use padding ≥ 0');
     return this.emit(
       {
         kind: 'zeropad',
         name,
-        className: 'ZeroPad2d',
+        className: cls,
         padding: [
           [t, b],
           [l, r],
         ],
       } as LayerNode,
       [x],
-      m.at,
+      where,
     );
   }
 
   /** nn.Upsample / nn.UpsamplingNearest2d: nearest neighbour by whole factors (a scale, or a size that is a multiple of the input). */
   private upsample(m: TorchModule, x: Tensor, at: SyntaxNode, name: string): Tensor {
-    const c = m.cfg;
+    return this.upsampleLayer(x, m.cfg, { what: `nn.${m.type} ${m.path}`, label: `nn.${m.type}`, cls: m.type }, at, m.at, name);
+  }
+
+  /** Nearest-neighbour upsampling by whole factors, from nn.Upsample's or F.interpolate's size / scale_factor / mode. */
+  private upsampleLayer(x: Tensor, c: Record<string, Py>, { what, label, cls }: Named, at: SyntaxNode, where: SyntaxNode, name: string): Tensor {
     const s = this.graph!.sourceShape(x.layer);
-    if (s.length !== 3) throw this.it.error(at, `nn.${m.type} ${m.path} receives shape [${s.join(', ')}]; it needs an image [C, H, W]`);
-    if (c.mode !== undefined && c.mode !== 'nearest') throw this.it.unsupported(m.at, `nn.Upsample(mode=${repr(c.mode)})`, "use mode='nearest'");
+    if (s.length !== 3) throw this.it.error(at, `${what} receives shape [${s.join(', ')}]; it needs an image [C, H, W]`);
+    if (c.mode !== undefined && c.mode !== 'nearest') throw this.it.unsupported(where, `${label}(mode=${repr(c.mode)})`, "use mode='nearest'");
     let factor: [number, number];
-    if (c.scale_factor !== null && c.scale_factor !== undefined) factor = pair(this.it, c.scale_factor, m.at, 'scale_factor (a whole number)');
+    if (c.scale_factor !== null && c.scale_factor !== undefined) factor = pair(this.it, c.scale_factor, where, 'scale_factor (a whole number)');
     else if (c.size !== null && c.size !== undefined) {
-      const [h, w] = pair(this.it, c.size, m.at, 'size');
-      if (h % s[1] !== 0 || w % s[2] !== 0) throw this.it.unsupported(m.at, `nn.${m.type} from ${s[1]}×${s[2]} to ${h}×${w}`, 'upsample by whole factors (a size that is a multiple of the input, or scale_factor=2)');
+      const [h, w] = pair(this.it, c.size, where, 'size');
+      if (h % s[1] !== 0 || w % s[2] !== 0) throw this.it.unsupported(where, `${label} from ${s[1]}×${s[2]} to ${h}×${w}`, 'upsample by whole factors (a size that is a multiple of the input, or scale_factor=2)');
       factor = [h / s[1], w / s[2]];
-    } else throw this.it.error(m.at, `nn.${m.type} ${m.path} gives neither size nor scale_factor`);
-    if (factor.some((f) => f < 1)) throw this.it.unsupported(m.at, `nn.${m.type} with scale_factor ${repr(c.scale_factor)}`, 'use a whole factor ≥ 1');
-    return this.emit({ kind: 'upsample', name, className: m.type, size: factor } as LayerNode, [x], m.at);
+    } else throw this.it.error(where, `${what} gives neither size nor scale_factor`);
+    if (factor.some((f) => f < 1)) throw this.it.unsupported(where, `${label} with scale_factor ${repr(c.scale_factor)}`, 'use a whole factor ≥ 1');
+    return this.emit({ kind: 'upsample', name, className: cls, size: factor } as LayerNode, [x], where);
   }
 
   private pool(op: 'max' | 'avg', x: Tensor, c: Record<string, Py>, at: SyntaxNode, name: string, cls: string, where: SyntaxNode): Tensor {
@@ -628,6 +644,11 @@ export class TorchFront implements FrontEnd {
       },
       adaptive_avg_pool2d: { names: ['input', 'output_size'], defaults: {} },
       dropout: { names: ['input', 'p', 'training', 'inplace'], defaults: { p: 0.5, training: true, inplace: false } },
+      pad: { names: ['input', 'pad', 'mode', 'value'], defaults: { mode: 'constant', value: null } },
+      interpolate: {
+        names: ['input', 'size', 'scale_factor', 'mode', 'align_corners', 'recompute_scale_factor', 'antialias'],
+        defaults: { size: null, scale_factor: null, mode: 'nearest', align_corners: null, recompute_scale_factor: null, antialias: false },
+      },
     };
     sigs.log_softmax = sigs.softmax;
     sigs.adaptive_max_pool2d = sigs.adaptive_avg_pool2d;
@@ -671,6 +692,16 @@ export class TorchFront implements FrontEnd {
         case 'dropout':
         case 'dropout2d':
           return this.emit({ kind: 'dropout', name: this.graph!.fresh('dropout'), className: name, rate: num(this.it, c.p, callAt, 'p') } as LayerNode, [x], callAt);
+        case 'pad': {
+          if (c.mode !== 'constant' || (c.value !== null && c.value !== 0)) throw this.it.unsupported(callAt, `F.pad(mode=${repr(c.mode)}, value=${repr(c.value)})`, "pad with zeros (mode='constant', value=0)");
+          // (left, right) pads the width, (left, right, top, bottom) the height too; more would pad the channels.
+          const p = isSeq(c.pad) ? c.pad.items : null;
+          if (!p || (p.length !== 2 && p.length !== 4)) throw this.it.unsupported(callAt, `F.pad with pad ${repr(c.pad)}`, 'pad width and height only: (left, right) or (left, right, top, bottom)');
+          return this.padLayer(x, p.length === 2 ? [...p, 0, 0] : p, { what: 'F.pad', label: 'F.pad', cls: 'pad' }, callAt, callAt, this.graph!.fresh('pad'));
+        }
+        case 'interpolate':
+          if (c.antialias === true) throw this.it.unsupported(callAt, 'F.interpolate(antialias=True)', 'use nearest-neighbour upsampling');
+          return this.upsampleLayer(x, c, { what: 'F.interpolate', label: 'F.interpolate', cls: 'interpolate' }, callAt, callAt, this.graph!.fresh('interpolate'));
       }
       throw this.it.unsupported(callAt, `F.${name}`, 'see the README’s Python section');
     });
