@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
 import { analyze } from '../../src/engine/analyze';
 import { etaProcessesFor, etaShares } from '../../src/engine/etaHelpers';
 import { findWorkerScript } from '../../src/engine/parallel';
@@ -23,10 +24,10 @@ const probes = (r: Report) =>
     steps: v.steps.map((s) => ({ step: s.step, loss: s.loss, gradNorm: s.gradNorm, lossAtEta: s.lossAtEta, gradChange: s.gradChange, beta: s.beta, curvatureAtEta: s.curvatureAtEta })),
   }));
 
-/** The live child processes of this test process (the helpers of an in-process run). */
+/** The helpers of an in-process run: this test process's children that run the worker script (tsx has its own). */
 function children(): number[] {
   try {
-    return execFileSync('pgrep', ['-P', String(process.pid)], { encoding: 'utf8' })
+    return execFileSync('pgrep', ['-P', String(process.pid), '-f', 'worker\\.js'], { encoding: 'utf8' })
       .split('\n')
       .filter(Boolean)
       .map(Number);
@@ -37,7 +38,9 @@ function children(): number[] {
 
 async function noChildrenLeft(): Promise<void> {
   for (let i = 0; i < 50 && children().length > 0; i++) await new Promise((r) => setTimeout(r, 100));
-  assert.deepEqual(children(), [], 'no helper left running');
+  const left = children();
+  const what = left.length ? execFileSync('ps', ['-o', 'pid,stat,etime,args', '-p', left.join(',')], { encoding: 'utf8' }) : '';
+  assert.deepEqual(left, [], `no helper left running:\n${what}`);
 }
 
 async function run(req: AnalyzeRequest, parallel = 1, onEvent: (e: EngineToHost) => void = () => undefined, signal?: AbortSignal) {
@@ -80,10 +83,15 @@ test('η shares: contiguous, in order, the trainer never the larger share; auto 
 });
 
 test('one variant: the probe split over 1 and 2 helpers equals the single-process probe exactly', async () => {
-  const alone = await run({ ...base(['batchnorm']), etaProcesses: 1 });
+  const counts: number[] = [];
+  const alone = await run({ ...base(['batchnorm']), etaProcesses: 1 }, 1, (e) => void (e.type === 'step' && counts.push(tf.memory().numTensors)));
   assert.equal(alone.report.run.wallMs.probeWait, undefined, 'no helpers asked for, none used');
   for (const n of [2, 3]) {
-    const split = await run({ ...base(['batchnorm']), etaProcesses: n });
+    const tensors: number[] = [];
+    const split = await run({ ...base(['batchnorm']), etaProcesses: n }, 1, (e) => void (e.type === 'step' && tensors.push(tf.memory().numTensors)));
+    // Relative to the first step: each analysis leaves two tensors behind, with or without helpers.
+    const fromFirst = (c: number[]) => c.map((x) => x - c[0]);
+    assert.deepEqual(fromFirst(tensors), fromFirst(counts), "the trainer's tensors step by step: as without helpers");
     assert.equal(split.report.config.etaProcesses, n);
     assert.equal(typeof split.report.run.wallMs.probeWait, 'number', `${n} processes: the helpers shared the η`);
     assert.deepEqual(split.logs, [], 'no helper warning');
