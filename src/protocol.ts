@@ -54,6 +54,12 @@ export interface AnalyzeConfig {
   lrs?: number[];
   /** Held-out examples per evaluation chunk; absent: sized from the memory estimate (see src/engine/memory.ts). */
   evalBatch?: number;
+  /**
+   * Processes that share each probed step's η per variant: the variant's own and etaProcesses − 1 probe
+   * helpers (src/engine/etaHelpers.ts). 'auto' or absent: the cores left per engine process; a report
+   * records the number used.
+   */
+  etaProcesses?: number | 'auto';
 }
 
 export type HessianBn = 'train' | 'eval';
@@ -455,6 +461,43 @@ export interface SourceLocation {
   line?: number;
   column?: number;
 }
+
+// ---------------------------------------------------------------- trainer → η helper
+
+/** A tensor's values and shape, as one message carries it. */
+export interface TensorData {
+  values: Float32Array | Int32Array;
+  shape: number[];
+  dtype: 'float32' | 'int32';
+}
+
+/**
+ * A variant's engine process and the probe helpers it forks (src/engine/etaHelpers.ts): each helper builds
+ * the variant's network once, then evaluates its share of a probed step's η on the weights and batch sent.
+ */
+export type TrainerToHelper =
+  /** Build `variant` of config.model on `backend`, for the loss the trainer resolved. */
+  | { type: 'helperInit'; config: AnalyzeConfig; variant: VariantName; backend: BackendName; loss: LossName }
+  | {
+      type: 'probe';
+      step: number;
+      params: Float32Array[];
+      x: TensorData;
+      y: TensorData;
+      /** Noisy BatchNorm: the step's noise per layer, as the trainer drew it. */
+      noise?: { layer: string; scale: TensorData; shift: TensorData }[];
+      /** The η of this helper's share, in grid order. */
+      etas: number[];
+      /** The whole grid's size: the probe's evaluation plan (η stacked or one by one) is the trainer's. */
+      gridSize: number;
+    }
+  | { type: 'cancel' };
+
+export type HelperToTrainer =
+  | { type: 'ready' }
+  /** [ℓ(η), ‖∇L(x − ηg) − g‖, gᵀ(g − ∇L(x − ηg))] per η of the share, flat in η order. */
+  | { type: 'rows'; step: number; rows: Float32Array }
+  | { type: 'failed'; message: string };
 
 // ---------------------------------------------------------------- host → webview
 

@@ -2,7 +2,8 @@
 // step what Santurkar et al. measure, and build one report. A library function first — the CLI, the
 // extension's engine process and the tests are thin callers that pass onEvent and an AbortSignal.
 
-import { REPORT_SCHEMA, REPORT_VERSION, type AnalyzeConfig, type AnalyzeRequest, type EngineToHost, type Report } from '../protocol';
+import { REPORT_SCHEMA, REPORT_VERSION, type AnalyzeConfig, type AnalyzeRequest, type BackendName, type EngineToHost, type LossName, type Report } from '../protocol';
+import { EtaHelpers, etaProcessesFor } from './etaHelpers';
 import { DEFAULT_CONFIG, etaGrid, readConfigValues, SWEEP_DEFAULTS } from './config';
 import { batchIterator, BATCH_STREAM } from './data';
 import { UserError } from './errors';
@@ -95,6 +96,8 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   const plan = planMemory(size, { batch: config.batch, evalBatch: config.evalBatch, backend: config.backend, processes: parallel, file: net.spec.file });
   config.evalBatch = plan.evalChunk;
   const worker = parallel > 1 ? findWorkerScript() : null;
+  // Resolved here, where the engine processes are known; the processes forked below get the number.
+  config.etaProcesses = etaProcessesFor(config.etaProcesses, worker ? parallel : 1, config.etaCount);
   if (worker) {
     // Fail fast on bad data here, before any process is forked.
     loadData(net, config.dataset, config.loss, config.seed);
@@ -111,6 +114,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   const batchSize = Math.min(config.batch, ds.train.n);
   if (batchSize < config.batch) onEvent({ type: 'log', level: 'warn', message: `batch ${config.batch} is larger than the ${ds.train.n} training examples; using batches of ${batchSize}` });
   const runs = variants.map((v) => new VariantRun(tf, v, net, ds, config, etas));
+  startEtaHelpers(runs, config, backend.name, ds.loss, onEvent);
 
   const report: Report = {
     schema: REPORT_SCHEMA,
@@ -191,6 +195,7 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
           if (out.layerStats.length) onEvent({ type: 'layerStats', variant: run.variant.name, records: out.layerStats });
           if (out.diverged) onEvent({ type: 'diverged', variant: run.variant.name, info: out.diverged });
           if (out.warning) onEvent({ type: 'log', level: 'warn', message: `${run.variant.name}: ${out.warning}` });
+          if (out.helperWarning) onEvent({ type: 'log', level: 'warn', message: `${run.variant.name}: ${out.helperWarning}` });
         }
       } finally {
         tf.dispose([batch.x, batch.y]);
@@ -210,6 +215,8 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
     for (const k of ['gradient', 'probe', 'ics', 'update', 'eval'] as const) wallMs[k] = runs.reduce((a, r) => a + r.wallMs[k], 0);
     const hessianMs = runs.reduce((a, r) => a + r.wallMs.hessian, 0);
     if (hessianMs > 0) wallMs.hessian = hessianMs;
+    // The time the variants' processes waited for their probe helpers, past their own share of the η.
+    if (runs.some((r) => r.sharedProbes > 0)) wallMs.probeWait = runs.reduce((a, r) => a + r.wallMs.probeWait, 0);
     wallMs.total = performance.now() - tStart;
     runs.forEach((r) => r.dispose());
   }
@@ -218,6 +225,18 @@ export async function analyze(req: AnalyzeRequest, onEvent: EventSink = () => {}
   report.summary = summarize(report);
   onEvent({ type: 'finished', report });
   return report;
+}
+
+/** etaProcesses − 1 probe helpers per variant, forked now so that they start while the data and the first step do. */
+function startEtaHelpers(runs: VariantRun[], config: AnalyzeConfig, backend: BackendName, loss: LossName, onEvent: EventSink): void {
+  const helpers = (typeof config.etaProcesses === 'number' ? config.etaProcesses : 1) - 1;
+  if (helpers < 1 || config.steps < 1) return;
+  const worker = findWorkerScript();
+  if (!worker) {
+    onEvent({ type: 'log', level: 'info', message: 'no probe helpers: dist/worker.js was not found beside the engine' });
+    return;
+  }
+  for (const run of runs) run.useEtaHelpers(new EtaHelpers(worker, helpers, { config, variant: run.variant.name, backend, loss }));
 }
 
 /** An InputLayer that the file itself wrote (not the one the parser adds for batch_input_shape). */

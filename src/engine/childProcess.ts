@@ -47,6 +47,11 @@ export interface ChildOptions {
   log?: (level: ChildLogLevel, message: string) => void;
   /** Keep received messages for `next()` (a request/response child such as the bench's). */
   queue?: boolean;
+  /**
+   * 'advanced': messages are structured clones (typed arrays cross as bytes, not as JSON objects of
+   * numbers): for children sent weights and batches every step. Default 'json'.
+   */
+  serialization?: 'json' | 'advanced';
 }
 
 export interface ChildExit {
@@ -79,7 +84,7 @@ export class ChildLink<Send extends Typed, Receive extends Typed> {
       cwd: opts.cwd,
       env: { ...process.env, ...opts.env },
       stdio: ['ignore', pipe ? 'pipe' : 'inherit', pipe ? 'pipe' : 'inherit', 'ipc'],
-      serialization: 'json',
+      serialization: opts.serialization ?? 'json',
       detached: !!opts.ownProcessGroup && process.platform !== 'win32',
     });
     if (pipe) {

@@ -45,6 +45,7 @@ export const CONFIG_KEYS: Record<string, keyof Omit<AnalyzeConfig, 'model'>> = {
   model: 'pythonModel',
   'input-shape': 'inputShape',
   weights: 'weights',
+  'eta-processes': 'etaProcesses',
 };
 
 const camelToFlag = new Map(Object.entries(CONFIG_KEYS).map(([flag, field]) => [field as string, flag]));
@@ -170,6 +171,11 @@ export function readConfigValues(values: Record<string, unknown>, where: string,
         if (typeof v !== 'string' || v.trim() === '') bad(field === 'weights' ? 'must be a .safetensors path' : 'must be a model name or call, e.g. Net or "VGG(\'VGG11\')"');
         if (field === 'weights') out.weights = (v as string).trim();
         else out.pythonModel = (v as string).trim();
+        break;
+      case 'etaProcesses':
+        if (v === 'auto') out.etaProcesses = 'auto';
+        else if (typeof v === 'number' || (typeof v === 'string' && /^\s*\d+\s*$/.test(v))) out.etaProcesses = num({ int: true, min: 1 });
+        else bad(`must be auto or a whole number of processes, got ${JSON.stringify(v)}`);
         break;
       case 'inputShape':
         out.inputShape = parseInputShape(v, bad);

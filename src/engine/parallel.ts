@@ -16,9 +16,13 @@ export const IN_PROCESS_ENV = 'BNLENS_IN_PROCESS';
 
 export function defaultParallelism(variants: number): number {
   if (process.env[IN_PROCESS_ENV] === '1') return 1;
+  return Math.max(1, Math.min(coreCount(), variants));
+}
+
+/** Cores the engine may use: BNLENS_PARALLEL when set, else the machine's. */
+export function coreCount(): number {
   const env = Number(process.env.BNLENS_PARALLEL);
-  const cores = Number.isInteger(env) && env > 0 ? env : availableParallelism();
-  return Math.max(1, Math.min(cores, variants));
+  return Number.isInteger(env) && env > 0 ? env : availableParallelism();
 }
 
 /** dist/worker.js beside the running bundle, or the repository's build when running from sources. */

@@ -10,6 +10,7 @@ import { sweepSummary } from '../report/runs';
 import { analyze } from './analyze';
 import { etaGrid } from './config';
 import { analyzeInProcesses, defaultParallelism, findWorkerScript } from './parallel';
+import { etaProcessesFor } from './etaHelpers';
 
 interface Job {
   lr: number;
@@ -22,6 +23,7 @@ export async function analyzeSweep(config: AnalyzeConfig, onEvent: (e: EngineToH
   const parallel = opts.parallel ?? defaultParallelism(jobs.length);
   const worker = parallel > 1 ? findWorkerScript() : null;
   const lanes = worker ? parallel : 1;
+  config.etaProcesses = etaProcessesFor(config.etaProcesses, lanes, config.etaCount);
   const order = (list: { name: VariantName }[]) => list.sort((a, b) => config.variants.indexOf(a.name) - config.variants.indexOf(b.name));
   const progress = jobs.map(() => ({ done: 0, total: config.steps, etaMs: null as number | null }));
   const wallParts: Record<string, number>[] = [];

@@ -11,9 +11,10 @@ import { layerShapeInSource } from './network/layout';
 import { initialWeights, paramKey } from './network/load';
 import { inferShapes, paramCount, type ShapeInfo } from './network/shapes';
 import { drawNoise } from './noise';
-import { probeAlongGradient } from './probes/gradientProbe';
+import { planForGrid, probeAlongGradient, probeFromRows, probeRows, type GradientProbe } from './probes/gradientProbe';
+import { etaShares, probeRequest, type EtaHelpers } from './etaHelpers';
 import { internalCovariateShift } from './probes/ics';
-import { lossAndGrads, lossAndGradsForProbe, lossAndGradsWithoutFirst, sumSquares, type Batch, type ProbeSetup } from './probes/lossAndGrads';
+import { lossAndGrads, lossAndGradsForProbe, lossAndGradsWithoutFirst, sumSquares, type Batch, type FirstLayerState, type ProbeSetup } from './probes/lossAndGrads';
 import { precisionWarning } from './probes/precision';
 import { Rng } from './rng';
 import { DEFAULT_HESSIAN_OPTIONS, measureHessianAt } from './probes/hessian';
@@ -30,6 +31,8 @@ export interface StepOutcome {
   diverged: { step: number; reason: string } | null;
   /** Said once, at the first probed step, when the η grid is too fine for float32. */
   warning?: string | null;
+  /** Said once, when the probe helpers failed and this process took all η back. */
+  helperWarning?: string | null;
 }
 
 export class VariantRun {
@@ -44,8 +47,12 @@ export class VariantRun {
   private readonly noiseRng: Rng;
   private readonly layers: LayerNode[];
   private readonly source: Pick<NetworkSpec, 'layout' | 'sourceShapes'>;
+  /** Processes that share the probe's η with this one (src/engine/etaHelpers.ts); null: none. */
+  private helpers: EtaHelpers | null = null;
   /** Time spent per phase, ms. */
-  readonly wallMs = { gradient: 0, probe: 0, ics: 0, update: 0, eval: 0, hessian: 0 };
+  readonly wallMs = { gradient: 0, probe: 0, ics: 0, update: 0, eval: 0, hessian: 0, probeWait: 0 };
+  /** Probed steps whose η the helpers shared (their wait is in wallMs.probeWait). */
+  sharedProbes = 0;
 
   constructor(
     private readonly tf: TF,
@@ -86,6 +93,11 @@ export class VariantRun {
   /** The weights now (owned by the run: read, do not dispose) and the BatchNorm moving statistics. */
   get current(): { params: Tensor[]; moving: Map<string, { mean: Tensor; variance: Tensor }> } {
     return { params: this.params, moving: this.moving };
+  }
+
+  /** Split every probed step's η with these helpers from now on; the run ends them at dispose. */
+  useEtaHelpers(helpers: EtaHelpers): void {
+    this.helpers = helpers;
   }
 
   get diverged(): boolean {
@@ -164,7 +176,8 @@ export class VariantRun {
       let record: StepRecord | null = null;
       const acc = (await accuracy.data())[0];
       if (probe) {
-        const p = await probeAlongGradient(setup, this.params, grads, value, batch, this.etas, first);
+        const p = this.helpers?.size ? await this.probeShared(t, setup, batch, grads, value, first, noise) : await probeAlongGradient(setup, this.params, grads, value, batch, this.etas, first);
+        outcome.helperWarning = this.helpers?.takeWarning();
         loss = p.loss;
         gradNorm = p.gradNorm;
         record = { step: t, loss, accuracy: Number.isNaN(acc) ? null : acc, gradNorm, lossAtEta: p.lossAtEta, gradChange: p.gradChange, beta: p.beta, curvatureAtEta: p.curvatureAtEta };
@@ -214,6 +227,35 @@ export class VariantRun {
       for (const a of activations.values()) a.dispose();
       if (noise) for (const n of noise.values()) tf.dispose([n.scale, n.shift]);
     }
+  }
+
+  /**
+   * The probe with the η split between this process (the first share) and the helpers (the others), rows
+   * merged in η order. A share whose helper failed is evaluated here; the pool then has no helpers left.
+   */
+  private async probeShared(t: number, setup: ProbeSetup, batch: Batch, grads: Tensor[], value: tfc.Scalar, first: FirstLayerState | null, noise: Map<string, NoiseTensors> | undefined): Promise<GradientProbe> {
+    const etas = this.etas;
+    const shares = etaShares(etas.length, 1 + this.helpers!.size);
+    const request = await probeRequest(t, this.params, batch, noise, etas.length);
+    const remote = await this.helpers!.send(
+      request,
+      shares.slice(1).map(([a, b]) => etas.slice(a, b)),
+    );
+    const plan = planForGrid(setup, this.params, batch, etas.length);
+    const [a0, b0] = shares[0];
+    const own = await probeRows(plan, this.params, grads, value, batch, etas.slice(a0, b0), first);
+    const rows = new Float32Array(3 * etas.length);
+    rows.set(own.rows, 3 * a0);
+    const tw = performance.now();
+    const theirs = await remote.rows;
+    this.wallMs.probeWait += performance.now() - tw;
+    this.sharedProbes++;
+    for (let i = 0; i < theirs.length; i++) {
+      const [a, b] = shares[i + 1];
+      const got = theirs[i] ?? (await probeRows(plan, this.params, grads, value, batch, etas.slice(a, b), first)).rows;
+      rows.set(got, 3 * a);
+    }
+    return probeFromRows(etas, own.loss, own.gradNorm, rows);
   }
 
   /**
@@ -369,6 +411,7 @@ export class VariantRun {
   }
 
   dispose(): void {
+    this.helpers?.dispose();
     this.tf.dispose(this.params);
     this.velocity?.forEach((v) => v.dispose());
     for (const m of this.moving.values()) this.tf.dispose([m.mean, m.variance]);

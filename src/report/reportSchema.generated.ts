@@ -205,6 +205,10 @@ lrs?: number[]
  * held-out examples per evaluation chunk: as asked (--eval-batch), else sized by the engine's memory plan
  */
 evalBatch?: number
+/**
+ * processes per variant that share each probed step's η (the variant's own and etaProcesses − 1 probe helpers); a report records the number used
+ */
+etaProcesses?: (number | "auto")
 }
 /**
  * the network file

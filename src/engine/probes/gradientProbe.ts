@@ -22,9 +22,26 @@ export interface GradientProbe {
  * a synchronous read per η would stall the backend between evaluations.
  */
 export async function probeAlongGradient(s: ProbeSetup, params: Tensor[], grads: Tensor[], value: tfc.Scalar, batch: Batch, etas: number[], first?: FirstLayerState | null): Promise<GradientProbe> {
+  const r = await probeRows(s, params, grads, value, batch, etas, first);
+  return probeFromRows(etas, r.loss, r.gradNorm, r.rows);
+}
+
+/**
+ * L, ‖g‖ and the rows [ℓ(η), d(η), gᵀ(g − ∇L(x − η·g))] of every η, flat in η order: the part of the probe
+ * that can be split over processes (src/engine/etaHelpers.ts) and merged by concatenating rows.
+ */
+export async function probeRows(
+  s: ProbeSetup,
+  params: Tensor[],
+  grads: Tensor[],
+  value: tfc.Scalar,
+  batch: Batch,
+  etas: number[],
+  first?: FirstLayerState | null,
+): Promise<{ loss: number; gradNorm: number; rows: Float32Array }> {
   const { tf } = s;
   const parts: Tensor[] = [value, tf.tidy(() => tf.sqrt(sumSquares(tf, grads)))];
-  const along = first && s.model.firstDense ? sharedFirstLayer(s, params, grads, batch, first) : null;
+  const along = first && s.model.firstDense && etas.length > 0 ? sharedFirstLayer(s, params, grads, batch, first) : null;
   const stacked = along && s.stackEtas !== false && stacks(s, params, batch, etas.length) ? tf.tidy(() => along.all(etas)) : null;
   if (stacked) parts.push(stacked);
   else
@@ -47,13 +64,25 @@ export async function probeAlongGradient(s: ProbeSetup, params: Tensor[], grads:
   const v = (await flat.data()) as Float32Array;
   flat.dispose();
   parts.slice(1).forEach((t) => t.dispose());
-  const loss = v[0];
-  const gradNorm = v[1];
-  const lossAtEta = etas.map((_, k) => v[2 + 3 * k]);
-  const gradChange = etas.map((_, k) => v[3 + 3 * k]);
+  return { loss: v[0], gradNorm: v[1], rows: v.subarray(2) };
+}
+
+/**
+ * The setup for evaluating a share of a `gridSize`-η grid: it stacks its η exactly when the whole grid would,
+ * so that every process of a split probe takes the same path and the merged rows equal the unsplit ones.
+ */
+export function planForGrid(s: ProbeSetup, params: Tensor[], batch: Batch, gridSize: number): ProbeSetup {
+  if (!s.model.firstDense || s.stackEtas === false) return s;
+  return { ...s, stackEtas: stacks(s, params, batch, gridSize) };
+}
+
+/** The probe's measures from L, ‖g‖ and the rows of probeRows (3 per η, in η order). */
+export function probeFromRows(etas: number[], loss: number, gradNorm: number, rows: ArrayLike<number>): GradientProbe {
+  const lossAtEta = etas.map((_, k) => rows[3 * k]);
+  const gradChange = etas.map((_, k) => rows[1 + 3 * k]);
   const betaAtEta = gradChange.map((d, k) => d / (etas[k] * gradNorm));
   const beta = betaAtEta.reduce((m, b) => (b > m || Number.isNaN(b) ? b : m), -Infinity);
-  const curvatureAtEta = etas.map((eta, k) => v[4 + 3 * k] / (eta * gradNorm * gradNorm));
+  const curvatureAtEta = etas.map((eta, k) => rows[2 + 3 * k] / (eta * gradNorm * gradNorm));
   return { loss, gradNorm, lossAtEta, gradChange, betaAtEta, beta, curvatureAtEta };
 }
 
@@ -131,7 +160,7 @@ function sharedFirstLayer(s: ProbeSetup, params: Tensor[], grads: Tensor[], batc
 /** Stacked weight sets cost E times the memory of the layers after the first Dense one; keep that bounded. */
 const STACK_BYTES = 512 * 2 ** 20;
 
-function stacks(s: ProbeSetup, params: Tensor[], batch: Batch, sets: number): boolean {
+export function stacks(s: ProbeSetup, params: Tensor[], batch: Batch, sets: number): boolean {
   const f = s.forward;
   if (!s.model.stackable || !f.training || f.secondOrder || f.moving || f.onActivation || f.onBatchStats) return false;
   const fd = s.model.firstDense!;
