@@ -157,16 +157,10 @@ function sharedFirstLayer(s: ProbeSetup, params: Tensor[], grads: Tensor[], batc
   };
 }
 
-/** Stacked weight sets cost E times the memory of the layers after the first Dense one; keep that bounded. */
-const STACK_BYTES = 512 * 2 ** 20;
-
+/** Whether the η of a probe can be stacked (ForwardModel.stackable) within the memory bound. */
 export function stacks(s: ProbeSetup, params: Tensor[], batch: Batch, sets: number): boolean {
   const f = s.forward;
-  if (!s.model.stackable || !f.training || f.secondOrder || f.moving || f.onActivation || f.onBatchStats) return false;
-  const fd = s.model.firstDense!;
-  const weights = params.reduce((n, p, i) => (i === fd.kernel || i === fd.bias ? n : n + p.size), 0);
-  const n = batch.x.shape[0];
-  const activations = s.model.layers.reduce((a, l) => a + n * (s.model.info.shapes.get(l.name)?.reduce((x, y) => x * y, 1) ?? 0), 0);
+  if (!f.training || f.secondOrder || f.moving || f.onActivation || f.onBatchStats) return false;
   // Parameters, their gradients and differences; activations kept for the backward pass and their gradients.
-  return sets * 4 * (3 * weights + 3 * activations) <= STACK_BYTES;
+  return s.model.stacksWithin(params, batch.x.shape[0], sets, 3);
 }
