@@ -38,7 +38,7 @@ const CONFIG_HELP: Record<string, string> = {
   model: 'Python files: which model — a class, builder function or variable, or a call such as "VGG(\'VGG11\')"',
   'input-shape': 'Python files: per-example input shape C,H,W (or F) when the file does not say it',
   weights: 'Python files: a .safetensors state_dict (default: FILE.safetensors beside the .py)',
-  'eta-processes': 'processes per variant that share each probed step’s η: its own and N−1 probe helpers (default auto: the cores left per variant process)',
+  'eta-processes': 'processes per variant that share each probed step’s η: its own and N−1 probe helpers (default 1, none; auto: the cores left per variant process)',
 };
 
 /** `--hessian` alone: often enough to follow λ_max through training, rare enough to cost a few % of a run. */

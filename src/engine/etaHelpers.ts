@@ -16,11 +16,12 @@ type Init = Omit<Extract<TrainerToHelper, { type: 'helperInit' }>, 'type'>;
 export type ProbeRequest = Omit<Extract<TrainerToHelper, { type: 'probe' }>, 'type' | 'etas'>;
 
 /**
- * Processes per variant that share the η: as asked, or 'auto' = the cores each engine process has to itself;
+ * Processes per variant that share the η: as asked, 'auto' = the cores each engine process has to itself, or
+ * by default 1 (no helpers: on the 2-core test machine helpers made every probed step slower, see the README);
  * never more than there are η.
  */
 export function etaProcessesFor(setting: number | 'auto' | undefined, engineProcesses: number, etaCount: number, cores = coreCount()): number {
-  const wanted = typeof setting === 'number' ? setting : Math.floor(cores / Math.max(1, engineProcesses));
+  const wanted = typeof setting === 'number' ? setting : setting === 'auto' ? Math.floor(cores / Math.max(1, engineProcesses)) : 1;
   return Math.max(1, Math.min(wanted, etaCount));
 }
 

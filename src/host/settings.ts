@@ -13,7 +13,7 @@ export type SettingKey = keyof Omit<AnalyzeConfig, 'model'>;
  * run's, the Hessian measures', which are off unless asked for (they cost tens of gradients a step), and the
  * probe helpers', which the engine sizes to the cores unless asked.
  */
-export const SETTING_DEFAULTS: Omit<AnalyzeConfig, 'model'> = { ...DEFAULT_CONFIG, hessianEvery: 0, hessianBn: 'train', hessianTop: 5, etaProcesses: 'auto' };
+export const SETTING_DEFAULTS: Omit<AnalyzeConfig, 'model'> = { ...DEFAULT_CONFIG, hessianEvery: 0, hessianBn: 'train', hessianTop: 5, etaProcesses: 1 };
 export const SETTING_KEYS = Object.keys(SETTING_DEFAULTS) as SettingKey[];
 
 const BUILTIN_DATASETS = new Set(['auto', 'mnist', 'gaussian', 'dln']);
