@@ -39,7 +39,9 @@ async function openAll(page: Page): Promise<void> {
   // Unfold every card and open every explanation: everything a user can bring up must be legible. Cards that
   // do not apply to the report (the sweep's and the slices' on a single-lr run) are hidden and cannot be opened.
   for (const sel of ['.bn-card:not([hidden]).is-collapsed .bn-card-toggle', 'details.bn-summary-box:not([open]) > summary', '.bn-card:not([hidden]) .bn-info[aria-expanded="false"]'])
-    await page.locator(sel).evaluateAll((els) => els.forEach((e) => (e as HTMLElement).click()));
+    // Query and click in one evaluation: locator.evaluateAll resolves the elements in an earlier round trip,
+    // and a redraw in between would leave it clicking detached copies.
+    await page.evaluate((s) => document.querySelectorAll(s).forEach((e) => (e as HTMLElement).click()), sel);
   await nextFrame(page);
   await nextFrame(page);
 }

@@ -607,7 +607,8 @@ describe('VS Code webview (strict CSP, stubbed acquireVsCodeApi)', () => {
       }
     }
     await page.evaluate((evs) => evs.forEach((event) => window.postMessage({ type: 'event', event }, '*')), events);
-    await nextFrame(page);
+    // Live redraws of a big report are spaced out (webview/redraw.ts): wait for the one with the last step.
+    await page.waitForFunction(() => /step 30 of 30/.test(document.querySelector('.bn-status')?.textContent ?? ''), null, { timeout: 10_000 });
     assert.doesNotMatch((await page.textContent('.bn-status')) ?? '', /Hessian/, "the variant's next step ends the named phase");
     await post(page, { type: 'event', event: { type: 'diverged', variant: 'standard', info: { step: 29, reason: 'loss exploded' } } });
     await page.waitForSelector('[data-chart="beta-smoothness"] line.bn-diverged[data-variant="standard"]', { state: 'attached' });

@@ -410,13 +410,16 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
 
   it('keeps the charts legible at 260, 400 and 1000 px side bar widths (no overlapping or clipped text)', async () => {
     await stage('legibility', async () => {
-      const frame = chartsFrame();
       const results: string[] = [];
       for (const width of [260, 400, 1000]) {
         await setSideBarWidth(width);
         // Unfold every card and open every explanation.
         // Cards that do not apply to this report (the sweep's, the slices') are hidden: only the shown ones count.
-        for (const sel of SHOWN_FOLDED) await frame.locator(sel).evaluateAll((els) => els.forEach((e) => (e as HTMLElement).click()));
+        // Query and click in one evaluation: locator.evaluateAll resolves the elements in an earlier round trip,
+        // and a redraw in between (the resize) would leave it clicking detached copies.
+        const view = chartsFrameHandle();
+        assert.ok(view, 'the charts webview frame');
+        for (const sel of SHOWN_FOLDED) await view.evaluate((s) => document.querySelectorAll(s).forEach((e) => (e as HTMLElement).click()), sel);
         await new Promise((r) => setTimeout(r, 800));
         const bar = (await page.locator('.part.sidebar').boundingBox())!;
         const inner = chartsFrameHandle();
