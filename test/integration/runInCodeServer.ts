@@ -125,19 +125,7 @@ export async function runInCodeServer(): Promise<HarnessResults> {
     results.failures = 1;
     results.error ??= `extension host test run exited with code ${exitCode ?? 'none (timeout)'}`;
   }
-  console.log(`integration suite in code-server (${results.host.appName}, VS Code ${results.host.vscode}, Node ${results.host.node}), ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-  for (const t of results.tests) {
-    const mark = t.state === 'passed' ? '✔' : t.state === 'failed' ? '✖' : '-';
-    console.log(`  ${mark} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}`);
-    if (t.error)
-      console.log(
-        t.error
-          .split('\n')
-          .map((l) => `      ${l}`)
-          .join('\n'),
-      );
-  }
-  if (results.error) console.log(`  error: ${results.error}`);
+  printResults(results, `integration suite in code-server (${results.host.appName}, VS Code ${results.host.vscode}, Node ${results.host.node}), ${((Date.now() - t0) / 1000).toFixed(1)} s`);
   return results;
 }
 
@@ -158,3 +146,20 @@ export function exitWithResults(run: Promise<HarnessResults>): void {
 }
 
 if (require.main === module) exitWithResults(runInCodeServer());
+
+/** One line per test (✔ ✖ -), its error indented below, then the run's own error: both hosts print this way. */
+export function printResults(results: HarnessResults, header: string): void {
+  console.log(header);
+  for (const t of results.tests) {
+    const mark = t.state === 'passed' ? '✔' : t.state === 'failed' ? '✖' : '-';
+    console.log(`  ${mark} ${t.title}${t.durationMs !== undefined ? ` (${t.durationMs} ms)` : ''}`);
+    if (t.error)
+      console.log(
+        t.error
+          .split('\n')
+          .map((l) => `      ${l}`)
+          .join('\n'),
+      );
+  }
+  if (results.error) console.log(`  error: ${results.error}`);
+}

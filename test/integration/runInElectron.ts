@@ -12,7 +12,7 @@ import { runTests } from '@vscode/test-electron';
 import { buildTestBundles } from '../harness/buildTests';
 import { makeWorkspace, mkTemp, repoRoot } from '../harness/codeServer';
 import type { HarnessResults } from '../harness/testRunner';
-import { exitWithResults, integrationSettings, runInCodeServer } from './runInCodeServer';
+import { exitWithResults, integrationSettings, printResults, runInCodeServer } from './runInCodeServer';
 
 async function runInElectron(vscodeExecutablePath: string): Promise<HarnessResults> {
   if (!process.argv.includes('--no-build')) {
@@ -52,18 +52,7 @@ async function runInElectron(vscodeExecutablePath: string): Promise<HarnessResul
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.rmSync(workspace, { recursive: true, force: true });
   }
-  console.log(`integration suite in ${results.host.appName} ${results.host.vscode}`);
-  for (const t of results.tests) {
-    console.log(`  ${t.state === 'passed' ? '✔' : t.state === 'failed' ? '✖' : '-'} ${t.title}`);
-    if (t.error)
-      console.log(
-        t.error
-          .split('\n')
-          .map((l) => `      ${l}`)
-          .join('\n'),
-      );
-  }
-  if (results.error) console.log(`  error: ${results.error}`);
+  printResults(results, `integration suite in ${results.host.appName} ${results.host.vscode}`);
   return results;
 }
 

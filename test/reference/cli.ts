@@ -3,6 +3,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { HessianMeasure } from '../../src/protocol';
 
 export const ROOT = resolve(__dirname, '..', '..');
 export const BACKENDS = ['wasm', 'cpu'] as const;
@@ -17,21 +18,7 @@ export interface ProbeOutput {
   beta: number;
   curvatureAtEta: number[];
   descentFreeCurvatureAtEta: (number | null)[];
-  hessian?: {
-    lambdaMax: number;
-    lambdaMin: number;
-    top: number[];
-    trace: number;
-    traceStdErr: number;
-    traceSamples: number;
-    gHg: number;
-    density: { nodes: number[]; weights: number[]; runs: number };
-    residual: number;
-    bn: string;
-    dimension: number;
-    hvps: number;
-    ms: number;
-  };
+  hessian?: HessianMeasure;
   ics: { layer: string; l2: number; cos: number }[];
   backend: string;
   tfjsVersion: string;
