@@ -9,7 +9,7 @@ import { ForwardModel, type NoiseTensors, type Tensor, type TF } from './network
 import { openNetwork } from './network/load';
 import { inferShapes } from './network/shapes';
 import { planForGrid, probeRows } from './probes/gradientProbe';
-import { lossAndGradsForProbe, type ProbeSetup } from './probes/lossAndGrads';
+import { disposeFirst, lossAndGradsForProbe, type ProbeSetup } from './probes/lossAndGrads';
 import { readOptionsFor } from './analyze';
 import { deriveVariants } from './variants';
 
@@ -41,7 +41,7 @@ export async function startEtaHelper(m: Init): Promise<(p: Probe) => Promise<Flo
       return r.rows.slice();
     } finally {
       tf.dispose([value, ...grads, ...made]);
-      if (first) tf.dispose([first.x, first.z, first.delta]);
+      disposeFirst(tf, first);
     }
   };
 }

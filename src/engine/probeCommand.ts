@@ -14,7 +14,7 @@ import { loadData, mergeSplits } from './data/forNetwork';
 import { networkSize, planMemory } from './memory';
 import { probeAlongGradient } from './probes/gradientProbe';
 import { internalCovariateShift } from './probes/ics';
-import { lossAndGrads, lossAndGradsForProbe, type ProbeSetup } from './probes/lossAndGrads';
+import { disposeFirst, lossAndGrads, lossAndGradsForProbe, type ProbeSetup } from './probes/lossAndGrads';
 import { forwardModel } from './startup';
 import { batchTensors, paramTensors } from './tensors';
 
@@ -73,7 +73,7 @@ export async function runProbe(o: ProbeOptions): Promise<ProbeResult> {
   try {
     const { value, grads, first } = lossAndGradsForProbe(setup, params, batch);
     const probe = await probeAlongGradient(setup, params, grads, value, batch, o.eta, first);
-    if (first) tf.dispose([first.x, first.z, first.delta]);
+    disposeFirst(tf, first);
     const ics = await internalCovariateShift(setup, params, grads, batch, o.icsLr);
     let hessian: ProbeResult['hessian'];
     if (o.hessian) {

@@ -14,7 +14,7 @@ import { drawNoise } from './noise';
 import { planForGrid, probeAlongGradient, probeFromRows, probeRows, type GradientProbe } from './probes/gradientProbe';
 import { etaShares, probeRequest, type EtaHelpers } from './etaHelpers';
 import { internalCovariateShift } from './probes/ics';
-import { lossAndGrads, lossAndGradsForProbe, lossAndGradsWithoutFirst, sumSquares, type Batch, type FirstLayerState, type ProbeSetup } from './probes/lossAndGrads';
+import { disposeFirst, lossAndGrads, lossAndGradsForProbe, lossAndGradsWithoutFirst, sumSquares, type Batch, type FirstLayerState, type ProbeSetup } from './probes/lossAndGrads';
 import { precisionWarning } from './probes/precision';
 import { Rng } from './rng';
 import { DEFAULT_HESSIAN_OPTIONS, measureHessianAt } from './probes/hessian';
@@ -221,7 +221,7 @@ export class VariantRun {
     } finally {
       value.dispose();
       grads.forEach((g) => g.dispose());
-      if (first) tf.dispose([first.x, first.z, first.delta]);
+      disposeFirst(tf, first);
       accuracy.dispose();
       for (const s of batchStats.values()) tf.dispose([s.mean, s.variance]);
       for (const a of activations.values()) a.dispose();

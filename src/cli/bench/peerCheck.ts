@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LayerNode } from '../../engine/network/ir';
 import { initialWeights, paramKey } from '../../engine/network/load';
-import { lossAndGradsForProbe, type ProbeSetup } from '../../engine/probes/lossAndGrads';
+import { disposeFirst, lossAndGradsForProbe, type ProbeSetup } from '../../engine/probes/lossAndGrads';
 import { probeAlongGradient } from '../../engine/probes/gradientProbe';
 import { paramTensors } from '../../engine/tensors';
 import { peerScript } from './peer';
@@ -105,7 +105,7 @@ export async function checkPeer(b: VariantBench, python: string, root: string): 
     const setup: ProbeSetup = { tf, model: run.model, loss: b.dataset.loss, forward: { training: true } };
     const { value, grads, first } = lossAndGradsForProbe(setup, params, batch);
     const p = await probeAlongGradient(setup, params, grads, value, batch, b.etas, first);
-    if (first) tf.dispose([first.x, first.z, first.delta]);
+    disposeFirst(tf, first);
     value.dispose();
     tf.dispose(grads);
     const engine: ProbeNumbers = { loss: p.loss, gradNorm: p.gradNorm, lossAtEta: p.lossAtEta, gradChange: p.gradChange, beta: p.beta };

@@ -60,12 +60,8 @@ export function lossAndGradsForProbe(s: ProbeSetup, params: Tensor[], batch: Bat
   const { tf, model } = s;
   const fd = model.firstDense;
   if (!fd || s.sharedFirstLayer === false) return lossAndGradsWithoutFirst(s, params, batch, forward, onOutput);
-  // A clone, as X may be the batch itself, which the caller keeps after disposing X.
-  const x = tf.tidy(() => tf.clone(model.firstDenseInput(tf, batch.x, forward)));
-  if (x.rank !== 2) {
-    x.dispose();
-    return lossAndGradsWithoutFirst(s, params, batch, forward, onOutput);
-  }
+  const x = firstLayerInput(s, batch, forward);
+  if (!x) return lossAndGradsWithoutFirst(s, params, batch, forward, onOutput);
   const z = tf.tidy(() => {
     const xw = tf.matMul(x as tfc.Tensor2D, params[fd.kernel] as tfc.Tensor2D);
     return fd.bias === null ? xw : tf.add(xw, params[fd.bias]);
@@ -81,6 +77,23 @@ export function lossAndGradsForProbe(s: ProbeSetup, params: Tensor[], batch: Bat
     return out;
   });
   return { value: r.value, grads, first: { x, z, delta } };
+}
+
+/**
+ * The first Dense layer's input X for `batch`, or null when it is not a matrix [n, features]. A clone, as X
+ * may be the batch itself, which the caller keeps after disposing X.
+ */
+export function firstLayerInput(s: ProbeSetup, batch: Batch, forward: ForwardOptions): Tensor | null {
+  const { tf } = s;
+  const x = tf.tidy(() => tf.clone(s.model.firstDenseInput(tf, batch.x, forward)));
+  if (x.rank === 2) return x;
+  x.dispose();
+  return null;
+}
+
+/** Frees what lossAndGradsForProbe kept of the first layer. */
+export function disposeFirst(tf: TF, first: FirstLayerState | null): void {
+  if (first) tf.dispose([first.x, first.z, first.delta]);
 }
 
 /** lossAndGrads in the shape of lossAndGradsForProbe, for steps that are not probed. */

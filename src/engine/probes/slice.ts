@@ -12,7 +12,7 @@ import type * as tfc from '@tensorflow/tfjs-core';
 import type { ForwardOptions, Tensor } from '../network/forward';
 import { lossOf, lossPerSet } from '../network/forward';
 import { Rng } from '../rng';
-import type { Batch, ProbeSetup } from './lossAndGrads';
+import { firstLayerInput, type Batch, type ProbeSetup } from './lossAndGrads';
 
 export type SliceNorm = 'filter' | 'layer' | 'none';
 export type SliceIgnore = 'biasbn' | 'none';
@@ -256,11 +256,8 @@ function sharedFirstLayer(s: ProbeSetup, w: Tensor[], d1: Tensor[], d2: Tensor[]
   const { tf, model } = s;
   const fd = model.firstDense;
   if (!fd || s.sharedFirstLayer === false || forward.onActivation || forward.onBatchStats || forward.secondOrder || !model.stacksWithin(w, batch.x.shape[0], chunk, 2)) return null;
-  const x = tf.tidy(() => tf.clone(model.firstDenseInput(tf, batch.x, forward)));
-  if (x.rank !== 2) {
-    x.dispose();
-    return null;
-  }
+  const x = firstLayerInput(s, batch, forward);
+  if (!x) return null;
   // X·v + vᵇ for the layer's kernel and bias in the direction (or the weights) v.
   const pre = (v: Tensor[]) => {
     const xv = tf.matMul(x as tfc.Tensor2D, v[fd.kernel] as tfc.Tensor2D);
