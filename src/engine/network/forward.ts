@@ -46,6 +46,8 @@ export interface FirstDense {
   input: string;
   kernel: number;
   bias: number | null;
+  /** Every other parameter's index, in model order. */
+  others: number[];
 }
 
 export class ForwardModel {
@@ -307,7 +309,8 @@ function findFirstDense(layers: LayerNode[], info: ShapeInfo, paramIndex: Map<st
   const l = layers.find((n) => owners.has(n.name));
   const kernel = l && paramIndex.get(paramKey(l.name, 'kernel'));
   if (!l || l.kind !== 'dense' || kernel === undefined || l.inbound.length !== 1) return null;
-  return { layer: l.name, input: l.inbound[0], kernel, bias: paramIndex.get(paramKey(l.name, 'bias')) ?? null };
+  const bias = paramIndex.get(paramKey(l.name, 'bias')) ?? null;
+  return { layer: l.name, input: l.inbound[0], kernel, bias, others: info.params.map((_, i) => i).filter((i) => i !== kernel && i !== bias) };
 }
 
 /**

@@ -3,7 +3,7 @@
 
 import type * as tfc from '@tensorflow/tfjs-core';
 import { lossPerSet, type Tensor } from '../network/forward';
-import { type Batch, type FirstLayerState, lossAndGrads, type ProbeSetup, sumSquares, valueAndGradsFromFirst } from './lossAndGrads';
+import { type Batch, firstLayerProduct, type FirstLayerState, lossAndGrads, type ProbeSetup, sumSquares, valueAndGradsFromFirst } from './lossAndGrads';
 
 export interface GradientProbe {
   loss: number;
@@ -98,17 +98,16 @@ export function probeFromRows(etas: number[], loss: number, gradNorm: number, ro
 function sharedFirstLayer(s: ProbeSetup, params: Tensor[], grads: Tensor[], batch: Batch, first: FirstLayerState) {
   const { tf } = s;
   const fd = s.model.firstDense!;
-  const others = params.map((_, i) => i).filter((i) => i !== fd.kernel && i !== fd.bias);
+  const { others } = fd;
   const [along, gram] = tf.tidy(() => {
-    const xg = tf.matMul(first.x as tfc.Tensor2D, grads[fd.kernel] as tfc.Tensor2D);
     const xxt = tf.matMul(first.x as tfc.Tensor2D, first.x as tfc.Tensor2D, false, true);
-    return fd.bias === null ? [xg, xxt] : [tf.add(xg, grads[fd.bias]), tf.add(xxt, 1)];
+    return [firstLayerProduct(tf, fd, first.x, grads), fd.bias === null ? xxt : tf.add(xxt, 1)];
   });
   return {
     at(eta: number): Tensor {
       const z = tf.sub(first.z, tf.mul(along, eta));
       const shifted = others.map((i) => tf.sub(params[i], tf.mul(grads[i], eta)));
-      const r = valueAndGradsFromFirst(s, params, others, z, batch, s.forward, undefined, shifted);
+      const r = valueAndGradsFromFirst(s, params, z, batch, s.forward, undefined, shifted);
       const [delta, ...rest] = r.grads;
       const d = tf.sub(delta, first.delta);
       const diffs = rest.map((g, j) => tf.sub(g, grads[others[j]]));

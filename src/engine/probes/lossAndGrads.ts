@@ -3,7 +3,7 @@
 
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { LossName } from '../../protocol';
-import { type ForwardModel, type ForwardOptions, lossOf, type Tensor, type TF } from '../network/forward';
+import { type FirstDense, type ForwardModel, type ForwardOptions, lossOf, type Tensor, type TF } from '../network/forward';
 
 export interface Batch {
   x: Tensor;
@@ -62,12 +62,9 @@ export function lossAndGradsForProbe(s: ProbeSetup, params: Tensor[], batch: Bat
   if (!fd || s.sharedFirstLayer === false) return lossAndGradsWithoutFirst(s, params, batch, forward, onOutput);
   const x = firstLayerInput(s, batch, forward);
   if (!x) return lossAndGradsWithoutFirst(s, params, batch, forward, onOutput);
-  const z = tf.tidy(() => {
-    const xw = tf.matMul(x as tfc.Tensor2D, params[fd.kernel] as tfc.Tensor2D);
-    return fd.bias === null ? xw : tf.add(xw, params[fd.bias]);
-  });
-  const others = params.map((_, i) => i).filter((i) => i !== fd.kernel && i !== fd.bias);
-  const r = valueAndGradsFromFirst(s, params, others, z, batch, forward, onOutput);
+  const z = tf.tidy(() => firstLayerProduct(tf, fd, x, params));
+  const { others } = fd;
+  const r = valueAndGradsFromFirst(s, params, z, batch, forward, onOutput);
   const [delta, ...rest] = r.grads;
   const grads = tf.tidy(() => {
     const out: Tensor[] = new Array(params.length);
@@ -91,6 +88,12 @@ export function firstLayerInput(s: ProbeSetup, batch: Batch, forward: ForwardOpt
   return null;
 }
 
+/** X·v_W + v_b: the first Dense layer's pre-activation for weights v, or the same product for a direction v. */
+export function firstLayerProduct(tf: TF, fd: FirstDense, x: Tensor, v: Tensor[]): Tensor {
+  const xv = tf.matMul(x as tfc.Tensor2D, v[fd.kernel] as tfc.Tensor2D);
+  return fd.bias === null ? xv : tf.add(xv, v[fd.bias]);
+}
+
 /** Frees what lossAndGradsForProbe kept of the first layer. */
 export function disposeFirst(tf: TF, first: FirstLayerState | null): void {
   if (first) tf.dispose([first.x, first.z, first.delta]);
@@ -102,21 +105,20 @@ export function lossAndGradsWithoutFirst(s: ProbeSetup, params: Tensor[], batch:
 }
 
 /**
- * L and its gradient with respect to the first Dense layer's pre-activation `z` (first) and the parameters
- * `others` (then, in that order); the first layer's own weights are not read.
+ * L and its gradient with respect to the first Dense layer's pre-activation `z` (first) and every other
+ * parameter (FirstDense.others, then, in that order); the first layer's own weights are not read.
  */
 export function valueAndGradsFromFirst(
   s: ProbeSetup,
   params: Tensor[],
-  others: number[],
   z: Tensor,
   batch: Batch,
   forward = s.forward,
   onOutput?: (out: Tensor) => void,
-  shifted: Tensor[] = others.map((i) => params[i]),
+  shifted: Tensor[] = s.model.firstDense!.others.map((i) => params[i]),
 ): { value: tfc.Scalar; grads: Tensor[] } {
   const { tf, model, loss } = s;
-  const layer = model.firstDense!.layer;
+  const { layer, others } = model.firstDense!;
   const f = (zIn: Tensor, ...os: Tensor[]) => {
     const full = params.slice();
     others.forEach((i, j) => (full[i] = os[j]));

@@ -8,11 +8,10 @@
 // the filter is long. That makes slices of networks with scale-invariant layers (a kernel followed by
 // BatchNorm) comparable: multiplying such a kernel by 10 multiplies its directions by 10 too.
 
-import type * as tfc from '@tensorflow/tfjs-core';
 import type { ForwardOptions, Tensor } from '../network/forward';
 import { lossOf, lossPerSet } from '../network/forward';
 import { Rng } from '../rng';
-import { firstLayerInput, type Batch, type ProbeSetup } from './lossAndGrads';
+import { firstLayerInput, firstLayerProduct, type Batch, type ProbeSetup } from './lossAndGrads';
 
 export type SliceNorm = 'filter' | 'layer' | 'none';
 export type SliceIgnore = 'biasbn' | 'none';
@@ -258,13 +257,9 @@ function sharedFirstLayer(s: ProbeSetup, w: Tensor[], d1: Tensor[], d2: Tensor[]
   if (!fd || s.sharedFirstLayer === false || forward.onActivation || forward.onBatchStats || forward.secondOrder || !model.stacksWithin(w, batch.x.shape[0], chunk, 2)) return null;
   const x = firstLayerInput(s, batch, forward);
   if (!x) return null;
-  // X·v + vᵇ for the layer's kernel and bias in the direction (or the weights) v.
-  const pre = (v: Tensor[]) => {
-    const xv = tf.matMul(x as tfc.Tensor2D, v[fd.kernel] as tfc.Tensor2D);
-    return fd.bias === null ? xv : tf.add(xv, v[fd.bias]);
-  };
+  const pre = (v: Tensor[]) => firstLayerProduct(tf, fd, x, v);
   const [z0, z1, z2] = tf.tidy(() => [pre(w), pre(d1), ...(d2 ? [pre(d2)] : [])]);
-  const others = w.map((_, i) => i).filter((i) => i !== fd.kernel && i !== fd.bias);
+  const { others } = fd;
   return {
     losses(part: SlicePoint[]): Tensor {
       const E = part.length;
