@@ -182,6 +182,14 @@ function render2d(container: HTMLElement, s: SliceResult, variants: SliceResult[
       .attr('font-weight', 600)
       .attr('fill', theme.variantColor(v.variant))
       .text(`${v.variant}${v.step !== null ? ` · step ${v.step}` : ''} · L(w) ${short(v.centerLoss)}`);
+    // The grid cell of point (i, j): the live cells and the hover cells cover the same squares.
+    const cell = (parent: d3.Selection<SVGGElement, unknown, null, undefined>, i: number, j: number) =>
+      parent
+        .append('rect')
+        .attr('x', Math.max(0, xs(i)))
+        .attr('y', Math.max(0, ys(j + 1)))
+        .attr('width', xs(1) - xs(0))
+        .attr('height', ys(0) - ys(1));
     let bands: d3.ContourMultiPolygon[] = [];
     if (s.pending !== undefined) {
       // Still being evaluated: the points so far as coloured cells (contours need the whole grid).
@@ -190,14 +198,7 @@ function render2d(container: HTMLElement, s: SliceResult, variants: SliceResult[
       for (let j = 0; j < nB; j++)
         for (let i = 0; i < nA; i++) {
           const val = grids[k][j * nA + i];
-          if (val !== null)
-            done
-              .append('rect')
-              .attr('x', Math.max(0, xs(i)))
-              .attr('y', Math.max(0, ys(j + 1)))
-              .attr('width', xs(1) - xs(0))
-              .attr('height', ys(0) - ys(1))
-              .attr('fill', color(val));
+          if (val !== null) cell(done, i, j).attr('fill', color(val));
         }
     } else {
       // Non-finite points count as above every level, so they read as the highest band.
@@ -221,12 +222,7 @@ function render2d(container: HTMLElement, s: SliceResult, variants: SliceResult[
     const cells = g.append('g').attr('class', 'bn-slice-cells');
     for (let j = 0; j < nB; j++)
       for (let i = 0; i < nA; i++)
-        cells
-          .append('rect')
-          .attr('x', Math.max(0, xs(i)))
-          .attr('y', Math.max(0, ys(j + 1)))
-          .attr('width', xs(1) - xs(0))
-          .attr('height', ys(0) - ys(1))
+        cell(cells, i, j)
           .attr('fill', 'transparent')
           .append('title')
           .text(`${v.variant}: α ${short(s.alphas[i])}, β ${short(betas[j])}, loss ${grids[k][j * nA + i] ?? (s.pending !== undefined ? 'not evaluated yet' : 'not finite')}`);
