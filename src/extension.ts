@@ -49,10 +49,33 @@ function toUri(arg: unknown): vscode.Uri | undefined {
   return undefined;
 }
 
+function fileDir(uri: vscode.Uri | undefined): string | null {
+  return uri?.scheme === 'file' ? uri.fsPath : null;
+}
+
+/** The workspace this window has open, as one string (null: no folder open). */
+function workspaceKey(): string | null {
+  const ws = vscode.workspace.workspaceFile ?? null;
+  if (ws) return ws.toString();
+  const folders = vscode.workspace.workspaceFolders;
+  return folders?.length ? folders.map((f) => f.uri.toString()).join('\n') : null;
+}
+
+/**
+ * Where earlier versions kept reports: the workspace storage. A host that found it locked by another was
+ * given "<id>-N/…" instead of "<id>/…", so the unsuffixed folder is looked at too.
+ */
+function earlierStorage(uri: vscode.Uri | undefined): string[] {
+  const dir = fileDir(uri);
+  if (!dir) return [];
+  const parent = path.dirname(dir);
+  const base = parent.replace(/-\d+$/, '');
+  return base === parent ? [dir] : [dir, path.join(base, path.basename(dir))];
+}
+
 export function activate(context: vscode.ExtensionContext): BnLensApi {
   const log = vscode.window.createOutputChannel('BatchNorm Lens', { log: true });
-  const storage = context.storageUri ?? context.globalStorageUri;
-  const store = new ReportStore(storage?.scheme === 'file' ? storage.fsPath : null, (m) => log.warn(m));
+  const store = new ReportStore(fileDir(context.globalStorageUri), (m) => log.warn(m), { workspace: workspaceKey(), earlierDirs: earlierStorage(context.storageUri) });
   const runs = new RunManager(context, store, log);
   const docs = new NetworkDocs();
   const charts = new ChartsViewProvider(context.extensionUri, runs, log);
@@ -219,7 +242,7 @@ export function activate(context: vscode.ExtensionContext): BnLensApi {
     vscode.commands.registerCommand('bnlens.showLog', () => log.show(true)),
   );
   syncActiveEditor();
-  log.info(`BatchNorm Lens activated (VS Code ${vscode.version}, ${process.platform}/${process.arch}, node ${process.version})`);
+  log.info(`BatchNorm Lens activated (VS Code ${vscode.version}, ${process.platform}/${process.arch}, node ${process.version}); reports are kept in ${fileDir(context.globalStorageUri) ?? 'memory only'}`);
 
   return {
     lastReport: (file) => (file ? newest(file) : runs.current().report),

@@ -1,7 +1,10 @@
 // The run history of every network file: the last few complete and partial reports, kept in memory and
-// written to the extension's workspace storage (context.storageUri) so hovers, code lenses and the charts
-// still have them after a reload. Reports are not written next to the user's files unasked (that would
-// dirty their repository); "Save Report As…" does that.
+// written to the extension's global storage so hovers, code lenses and the charts still have them after a
+// reload. Not the workspace storage (context.storageUri): VS Code locks that folder per extension host, and
+// a host that starts while another still holds the lock (a reload whose old host has not exited yet, a
+// second window on the same folder) is given a sibling folder ("<id>-1") without the reports. Reports are
+// keyed by the network file's path, so every window on the file sees the same history. Reports are not
+// written next to the user's files unasked (that would dirty their repository); "Save Report As…" does that.
 //
 // Which report a file "has" (hover, code lens, the charts by default): the one the user picked in the
 // charts view, else the newest complete one, else the newest partial one. A stopped re-run therefore never
@@ -81,20 +84,51 @@ export function defaultEntry(entries: readonly RunEntry[]): RunEntry | null {
   return entries.find((e) => e.complete) ?? entries[0] ?? null;
 }
 
+/** Where a store keeps what it keeps, beside the directory itself. */
+export interface StoreOptions {
+  /** The workspace the window has open (its folders' or workspace file's URIs), or null: the last file is noted per workspace. */
+  workspace?: string | null;
+  /** Directories earlier versions stored reports in (the workspace storage): a history found only there is moved here. */
+  earlierDirs?: readonly string[];
+}
+
 export class ReportStore {
   private readonly files = new Map<string, FileHistory>();
   private readonly listeners = new Set<(file: string) => void>();
   private writes: Promise<void> = Promise.resolve();
   private last: string | null = null;
+  private readonly earlierDirs: readonly string[];
+  private readonly workspace: string | null;
 
-  /** `dir`: where reports are persisted; null keeps them in memory only (no workspace open). */
+  /** `dir`: where reports are persisted; null keeps them in memory only. */
   constructor(
     private readonly dir: string | null,
     private readonly log: (msg: string) => void = () => undefined,
-  ) {}
+    options: StoreOptions = {},
+  ) {
+    this.earlierDirs = (options.earlierDirs ?? []).filter((d) => d !== dir);
+    this.workspace = options.workspace ?? null;
+  }
 
   private dirFor(file: string): string | null {
     return this.dir ? path.join(this.dir, 'reports', reportKey(file)) : null;
+  }
+
+  /** Moves `file`'s history from an earlier version's directory into this store's, if only that one has it. */
+  private adoptEarlier(file: string, d: string): void {
+    if (fs.existsSync(path.join(d, 'index.json'))) return;
+    for (const earlier of this.earlierDirs) {
+      const from = path.join(earlier, 'reports', reportKey(file));
+      if (!fs.existsSync(path.join(from, 'index.json'))) continue;
+      try {
+        fs.mkdirSync(path.dirname(d), { recursive: true });
+        fs.cpSync(from, d, { recursive: true });
+        fs.rmSync(from, { recursive: true, force: true });
+      } catch (e) {
+        this.log(`could not move the run history of ${file} from ${from}: ${(e as Error).message}`);
+      }
+      return;
+    }
   }
 
   private history(file: string): FileHistory {
@@ -104,6 +138,7 @@ export class ReportStore {
     h = { entries: [], reports: new Map(), selected: null };
     this.files.set(k, h);
     const d = this.dirFor(file);
+    if (d) this.adoptEarlier(file, d);
     if (d && fs.existsSync(path.join(d, 'index.json'))) {
       try {
         const index = JSON.parse(fs.readFileSync(path.join(d, 'index.json'), 'utf8')) as { entries?: RunEntry[] };
@@ -217,28 +252,37 @@ export class ReportStore {
     return id;
   }
 
+  /** Where the last file of this store's workspace is noted (one note per workspace: the directory is shared). */
+  private lastFilePath(dir: string): string {
+    return this.workspace ? path.join(dir, 'last-file', `${createHash('sha1').update(this.workspace).digest('hex').slice(0, 20)}.json`) : path.join(dir, 'last-file.json');
+  }
+
   /**
-   * The network file the charts followed last, kept beside the reports (on the extension host's disk, so a
-   * window reload finds it even when the workbench's own storage has not been flushed yet).
+   * The network file the charts followed last in this workspace, kept beside the reports (on the extension
+   * host's disk, so a window reload finds it even when the workbench's own storage has not been flushed yet).
    */
   lastFile(): string | null {
     if (!this.dir) return null;
-    try {
-      const f = (JSON.parse(fs.readFileSync(path.join(this.dir, 'last-file.json'), 'utf8')) as { file?: unknown }).file;
-      return typeof f === 'string' ? f : null;
-    } catch {
-      return null;
+    const notes = [this.lastFilePath(this.dir), ...this.earlierDirs.map((d) => path.join(d, 'last-file.json'))];
+    for (const note of notes) {
+      try {
+        const f = (JSON.parse(fs.readFileSync(note, 'utf8')) as { file?: unknown }).file;
+        if (typeof f === 'string') return f;
+      } catch {
+        // no note here: try the next place
+      }
     }
+    return null;
   }
 
   setLastFile(file: string): void {
     if (!this.dir || this.last === file) return;
     this.last = file;
-    const dir = this.dir;
+    const note = this.lastFilePath(this.dir);
     this.writes = this.writes.then(async () => {
       try {
-        await fs.promises.mkdir(dir, { recursive: true });
-        await atomicWrite(path.join(dir, 'last-file.json'), JSON.stringify({ file }));
+        await fs.promises.mkdir(path.dirname(note), { recursive: true });
+        await atomicWrite(note, JSON.stringify({ file }));
       } catch (e) {
         this.log(`could not note the last network file: ${(e as Error).message}`);
       }

@@ -119,3 +119,34 @@ test('the network file the charts followed last is found again by a new store (a
   assert.equal(new ReportStore(dir).lastFile(), '/w/b.json');
   assert.equal(new ReportStore(null).lastFile(), null);
 });
+
+test('the last network file is noted per workspace: two workspaces sharing the storage keep their own', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bnlens-hist-'));
+  const a = new ReportStore(dir, undefined, { workspace: 'file:///w/a' });
+  const b = new ReportStore(dir, undefined, { workspace: 'file:///w/b' });
+  a.setLastFile('/w/a/net.json');
+  b.setLastFile('/w/b/other.json');
+  await Promise.all([a.flush(), b.flush()]);
+  assert.equal(new ReportStore(dir, undefined, { workspace: 'file:///w/a' }).lastFile(), '/w/a/net.json');
+  assert.equal(new ReportStore(dir, undefined, { workspace: 'file:///w/b' }).lastFile(), '/w/b/other.json');
+  assert.equal(new ReportStore(dir, undefined, { workspace: 'file:///w/c' }).lastFile(), null);
+});
+
+// VS Code gives an extension host that finds the workspace storage locked by another (a reload whose old
+// host is still exiting) the folder "<id>-1": histories kept there by earlier versions are moved to the
+// shared storage when first asked for, and the last file noted there is still found.
+test('a history an earlier version kept in the workspace storage is moved to the shared storage', async () => {
+  const workspaceStorage = mkdtempSync(join(tmpdir(), 'bnlens-ws-'));
+  const old = new ReportStore(workspaceStorage);
+  const full = run('2026-11-30T10:00:00.000Z', true, 4);
+  old.set('/w/net.json', full);
+  old.setLastFile('/w/net.json');
+  await old.flush();
+  const global = mkdtempSync(join(tmpdir(), 'bnlens-global-'));
+  const s = new ReportStore(global, undefined, { workspace: 'file:///w', earlierDirs: [join(workspaceStorage, 'missing'), workspaceStorage] });
+  assert.equal(s.lastFile(), '/w/net.json', 'the last file noted by the earlier version');
+  assert.equal(s.get('/w/net.json')?.createdAt, full.createdAt);
+  assert.deepEqual(readdirSync(join(global, 'reports')), [reportKey('/w/net.json')]);
+  assert.deepEqual(readdirSync(join(workspaceStorage, 'reports')), [], 'moved, not copied');
+  assert.equal(new ReportStore(global).runs('/w/net.json').length, 1, 'a later host finds it in the shared storage');
+});
