@@ -53,6 +53,8 @@ interface FileHistory {
   reports: Map<string, Report>;
   /** The run the user picked in the charts view (not persisted: a reload shows the newest complete). */
   selected: string | null;
+  /** The stored index's modification time when last read or written: another window's write changes it. */
+  indexMtime: number;
 }
 
 export function entryOf(id: string, r: Report): RunEntry {
@@ -133,19 +135,18 @@ export class ReportStore {
 
   private history(file: string): FileHistory {
     const k = reportKey(file);
-    let h = this.files.get(k);
-    if (h) return h;
-    h = { entries: [], reports: new Map(), selected: null };
-    this.files.set(k, h);
     const d = this.dirFor(file);
-    if (d) this.adoptEarlier(file, d);
-    if (d && fs.existsSync(path.join(d, 'index.json'))) {
-      try {
-        const index = JSON.parse(fs.readFileSync(path.join(d, 'index.json'), 'utf8')) as { entries?: RunEntry[] };
-        h.entries = (index.entries ?? []).filter((e) => e && typeof e.id === 'string' && fs.existsSync(this.reportPath(d, e.id)));
-      } catch (e) {
-        this.log(`ignoring an unreadable run history ${d}: ${(e as Error).message}`);
-      }
+    let h = this.files.get(k);
+    if (h) {
+      // Another window on the same file may have stored a run since: take its entries in.
+      if (d && indexMtime(d) !== h.indexMtime) h.entries = prune(union(h.entries, this.readIndex(d, h)));
+      return h;
+    }
+    h = { entries: [], reports: new Map(), selected: null, indexMtime: 0 };
+    this.files.set(k, h);
+    if (d) {
+      this.adoptEarlier(file, d);
+      h.entries = this.readIndex(d, h);
     }
     // The single report stored by earlier versions becomes the first entry of the history.
     const legacy = this.dir ? path.join(this.dir, 'reports', `${k}.json`) : null;
@@ -154,6 +155,19 @@ export class ReportStore {
       if (r) this.put(file, h, r, true);
     }
     return h;
+  }
+
+  /** The entries of the stored index whose reports are on disk; notes the index's time in `h`. */
+  private readIndex(d: string, h: FileHistory): RunEntry[] {
+    h.indexMtime = indexMtime(d);
+    if (!h.indexMtime) return [];
+    try {
+      const index = JSON.parse(fs.readFileSync(path.join(d, 'index.json'), 'utf8')) as { entries?: RunEntry[] };
+      return (index.entries ?? []).filter((e) => e && typeof e.id === 'string' && fs.existsSync(this.reportPath(d, e.id)));
+    } catch (e) {
+      this.log(`ignoring an unreadable run history ${d}: ${(e as Error).message}`);
+      return [];
+    }
   }
 
   private reportPath(d: string, id: string): string {
@@ -235,15 +249,24 @@ export class ReportStore {
     const d = this.dirFor(file);
     if (d && persist) {
       const text = JSON.stringify(report);
-      const index = JSON.stringify({ file, entries: kept }, null, 1);
       this.writes = this.writes.then(async () => {
         try {
           await fs.promises.mkdir(d, { recursive: true });
           await atomicWrite(this.reportPath(d, id), text);
-          await atomicWrite(path.join(d, 'index.json'), index);
-          for (const g of gone) await fs.promises.rm(this.reportPath(d, g.id), { force: true });
+          // Runs another window stored meanwhile stay in the history (the index is rewritten whole). Read,
+          // merge and write without yielding, so that the gap another writer could fall into is microseconds.
+          const stored = this.readIndex(d, h);
+          const merged = prune(union(h.entries, stored));
+          atomicWriteSync(path.join(d, 'index.json'), JSON.stringify({ file, entries: merged }, null, 1));
+          h.indexMtime = indexMtime(d);
+          const outside = [...gone, ...stored].filter((e) => !merged.some((m) => m.id === e.id));
+          for (const g of outside) await fs.promises.rm(this.reportPath(d, g.id), { force: true });
           const legacy = `${d}.json`;
           if (fs.existsSync(legacy)) await fs.promises.rm(legacy, { force: true });
+          if (merged.length !== h.entries.length || merged.some((e, i) => e.id !== h.entries[i].id)) {
+            h.entries = merged;
+            this.fire(file);
+          }
         } catch (e) {
           this.log(`could not store the report for ${file}: ${(e as Error).message}`);
         }
@@ -307,6 +330,26 @@ export class ReportStore {
   private fire(file: string): void {
     for (const l of this.listeners) l(file);
   }
+}
+
+/** Both lists' entries, one per id (the first list's copy wins). */
+function union(mine: readonly RunEntry[], theirs: readonly RunEntry[]): RunEntry[] {
+  return [...mine, ...theirs.filter((t) => !mine.some((m) => m.id === t.id))];
+}
+
+/** The stored index's modification time in ms, 0 if there is none. */
+function indexMtime(d: string): number {
+  try {
+    return fs.statSync(path.join(d, 'index.json')).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function atomicWriteSync(f: string, text: string): void {
+  const tmp = `${f}.${process.pid}.tmp`;
+  fs.writeFileSync(tmp, text);
+  fs.renameSync(tmp, f);
 }
 
 async function atomicWrite(f: string, text: string): Promise<void> {

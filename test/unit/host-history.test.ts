@@ -150,3 +150,52 @@ test('a history an earlier version kept in the workspace storage is moved to the
   assert.deepEqual(readdirSync(join(workspaceStorage, 'reports')), [], 'moved, not copied');
   assert.equal(new ReportStore(global).runs('/w/net.json').length, 1, 'a later host finds it in the shared storage');
 });
+
+test('two windows storing runs of the same file: neither loses the other one, and each sees the other', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bnlens-hist-'));
+  const a = new ReportStore(dir);
+  const b = new ReportStore(dir);
+  assert.equal(a.runs('/w/net.json').length, 0);
+  assert.equal(b.runs('/w/net.json').length, 0, 'both windows read the (empty) history first');
+  const first = run('2026-12-01T23:00:00.000Z', true, 4);
+  const second = run('2026-12-01T23:10:00.000Z', false, 2);
+  a.set('/w/net.json', first);
+  await a.flush();
+  b.set('/w/net.json', second);
+  await b.flush();
+  const ids = (s: ReportStore) => s.runs('/w/net.json').map((e) => e.createdAt);
+  assert.deepEqual(ids(new ReportStore(dir)), [second.createdAt, first.createdAt], 'the stored history has both');
+  assert.deepEqual(ids(b), [second.createdAt, first.createdAt]);
+  assert.deepEqual(ids(a), [second.createdAt, first.createdAt], "the first window takes the other's run in");
+  assert.equal(a.getRun('/w/net.json', a.runs('/w/net.json')[0].id)?.createdAt, second.createdAt);
+  assert.equal(b.get('/w/net.json')?.createdAt, first.createdAt, 'the complete run stays the default');
+});
+
+test('pruning across windows removes the pruned reports from disk', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bnlens-hist-'));
+  const a = new ReportStore(dir);
+  const b = new ReportStore(dir);
+  for (let i = 0; i < HISTORY_LIMIT + 3; i++) {
+    const s = i % 2 ? b : a;
+    s.set('/w/net.json', run(`2026-12-01T23:0${i}:00.000Z`, i === 0, 1));
+    await s.flush();
+  }
+  const files = readdirSync(join(dir, 'reports', reportKey('/w/net.json'))).filter((f) => f !== 'index.json');
+  assert.equal(files.length, HISTORY_LIMIT, files.join(', '));
+  const kept = new ReportStore(dir).runs('/w/net.json');
+  assert.equal(kept.length, HISTORY_LIMIT);
+  assert.ok(
+    kept.some((e) => e.complete),
+    'the only complete run is kept',
+  );
+});
+
+test('two windows storing runs at the same moment: the index written last still lists both', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'bnlens-hist-'));
+  const a = new ReportStore(dir);
+  const b = new ReportStore(dir);
+  a.set('/w/net.json', run('2026-12-01T23:00:00.000Z', true, 4));
+  b.set('/w/net.json', run('2026-12-01T23:10:00.000Z', true, 4));
+  await Promise.all([a.flush(), b.flush()]);
+  assert.equal(new ReportStore(dir).runs('/w/net.json').length, 2);
+});
