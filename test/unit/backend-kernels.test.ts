@@ -1,7 +1,7 @@
 // Our wasm kernels against direct float64 loops, and no leaks across repeated gradient calls.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Tensor } from '@tensorflow/tfjs-core';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { initBackend, wasmKernelReport, type TfNamespace } from '../../src/engine/backend';
 import { tileInto } from '../../src/engine/backend/wasm/tile';
 import * as ref from './backend-ref64';
@@ -23,13 +23,22 @@ test('the wasm kernels this module changes are in place', () => {
     'BatchMatMul',
     'Cast',
     'Conv2DBackpropInput',
+    'Equal',
+    'Greater',
+    'GreaterEqual',
     'Identity',
+    'Less',
+    'LessEqual',
     'MaxPoolGrad',
+    'Maximum',
     'Mean',
+    'Minimum',
     'Multiply',
     'Neg',
+    'NotEqual',
     'RealDiv',
     'Relu',
+    'Slice',
     'Square',
     'Step',
     'Sub',
@@ -289,4 +298,179 @@ test('Sum and Mean over any block of neighbouring axes equal float64 loops (the 
       tf.dispose([t, s, m]);
     }
   }
+});
+
+test('depthwise convolution gradients with one filter per channel (our SIMD loops) equal float64 loops', () => {
+  const rand = rng(41);
+  // [n, H, W, C], kernel, strides, padding, dilation: C = 6 and 5 leave a tail after the 4-lane loop.
+  const cases: [number[], number, number, 'same' | 'valid', number][] = [
+    [[2, 7, 7, 6], 3, 1, 'same', 1],
+    [[2, 8, 8, 8], 3, 2, 'same', 1],
+    [[1, 9, 9, 5], 3, 2, 'valid', 1],
+    [[2, 9, 9, 4], 5, 1, 'same', 1],
+    [[1, 6, 6, 3], 1, 1, 'valid', 1],
+  ];
+  for (const [xs, kk, stride, pad, dil] of cases) {
+    const [n, H, W, C] = xs;
+    const x = uniform(sizeOf(xs), rand);
+    const w = uniform(kk * kk * C, rand);
+    const label = `${xs} k${kk} s${stride} ${pad} d${dil}`;
+    const [gx, gw, y] = tf.tidy(() => {
+      const xt = tf.tensor4d(x, xs as [number, number, number, number]);
+      const wt = tf.tensor(w, [kk, kk, C, 1]) as Tensor4D;
+      const out = tf.depthwiseConv2d(xt, wt, stride, pad, 'NHWC', dil);
+      // d/dx and d/dw of Σ out ⊙ R: the gradient kernels get dy = R.
+      const r = tf.tensor(uniform(sizeOf(out.shape), rng(42)), out.shape);
+      const g = tf.grads((a: Tensor, b: Tensor) => tf.sum(tf.mul(tf.depthwiseConv2d(a as Tensor4D, b as Tensor4D, stride, pad, 'NHWC', dil), r)))([xt, wt]);
+      return [g[0].dataSync(), g[1].dataSync(), { shape: out.shape, dy: r.dataSync() }] as const;
+    });
+    const [, OH, OW] = y.shape;
+    const eff = (kk - 1) * dil + 1;
+    const top = pad === 'same' ? Math.max(0, Math.floor(((OH - 1) * stride + eff - H) / 2)) : 0;
+    const left = pad === 'same' ? Math.max(0, Math.floor(((OW - 1) * stride + eff - W) / 2)) : 0;
+    const dx = new Float64Array(x.length);
+    const dw = new Float64Array(w.length);
+    for (let b = 0; b < n; b++)
+      for (let i = 0; i < OH; i++)
+        for (let j = 0; j < OW; j++)
+          for (let r = 0; r < kk; r++)
+            for (let s2 = 0; s2 < kk; s2++) {
+              const yy = i * stride + r * dil - top;
+              const xx = j * stride + s2 * dil - left;
+              if (yy < 0 || yy >= H || xx < 0 || xx >= W) continue;
+              for (let c = 0; c < C; c++) {
+                const g = y.dy[((b * OH + i) * OW + j) * C + c];
+                dx[((b * H + yy) * W + xx) * C + c] += w[(r * kk + s2) * C + c] * g;
+                dw[(r * kk + s2) * C + c] += x[((b * H + yy) * W + xx) * C + c] * g;
+              }
+            }
+    assertClose(gx, dx, 1e-5, 1e-5, `dx ${label}`);
+    assertClose(gw, dw, 1e-5, 1e-5, `dw ${label}`);
+  }
+});
+
+test('Minimum, Maximum and the comparisons (our SIMD kernels) equal JavaScript, NaN and broadcasts included', () => {
+  const rand = rng(43);
+  const values = (n: number) => uniform(n, rand).map((v, i) => (i % 11 === 3 ? NaN : i % 7 === 2 ? 0.25 : v));
+  // Same shapes, a scalar on either side, a row repeated on either side; 37 and 19 leave tails after 16 lanes.
+  const layouts: [number[], number[]][] = [
+    [[37], [37]],
+    [[5, 19], [1]],
+    [[1], [5, 19]],
+    [[4, 19], [19]],
+    [[19], [4, 19]],
+    [
+      [2, 3, 8],
+      [3, 8],
+    ],
+  ];
+  const ops: [string, (a: Tensor, b: Tensor) => Tensor, (a: number, b: number) => number][] = [
+    ['minimum', (a, b) => tf.minimum(a, b), (a, b) => Math.min(a, b)],
+    ['maximum', (a, b) => tf.maximum(a, b), (a, b) => Math.max(a, b)],
+    ['less', (a, b) => tf.less(a, b), (a, b) => Number(a < b)],
+    ['lessEqual', (a, b) => tf.lessEqual(a, b), (a, b) => Number(a <= b)],
+    ['greater', (a, b) => tf.greater(a, b), (a, b) => Number(a > b)],
+    ['greaterEqual', (a, b) => tf.greaterEqual(a, b), (a, b) => Number(a >= b)],
+    ['equal', (a, b) => tf.equal(a, b), (a, b) => Number(a === b)],
+    ['notEqual', (a, b) => tf.notEqual(a, b), (a, b) => Number(a !== b)],
+  ];
+  for (const [sa, sb] of layouts) {
+    const a = values(sizeOf(sa));
+    const b = values(sizeOf(sb)).map((v, i) => (i % 5 === 0 ? a[i % a.length] : v)); // some ties
+    const n = Math.max(a.length, b.length);
+    for (const [name, op, js] of ops) {
+      const got = tf.tidy(() => {
+        const r = op(tf.tensor(a, sa), tf.tensor(b, sb));
+        return { dtype: r.dtype, shape: r.shape, data: Array.from(r.dataSync()) };
+      });
+      const want = Array.from({ length: n }, (_, i) => js(Math.fround(a[i % a.length]), Math.fround(b[i % b.length])));
+      assert.equal(got.dtype, name === 'minimum' || name === 'maximum' ? 'float32' : 'bool', `${name} dtype`);
+      assert.deepEqual(got.shape, sa.length >= sb.length && sizeOf(sa) >= sizeOf(sb) ? sa : sb, `${name} shape`);
+      assert.deepEqual(
+        got.data.map((v) => (Number.isNaN(v) ? 'NaN' : Math.fround(v))),
+        want.map((v) => (Number.isNaN(v) ? 'NaN' : Math.fround(v))),
+        `${name} of [${sa}] and [${sb}]`,
+      );
+    }
+  }
+});
+
+test('Slice (row copies on the heap) equals a per-element copy for boxes of every kind, and tf.pad backpropagates through it', () => {
+  const rand = rng(44);
+  const cases: [number[], number[], number[]][] = [
+    [
+      [2, 6, 6, 3],
+      [0, 1, 1, 0],
+      [2, 4, 4, 3],
+    ],
+    [
+      [2, 6, 6, 3],
+      [1, 0, 0, 0],
+      [1, 6, 6, 3],
+    ],
+    [
+      [2, 6, 6, 3],
+      [0, 0, 0, 1],
+      [2, 6, 6, 2],
+    ],
+    [
+      [5, 7],
+      [1, 2],
+      [3, -1],
+    ],
+    [[9], [2], [4]],
+    [
+      [3, 4, 5],
+      [0, 0, 0],
+      [3, 4, 5],
+    ],
+    [
+      [3, 4, 5],
+      [2, 3, 4],
+      [1, 1, 1],
+    ],
+  ];
+  for (const [shape, begin, size] of cases) {
+    const x = uniform(sizeOf(shape), rand);
+    const full = size.map((s, i) => (s === -1 ? shape[i] - begin[i] : s));
+    const want: number[] = [];
+    const strides = shape.map((_, i) => sizeOf(shape.slice(i + 1)));
+    const visit = (axis: number, off: number) => {
+      if (axis === shape.length) return void want.push(x[off]);
+      for (let k = 0; k < full[axis]; k++) visit(axis + 1, off + (begin[axis] + k) * strides[axis]);
+    };
+    visit(0, 0);
+    for (const dtype of ['float32', 'int32'] as const) {
+      const got = tf.tidy(() => {
+        const t = tf.slice(tf.tensor(dtype === 'int32' ? x.map((v) => Math.round(v * 100)) : x, shape, dtype), begin, size);
+        return { shape: t.shape, data: Array.from(t.dataSync()) };
+      });
+      assert.deepEqual(got.shape, full, `shape of slice ${shape} at ${begin} size ${size}`);
+      assert.deepEqual(got.data, dtype === 'int32' ? want.map((v) => Math.round(Math.fround(v) * 100) + 0) : want, `slice ${shape} at ${begin} size ${size} (${dtype})`);
+    }
+  }
+  // The gradient of a padding is the interior of dy.
+  const dy = uniform(2 * 8 * 8 * 3, rand);
+  const g = tf.tidy(() =>
+    Array.from(
+      tf
+        .grad((t: Tensor) =>
+          tf.sum(
+            tf.mul(
+              tf.pad(t, [
+                [0, 0],
+                [1, 1],
+                [2, 0],
+                [0, 0],
+              ]),
+              tf.tensor(dy, [2, 8, 8, 3]),
+            ),
+          ),
+        )(tf.zeros([2, 6, 6, 3]))
+        .dataSync(),
+    ),
+  );
+  const want: number[] = [];
+  for (let b = 0; b < 2; b++) for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) for (let c = 0; c < 3; c++) want.push(dy[((b * 8 + i + 1) * 8 + j + 2) * 3 + c]);
+  assert.deepEqual(g, want);
 });

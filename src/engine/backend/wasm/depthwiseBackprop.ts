@@ -1,11 +1,20 @@
 // The two gradient kernels of a depthwise convolution for the wasm backend, which ships neither. Through the
 // cpu fallback (copies to the pure-JS backend, element access through TensorBuffer) the filter gradient took
 // 85% of a MobileNetV2 training step; these loops run on the wasm heap directly, innermost over the
-// contiguous channels:
+// contiguous channels (depth multiplier 1, MobileNet's, in native/gemm.c with SIMD: the JS loops took 16
+// times the forward convolution's time there; other multipliers in the JS loops below):
 //   dK[r, s, c, m]  = Σ_{n,i,j} x[n, i·sh + r·dh − top, j·sw + s·dw − left, c] · dy[n, i, j, c·M + m]
 //   dx[n, y, x, c] += Σ_m K[r, s, c, m] · dy[n, i, j, c·M + m]   for the (i, j, r, s) that reach (y, x)
 import type { KernelConfig, KernelFunc, TensorInfo, backend_util as BackendUtil } from '@tensorflow/tfjs-core';
+import { gemmFor, heapOffset } from './gemm';
 import { f32, type KernelArgs, type WasmBackendLike } from './types';
+
+/** native/gemm.c's loops for depth multiplier 1: (x or K, dy, out, n, H, W, C, OH, OW, kh, kw, sh, sw, dh, dw, top, left). */
+type DepthwiseLoop = (src: number, dy: number, out: number, ...dims: number[]) => void;
+interface DepthwiseExports {
+  dw_filter: DepthwiseLoop;
+  dw_input: DepthwiseLoop;
+}
 
 interface DepthwiseAttrs {
   strides: number | [number, number];
@@ -44,6 +53,13 @@ function loops(backend: WasmBackendLike, info: BackendUtil.Conv2DInfo, want: 'fi
   const left = info.padInfo.left;
   const M = CM / C;
   const out = backend.makeOutput(want === 'filter' ? [kh, kw, C, M] : [n, H, W, C], 'float32');
+  if (M === 1) {
+    f32(backend, out).fill(0);
+    const g = gemmFor(backend) as unknown as DepthwiseExports;
+    const run = want === 'filter' ? g.dw_filter : g.dw_input;
+    run(heapOffset(backend, want === 'filter' ? x! : k!), heapOffset(backend, dy), heapOffset(backend, out), n, H, W, C, OH, OW, kh, kw, sh, sw, dh, dw, top, left);
+    return out;
+  }
   // Views after the allocation: a growing heap detaches earlier ones.
   const O = f32(backend, out);
   O.fill(0);

@@ -9,6 +9,7 @@ import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { maxPoolGradConfig } from './maxPoolGrad';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
 import { tileConfig } from './tile';
+import { sliceConfig } from './slice';
 import { maxPoolGatherConfig, poolGradConfigs } from '../poolGrad';
 import { f32, type WasmBackendLike } from './types';
 import { cpuFallbackConfig, kernelsNeedingFallback } from './cpuFallback';
@@ -55,6 +56,14 @@ export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
   if (getKernel('Tile', 'wasm')) tf.unregisterKernel('Tile', 'wasm');
   tf.registerKernel(tileConfig());
   report.replaced.push('Tile');
+  {
+    const original = getKernel('Slice', 'wasm');
+    if (original) {
+      tf.unregisterKernel('Slice', 'wasm');
+      tf.registerKernel(sliceConfig(original, tf.slice_util));
+      report.replaced.push('Slice');
+    }
+  }
   const heapIo = {
     read: (b: unknown, t: import('@tensorflow/tfjs-core').TensorInfo) => f32(b as WasmBackendLike, t).slice(),
     write: (b: unknown, shape: number[], values: Float32Array) => (b as WasmBackendLike).makeOutput(shape, 'float32', undefined, values),

@@ -193,6 +193,80 @@ BINARY(add, wasm_f32x4_add, S_ADD)
 BINARY(sub, wasm_f32x4_sub, S_SUB)
 BINARY(mul, wasm_f32x4_mul, S_MUL)
 BINARY(div, wasm_f32x4_div, S_DIV)
+// NaN in either operand gives NaN, as wasm's f32x4.min/max (and Math.min/max, the cpu backend's) do.
+#define S_MIN(x, y) ((x) != (x) || (y) != (y) ? (x) + (y) : ((x) < (y) ? (x) : (y)))
+#define S_MAX(x, y) ((x) != (x) || (y) != (y) ? (x) + (y) : ((x) > (y) ? (x) : (y)))
+BINARY(min, wasm_f32x4_min, S_MIN)
+BINARY(max, wasm_f32x4_max, S_MAX)
+
+// Comparisons into tfjs bool tensors (one byte, 0 or 1): out[i] = a[i mod na] OP b[i mod nb], where one
+// operand is the full output and the other repeats (the same layouts as BINARY). op: 0 <, 1 <=, 2 >, 3 >=,
+// 4 ==, 5 !=. NaN compares false except under !=, as in JavaScript.
+static inline unsigned char compare1(float x, float y, u32 op) {
+  switch (op) {
+    case 0: return x < y;
+    case 1: return x <= y;
+    case 2: return x > y;
+    case 3: return x >= y;
+    case 4: return x == y;
+    default: return x != y;
+  }
+}
+
+// 16 results at a time: four f32x4 masks narrowed to bytes, then & 1.
+#define COMPARE_LOOP(OPV)                                                                                   \
+  for (; i + 16 <= n; i += 16) {                                                                            \
+    v128_t m0 = OPV(LA(i), LB(i)), m1 = OPV(LA(i + 4), LB(i + 4));                                          \
+    v128_t m2 = OPV(LA(i + 8), LB(i + 8)), m3 = OPV(LA(i + 12), LB(i + 12));                                \
+    v128_t w = wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(m0, m1), wasm_i16x8_narrow_i32x4(m2, m3));   \
+    wasm_v128_store(out + i, wasm_v128_and(w, one));                                                        \
+  }
+
+static inline v128_t cmp_ne(v128_t a, v128_t b) { return wasm_f32x4_ne(a, b); }
+
+#define COMPARE_ALL(LA_, LB_)                                                                               \
+  switch (op) {                                                                                             \
+    case 0: COMPARE_LOOP(wasm_f32x4_lt) break;                                                              \
+    case 1: COMPARE_LOOP(wasm_f32x4_le) break;                                                              \
+    case 2: COMPARE_LOOP(wasm_f32x4_gt) break;                                                              \
+    case 3: COMPARE_LOOP(wasm_f32x4_ge) break;                                                              \
+    case 4: COMPARE_LOOP(wasm_f32x4_eq) break;                                                              \
+    default: COMPARE_LOOP(cmp_ne) break;                                                                    \
+  }
+
+EXPORT("compare")
+void compare_f32(const float* a, u32 na, const float* b, u32 nb, unsigned char* out, u32 n, u32 op) {
+  const v128_t one = wasm_i8x16_splat(1);
+  u32 i = 0;
+  if (na == n && nb == n) {
+#define LA(k) wasm_v128_load(a + (k))
+#define LB(k) wasm_v128_load(b + (k))
+    COMPARE_ALL(LA, LB)
+#undef LA
+#undef LB
+    for (; i < n; i++) out[i] = compare1(a[i], b[i], op);
+  } else if (nb == 1) {
+    const v128_t vb = wasm_f32x4_splat(*b);
+#define LA(k) wasm_v128_load(a + (k))
+#define LB(k) vb
+    COMPARE_ALL(LA, LB)
+#undef LA
+#undef LB
+    for (; i < n; i++) out[i] = compare1(a[i], *b, op);
+  } else if (na == 1) {
+    const v128_t va = wasm_f32x4_splat(*a);
+#define LA(k) va
+#define LB(k) wasm_v128_load(b + (k))
+    COMPARE_ALL(LA, LB)
+#undef LA
+#undef LB
+    for (; i < n; i++) out[i] = compare1(*a, b[i], op);
+  } else if (na == n) {
+    for (; i < n; i++) out[i] = compare1(a[i], b[i % nb], op);
+  } else {
+    for (; i < n; i++) out[i] = compare1(a[i % na], b[i], op);
+  }
+}
 
 EXPORT("square")
 void square_f32(const float* x, float* out, u32 n) {
@@ -377,6 +451,65 @@ void maxpoolgrad(const float* x, const float* dy, u32 nb, int ih, int iw, u32 c,
               if (x[k] > best) { best = x[k]; at = k; }
             }
           dx[at] += g[ch];
+        }
+      }
+    }
+  }
+}
+
+// The gradients of a depthwise convolution with one filter per channel (depth multiplier 1, MobileNet's),
+// NHWC with the channels innermost, so every (output pixel, tap) pair is one vector loop over the channels:
+//   dw_filter: dK[r, s, c] += x[b, y, x, c] · dy[b, i, j, c]
+//   dw_input:  dx[b, y, x, c] += K[r, s, c] · dy[b, i, j, c]
+// for y = i·sh + r·dh − top, x = j·sw + s·dw − left inside the image. The output must be zeroed by the caller.
+EXPORT("dw_filter")
+void dw_filter(const float* x, const float* dy, float* dk, u32 n, int ih, int iw, u32 ci, u32 oh, u32 ow,
+               u32 kh, u32 kw, int sh, int sw, int dh, int dw, int top, int left) {
+  for (u32 m = 0; m < n; m++) {
+    const float* img = x + (u32)(m * ih * iw) * ci;
+    for (u32 i = 0; i < oh; i++) {
+      for (u32 j = 0; j < ow; j++) {
+        const float* g = dy + ((m * oh + i) * ow + j) * ci;
+        for (u32 r = 0; r < kh; r++) {
+          int y = (int)i * sh + (int)r * dh - top;
+          if (y < 0 || y >= ih) continue;
+          for (u32 s = 0; s < kw; s++) {
+            int xx = (int)j * sw + (int)s * dw - left;
+            if (xx < 0 || xx >= iw) continue;
+            const float* p = img + (u32)(y * iw + xx) * ci;
+            float* d = dk + (r * kw + s) * ci;
+            u32 q = 0;
+            for (; q + 4 <= ci; q += 4)
+              wasm_v128_store(d + q, wasm_f32x4_add(wasm_v128_load(d + q), wasm_f32x4_mul(wasm_v128_load(p + q), wasm_v128_load(g + q))));
+            for (; q < ci; q++) d[q] += p[q] * g[q];
+          }
+        }
+      }
+    }
+  }
+}
+
+EXPORT("dw_input")
+void dw_input(const float* k, const float* dy, float* dx, u32 n, int ih, int iw, u32 ci, u32 oh, u32 ow,
+              u32 kh, u32 kw, int sh, int sw, int dh, int dw, int top, int left) {
+  for (u32 m = 0; m < n; m++) {
+    float* img = dx + (u32)(m * ih * iw) * ci;
+    for (u32 i = 0; i < oh; i++) {
+      for (u32 j = 0; j < ow; j++) {
+        const float* g = dy + ((m * oh + i) * ow + j) * ci;
+        for (u32 r = 0; r < kh; r++) {
+          int y = (int)i * sh + (int)r * dh - top;
+          if (y < 0 || y >= ih) continue;
+          for (u32 s = 0; s < kw; s++) {
+            int xx = (int)j * sw + (int)s * dw - left;
+            if (xx < 0 || xx >= iw) continue;
+            float* d = img + (u32)(y * iw + xx) * ci;
+            const float* w = k + (r * kw + s) * ci;
+            u32 q = 0;
+            for (; q + 4 <= ci; q += 4)
+              wasm_v128_store(d + q, wasm_f32x4_add(wasm_v128_load(d + q), wasm_f32x4_mul(wasm_v128_load(w + q), wasm_v128_load(g + q))));
+            for (; q < ci; q++) d[q] += w[q] * g[q];
+          }
         }
       }
     }
