@@ -143,6 +143,9 @@ const CONV_CASES: Array<{ x: number[]; w: number[]; stride: number; pad: ref.Pad
   { x: [2, 11, 11, 2], w: [3, 2, 2, 3], stride: 1, pad: 'valid', dil: 3 },
   // Large enough for the patch matrix to be built in two chunks of images (576 × 1600 floats per image, 4 M per chunk).
   { x: [5, 40, 40, 64], w: [3, 3, 64, 4], stride: 1, pad: 'same' },
+  // Pointwise (1×1, stride 1): x is the patch matrix itself; with stride 2 it is not.
+  { x: [3, 7, 5, 6], w: [1, 1, 6, 9], stride: 1, pad: 'same' },
+  { x: [2, 7, 7, 4], w: [1, 1, 4, 5], stride: 2, pad: 'valid' },
 ];
 
 for (const c of CONV_CASES) {

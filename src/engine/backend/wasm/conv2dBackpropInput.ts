@@ -31,12 +31,27 @@ export function conv2dBackpropInputConfig(backendUtil: typeof BackendUtil, origi
     const { batchSize: n, inHeight: ih, inWidth: iw, inChannels: ci, outHeight: oh, outWidth: ow, outChannels: co } = info;
     const { filterHeight: kh, filterWidth: kw, strideHeight: sh, strideWidth: sw, dilationHeight: dh, dilationWidth: dw } = info;
     const out = backend.makeOutput(attrs.inputShape, 'float32');
-    f32(backend, out).fill(0);
     const k = kh * kw * ci;
     const perImage = oh * ow;
+    const g = gemmFor(backend);
+    // A 1×1 convolution with stride 1 and no padding (MobileNet's pointwise layers): dx is the product
+    // itself, written in place (no patch matrix, no col2im, no zeroing).
+    if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && oh === ih && ow === iw && info.padInfo.top === 0 && info.padInfo.left === 0 && n * perImage > 0 && ci > 0) {
+      if (co === 0) {
+        f32(backend, out).fill(0);
+        return out;
+      }
+      const work = backend.makeOutput([gemmWorkFloats(n * perImage, ci, co)], 'float32');
+      try {
+        g.gemm(n * perImage, ci, co, heapOffset(backend, dy), co, 1, heapOffset(backend, filter), 1, co, heapOffset(backend, out), ci, heapOffset(backend, work));
+      } finally {
+        backend.disposeData(work.dataId);
+      }
+      return out;
+    }
+    f32(backend, out).fill(0);
     if (n === 0 || k === 0 || perImage === 0) return out;
     const chunk = Math.max(1, Math.min(n, Math.floor(MAX_PATCH_FLOATS / Math.max(1, k * perImage))));
-    const g = gemmFor(backend);
     const cols = backend.makeOutput([chunk * perImage * k], 'float32');
     const work = backend.makeOutput([gemmWorkFloats(chunk * perImage, k, co)], 'float32');
     try {
