@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs-core';
 import { initBackend, wasmKernelReport, type TfNamespace } from '../../src/engine/backend';
 import { tileInto } from '../../src/engine/backend/wasm/tile';
+import { setDiffStats, setDiffStatsByOps } from '../../src/engine/probes/setDiffStats';
 import * as ref from './backend-ref64';
 import { assertClose, rng, uniform } from './backend-helpers';
 
@@ -46,7 +47,7 @@ test('the wasm kernels this module changes are in place', () => {
     'Tile',
   ]);
   // BnlensMaxPoolGatherAtArgmax: MaxPoolGrad's own gradient, for Hessian-vector products (secondOrder.ts).
-  assert.deepEqual([...r.added].sort(), ['BnlensMaxPoolGatherAtArgmax', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
+  assert.deepEqual([...r.added].sort(), ['BnlensMaxPoolGatherAtArgmax', 'BnlensSetDiffStats', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropFilter', 'DepthwiseConv2dNativeBackpropInput']);
   assert.ok(!r.viaCpu.includes('DepthwiseConv2dNativeBackpropFilter') && r.viaCpu.includes('UnsortedSegmentSum'));
 });
 
@@ -476,4 +477,34 @@ test('Slice (row copies on the heap) equals a per-element copy for boxes of ever
   const want: number[] = [];
   for (let b = 0; b < 2; b++) for (let i = 0; i < 6; i++) for (let j = 0; j < 6; j++) for (let c = 0; c < 3; c++) want.push(dy[((b * 8 + i + 1) * 8 + j + 2) * 3 + c]);
   assert.deepEqual(g, want);
+});
+
+test("the probe's per-set gradient change in one kernel is bitwise the five ops it replaces, and equals float64 sums", () => {
+  const rand = rng(45);
+  for (const [sets, ...shape] of [
+    [8, 512, 512],
+    [8, 300, 7],
+    [3, 5],
+    [2, 1],
+    [8, 33],
+  ]) {
+    const n = sizeOf(shape);
+    const a = uniform(sets * n, rand);
+    const b = uniform(n, rand);
+    const [fused, ops] = tf.tidy(() => {
+      const at = tf.tensor(a, [sets, ...shape]);
+      const bt = tf.tensor(b, shape);
+      return [setDiffStats(tf, at, bt), setDiffStatsByOps(tf, at, bt)].map((t) => ({ shape: t.shape, data: Array.from(t.dataSync()) }));
+    });
+    assert.deepEqual(fused.shape, [sets, 2]);
+    assert.deepEqual(fused.data, ops.data, `[${sets}, ${shape}]: bitwise`);
+    const want = new Float64Array(2 * sets);
+    for (let e = 0; e < sets; e++)
+      for (let i = 0; i < n; i++) {
+        const d = Math.fround(a[e * n + i] - b[i]);
+        want[2 * e] += d * d;
+        want[2 * e + 1] += d * b[i];
+      }
+    assertClose(fused.data, want, 1e-5, 1e-5, `[${sets}, ${shape}] against float64`);
+  }
 });

@@ -3,6 +3,7 @@
 
 import type * as tfc from '@tensorflow/tfjs-core';
 import { lossPerSet, type Tensor } from '../network/forward';
+import { setDiffStats } from './setDiffStats';
 import { type Batch, firstLayerProduct, type FirstLayerState, lossAndGrads, type ProbeSetup, sumSquares, valueAndGradsFromFirst } from './lossAndGrads';
 
 export interface GradientProbe {
@@ -140,11 +141,12 @@ function sharedFirstLayer(s: ProbeSetup, params: Tensor[], grads: Tensor[], batc
       const r = tf.valueAndGrads(f as (...ts: Tensor[]) => tfc.Scalar)([z, ...shifted]);
       const [delta, ...rest] = r.grads;
       const d = tf.sub(delta, one(first.delta));
-      const allButSets = (t: Tensor) => t.shape.map((_, i) => i).slice(1);
       const firstSq = tf.relu(tf.sum(tf.mul(one(gram), tf.matMul(d as tfc.Tensor3D, d as tfc.Tensor3D, false, true)), [1, 2]));
-      const diffs = rest.map((g, j) => tf.sub(g, one(grads[others[j]])));
-      const change = tf.sqrt(tf.addN([firstSq, ...diffs.map((df) => tf.sum(tf.square(df), allButSets(df)))]));
-      const descentDot = tf.neg(tf.addN([tf.sum(tf.mul(one(along), d), [1, 2]), ...diffs.map((df, j) => tf.sum(tf.mul(df, one(grads[others[j]])), allButSets(df)))]));
+      // Per parameter [Σ(g_η − g)², Σ(g_η − g)·g] of every set, in one pass over the stacked gradient.
+      const stats = rest.map((g, j) => setDiffStats(tf, g, grads[others[j]]));
+      const column = (t: Tensor, c: number) => tf.reshape(tf.slice(t, [0, c], [E, 1]), [E]);
+      const change = tf.sqrt(tf.addN([firstSq, ...stats.map((st) => column(st, 0))]));
+      const descentDot = tf.neg(tf.addN([tf.sum(tf.mul(one(along), d), [1, 2]), ...stats.map((st) => column(st, 1))]));
       const rows = tf.stack([losses!, change, descentDot], 1);
       (losses as Tensor | null)?.dispose();
       return rows;

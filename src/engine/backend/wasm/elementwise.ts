@@ -28,6 +28,7 @@ interface ElementwiseExports {
   step(x: number, alpha: number, out: number, n: number): void;
   colsum(x: number, rows: number, cols: number, divisor: number, out: number): void;
   sumall(x: number, n: number): number;
+  set_diff_stats(a: number, b: number, sets: number, n: number, out: number): void;
 }
 
 interface RefCounting extends WasmBackendLike {
@@ -158,4 +159,21 @@ export function elementwiseConfigs(original: (name: string) => KernelConfig | un
     return x.dtype !== 'string' && (attrs as { dtype?: string })?.dtype === x.dtype ? alias(x, backend) : null;
   });
   return configs;
+}
+
+/**
+ * The probe's per-set gradient change ../../probes/setDiffStats.ts, in one pass: inputs a [E, ...s] and b (s),
+ * float32 (the caller checks), output [E, 2].
+ */
+export function setDiffStatsConfig(kernelName: string): KernelConfig {
+  const kernelFunc = ({ inputs, backend }: KernelArgs): TensorInfo => {
+    const a = inputs.a as TensorInfo;
+    const b = inputs.b as TensorInfo;
+    const sets = a.shape[0];
+    const n = prod(b.shape);
+    const out = backend.makeOutput([sets, 2], 'float32');
+    if (sets > 0) ex(backend).set_diff_stats(heapOffset(backend, a), heapOffset(backend, b), sets, n, heapOffset(backend, out));
+    return out;
+  };
+  return { kernelName, backendName: 'wasm', kernelFunc: kernelFunc as unknown as KernelFunc };
 }

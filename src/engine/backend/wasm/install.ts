@@ -4,7 +4,8 @@
 import type { TfNamespace } from '../tfjsNode';
 import { withPretransposedOperands } from './matMul';
 import { nativeBatchMatMulConfig } from './gemm';
-import { elementwiseConfigs } from './elementwise';
+import { elementwiseConfigs, setDiffStatsConfig } from './elementwise';
+import { SET_DIFF_STATS } from '../../probes/setDiffStats';
 import { conv2dBackpropInputConfig } from './conv2dBackpropInput';
 import { maxPoolGradConfig } from './maxPoolGrad';
 import { conv2dBackpropFilterConfig } from './conv2dBackpropFilter';
@@ -69,6 +70,8 @@ export function installWasmKernels(tf: TfNamespace): WasmKernelReport {
     write: (b: unknown, shape: number[], values: Float32Array) => (b as WasmBackendLike).makeOutput(shape, 'float32', undefined, values),
   };
   const pools = poolGradConfigs('wasm', tf.backend_util, heapIo);
+  tf.registerKernel(setDiffStatsConfig(SET_DIFF_STATS));
+  report.added.push(SET_DIFF_STATS);
   // MaxPoolGrad's own gradient (second-order derivatives through max pooling, see ../secondOrder.ts).
   tf.registerKernel(maxPoolGatherConfig('wasm', tf.backend_util, heapIo));
   report.added.push('BnlensMaxPoolGatherAtArgmax');

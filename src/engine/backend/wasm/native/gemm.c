@@ -359,6 +359,44 @@ float sumall_f32(const float* x, u32 n) {
   return t;
 }
 
+// The probe's gradient change per weight set, in one pass instead of five (Sub, Square, Sum, Multiply, Sum
+// over E copies of a weight): for e < sets, with d = a[e·n + i] − b[i],
+//   out[2e] = Σ_i d²,   out[2e + 1] = Σ_i d·b[i],
+// each sum in the lanes and order of sumall, so the results are bitwise those of the five ops.
+static inline float lanes_total(v128_t s0, v128_t s1, v128_t s2, v128_t s3) {
+  v128_t s = wasm_f32x4_add(wasm_f32x4_add(s0, s1), wasm_f32x4_add(s2, s3));
+  return wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1) + wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3);
+}
+
+EXPORT("set_diff_stats")
+void set_diff_stats(const float* a, const float* b, u32 sets, u32 n, float* out) {
+  for (u32 e = 0; e < sets; e++, a += n) {
+    v128_t q0 = wasm_f32x4_splat(0.f), q1 = q0, q2 = q0, q3 = q0;
+    v128_t p0 = q0, p1 = q0, p2 = q0, p3 = q0;
+    u32 i = 0;
+#define DIFF_STEP(Q, P, K)                                                  \
+  {                                                                         \
+    v128_t bv = wasm_v128_load(b + i + (K));                                \
+    v128_t d = wasm_f32x4_sub(wasm_v128_load(a + i + (K)), bv);             \
+    Q = wasm_f32x4_add(Q, wasm_f32x4_mul(d, d));                            \
+    P = wasm_f32x4_add(P, wasm_f32x4_mul(d, bv));                           \
+  }
+    for (; i + 16 <= n; i += 16) {
+      DIFF_STEP(q0, p0, 0) DIFF_STEP(q1, p1, 4) DIFF_STEP(q2, p2, 8) DIFF_STEP(q3, p3, 12)
+    }
+    for (; i + 4 <= n; i += 4) DIFF_STEP(q0, p0, 0)
+#undef DIFF_STEP
+    float sq = lanes_total(q0, q1, q2, q3), dot = lanes_total(p0, p1, p2, p3);
+    for (; i < n; i++) {
+      float d = a[i] - b[i];
+      sq += d * d;
+      dot += d * b[i];
+    }
+    out[2 * e] = sq;
+    out[2 * e + 1] = dot;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------
 // col2im for Conv2DBackpropInput (../conv2dBackpropInput.ts): dx[m, y, x, :] += cols[(m, i, j), (r, s, :)] for
 // y = i·sh + r·dh − top, x = j·sw + s·dw − left inside the image. dx must be zeroed by the caller.
