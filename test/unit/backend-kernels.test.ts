@@ -508,3 +508,67 @@ test("the probe's per-set gradient change in one kernel is bitwise the five ops 
     assertClose(fused.data, want, 1e-5, 1e-5, `[${sets}, ${shape}] against float64`);
   }
 });
+
+test('binary ops with one scalar per set along the leading axis ([E, 1, 1] against a weight) equal JavaScript', () => {
+  const rand = rng(46);
+  // The probe's W − η·g: η as [E, 1, 1] against [1, r, c], [r, c] or [E, r, c]; either operand first.
+  const layouts: [number[], number[]][] = [
+    [
+      [4, 1, 1],
+      [1, 3, 5],
+    ],
+    [
+      [1, 3, 5],
+      [4, 1, 1],
+    ],
+    [
+      [4, 1, 1],
+      [3, 5],
+    ],
+    [
+      [3, 5],
+      [4, 1, 1],
+    ],
+    [
+      [4, 1, 1],
+      [4, 3, 5],
+    ],
+    [
+      [4, 3, 5],
+      [4, 1, 1],
+    ],
+    [
+      [3, 1],
+      [1, 7],
+    ],
+  ];
+  const ops: [string, (a: Tensor, b: Tensor) => Tensor, (a: number, b: number) => number][] = [
+    ['add', (a, b) => tf.add(a, b), (a, b) => a + b],
+    ['sub', (a, b) => tf.sub(a, b), (a, b) => a - b],
+    ['mul', (a, b) => tf.mul(a, b), (a, b) => a * b],
+    ['div', (a, b) => tf.div(a, b), (a, b) => a / b],
+    ['minimum', (a, b) => tf.minimum(a, b), (a, b) => Math.min(a, b)],
+    ['lessEqual', (a, b) => tf.lessEqual(a, b), (a, b) => Number(a <= b)],
+  ];
+  for (const [sa, sb] of layouts) {
+    const a = uniform(sizeOf(sa), rand);
+    const b = uniform(sizeOf(sb), rand);
+    const out = tf.tidy(() => tf.add(tf.zeros(sa), tf.zeros(sb)).shape);
+    const at = (x: Float32Array, s: number[], idx: number[]) => {
+      const full = [...new Array<number>(out.length - s.length).fill(1), ...s];
+      let off = 0;
+      for (let i = 0; i < out.length; i++) off = off * full[i] + (full[i] === 1 ? 0 : idx[i]);
+      return x[off];
+    };
+    for (const [name, op, js] of ops) {
+      const got = tf.tidy(() => Array.from(op(tf.tensor(a, sa), tf.tensor(b, sb)).dataSync()));
+      const want: number[] = [];
+      const idx = new Array<number>(out.length).fill(0);
+      for (let k = 0; k < sizeOf(out); k++) {
+        want.push(Math.fround(js(at(a, sa, idx), at(b, sb, idx))));
+        for (let i = out.length - 1; i >= 0 && ++idx[i] === out[i]; i--) idx[i] = 0;
+      }
+      assert.deepEqual(got, want, `${name} of [${sa}] and [${sb}]`);
+    }
+  }
+});

@@ -48,6 +48,18 @@ function periodic(s: readonly number[], out: readonly number[]): boolean {
   return core.every((d, k) => d === tail[k]);
 }
 
+/**
+ * Whether `s` holds one value per index of the output's leading axis ([E, 1, …, 1]) and `other` is, per
+ * index, a whole slice of the output (shape [1, …rest], […rest] or the output's own).
+ */
+function perSetScalar(s: readonly number[], other: readonly number[], out: readonly number[]): boolean {
+  if (out.length < 2 || s.length !== out.length || s[0] !== out[0] || s[0] < 2 || prod(s) !== s[0]) return false;
+  const rest = out.slice(1);
+  const core = other.length === out.length ? other.slice(1) : other;
+  if (other.length === out.length && other[0] !== 1 && other[0] !== out[0]) return false;
+  return core.length === rest.length && core.every((d, i) => d === rest[i]);
+}
+
 const BINARY: Array<[string, keyof ElementwiseExports]> = [
   ['Add', 'add'],
   ['Sub', 'sub'],
@@ -83,13 +95,27 @@ export function elementwiseConfigs(original: (name: string) => KernelConfig | un
       const b = inputs.b as TensorInfo;
       if (a.dtype !== 'float32' || b.dtype !== 'float32') return null;
       const shape = backendUtil.assertAndGetBroadcastShape(a.shape, b.shape);
-      if (!periodic(a.shape, shape) || !periodic(b.shape, shape)) return null;
       const n = prod(shape);
       const na = prod(a.shape);
       const nb = prod(b.shape);
+      const layout = periodic(a.shape, shape) && periodic(b.shape, shape) ? 'periodic' : perSetScalar(a.shape, b.shape, shape) ? 'a per set' : perSetScalar(b.shape, a.shape, shape) ? 'b per set' : null;
+      if (!layout) return null;
       const out = backend.makeOutput(shape, dtype);
       if (n === 0 || na === 0 || nb === 0) return out;
-      run(ex(backend), heapOffset(backend, a), na, heapOffset(backend, b), nb, heapOffset(backend, out), n);
+      const e = ex(backend);
+      const [pa, pb, po] = [heapOffset(backend, a), heapOffset(backend, b), heapOffset(backend, out)];
+      if (layout === 'periodic') run(e, pa, na, pb, nb, po, n);
+      else {
+        // One scalar per set along the leading axis (the probe's η, [E, 1, …]) against a full weight: E runs of
+        // the scalar case, the operands kept in their order.
+        const sets = shape[0];
+        const per = n / sets;
+        const bytes = dtype === 'bool' ? 1 : 4;
+        for (let k = 0; k < sets; k++) {
+          if (layout === 'a per set') run(e, pa + 4 * k, 1, pb + (nb === n ? 4 * k * per : 0), per, po + bytes * k * per, per);
+          else run(e, pa + (na === n ? 4 * k * per : 0), per, pb + 4 * k, 1, po + bytes * k * per, per);
+        }
+      }
       return out;
     });
   for (const [name, fn] of BINARY) binary(name, 'float32', (e, a, na, b, nb, out, n) => (e[fn] as BinaryExport)(a, na, b, nb, out, n));
