@@ -88,6 +88,10 @@ const OPS: OpCase[] = [
   },
   { name: 'maxPool valid 2/2', shapes: [[2, 6, 6, 3]], ...pool('max', 2, 2, 'valid') },
   { name: 'maxPool same 3/2', shapes: [[2, 5, 5, 2]], ...pool('max', 3, 2, 'same') },
+  // Four channels at a time in the native gradient, with a tail of 2 and overlapping windows.
+  { name: 'maxPool valid 2/2, 8 channels', shapes: [[2, 6, 6, 8]], ...pool('max', 2, 2, 'valid') },
+  { name: 'maxPool same 3/2, 6 channels', shapes: [[1, 7, 7, 6]], ...pool('max', 3, 2, 'same') },
+  { name: 'maxPool same 3/1, 5 channels', shapes: [[1, 5, 5, 5]], ...pool('max', 3, 1, 'same') },
   { name: 'avgPool valid 2/2', shapes: [[2, 6, 6, 3]], ...pool('avg', 2, 2, 'valid') },
   { name: 'avgPool same 3/2', shapes: [[2, 5, 5, 2]], ...pool('avg', 3, 2, 'same') },
   { name: 'mean over axes 0 and 2', shapes: [[3, 4, 5]], tf: (tf, x) => tf.mean(x, [0, 2]), ref: (x) => ref.mean(x, [0, 2]) },

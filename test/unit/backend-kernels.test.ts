@@ -572,3 +572,37 @@ test('binary ops with one scalar per set along the leading axis ([E, 1, 1] again
     }
   }
 });
+
+test('MaxPoolGrad with ties sends each window’s gradient to the same element as the cpu backend (the first maximum)', async () => {
+  const rand = rng(47);
+  // Values in {−1, −0.5, 0, 0.5, 1}: most 2×2 and 3×3 windows hold their maximum twice or more.
+  const x = uniform(2 * 8 * 8 * 8, rand).map((v) => Math.round(v * 2) / 2);
+  for (const [k, stride, pad] of [
+    [2, 2, 'valid'],
+    [3, 1, 'same'],
+  ] as const) {
+    const run = () =>
+      tf.tidy(() => {
+        const t = tf.tensor(x, [2, 8, 8, 8]);
+        const shape = tf.maxPool(t as Tensor4D, k, stride, pad).shape;
+        const dy = tf.tensor(uniform(sizeOf(shape), rng(48)), shape);
+        return Array.from(
+          tf
+            .grad((u: Tensor) => tf.sum(tf.mul(tf.maxPool(u as Tensor4D, k, stride, pad), dy)))(t)
+            .dataSync(),
+        );
+      });
+    const onWasm = run();
+    await tf.setBackend('cpu');
+    const onCpu = run();
+    await tf.setBackend('wasm');
+    // The same elements receive gradient; overlapping windows sum into an element in another order (last bits).
+    assert.deepEqual(
+      onWasm.map((v) => v !== 0),
+      onCpu.map((v) => v !== 0),
+      `maxPool ${k}/${stride} ${pad}: where the gradient goes`,
+    );
+    if (k === stride) assert.deepEqual(onWasm, onCpu, `maxPool ${k}/${stride} ${pad}`);
+    else assertClose(onWasm, onCpu, 1e-6, 1e-6, `maxPool ${k}/${stride} ${pad}`);
+  }
+});

@@ -480,7 +480,27 @@ void maxpoolgrad(const float* x, const float* dy, u32 nb, int ih, int iw, u32 c,
         int x0, x1;
         taps((int)j * sw - left, kw, dw, iw, &x0, &x1);
         if (y0 >= y1 || x0 >= x1) continue;
-        for (u32 ch = 0; ch < c; ch++) {
+        // Four channels at a time: the same scan order and strict > as the scalar loop below, so the same
+        // element wins every window (the first maximum; NaN never wins), then four scalar scatters.
+        u32 ch = 0;
+        for (; ch + 4 <= c; ch += 4) {
+          const u32 first = base + (u32)(y0 * iw + x0) * c + ch;
+          v128_t best = wasm_v128_load(x + first);
+          v128_t at = wasm_i32x4_splat((int)first);
+          for (int y = y0; y < y1; y += dh)
+            for (int xx = x0; xx < x1; xx += dw) {
+              const u32 k = base + (u32)(y * iw + xx) * c + ch;
+              v128_t v = wasm_v128_load(x + k);
+              v128_t m = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, m);
+              at = wasm_v128_bitselect(wasm_i32x4_splat((int)k), at, m);
+            }
+          dx[wasm_i32x4_extract_lane(at, 0)] += g[ch];
+          dx[wasm_i32x4_extract_lane(at, 1) + 1] += g[ch + 1];
+          dx[wasm_i32x4_extract_lane(at, 2) + 2] += g[ch + 2];
+          dx[wasm_i32x4_extract_lane(at, 3) + 3] += g[ch + 3];
+        }
+        for (; ch < c; ch++) {
           u32 at = base + (u32)(y0 * iw + x0) * c + ch;
           float best = x[at];
           for (int y = y0; y < y1; y += dh)
