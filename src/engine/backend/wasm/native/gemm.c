@@ -398,33 +398,48 @@ void set_diff_stats(const float* a, const float* b, u32 sets, u32 n, float* out)
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// col2im for Conv2DBackpropInput (../conv2dBackpropInput.ts): dx[m, y, x, :] += cols[(m, i, j), (r, s, :)] for
-// y = i·sh + r·dh − top, x = j·sw + s·dw − left inside the image. dx must be zeroed by the caller.
+// The loops the convolution gradients share: every (image m, output pixel (i, j), kernel tap (r, s)) whose
+// input pixel y = i·sh + r·dh − top, x = j·sw + s·dw − left lies inside the image, with px = (m·ih + y)·iw + x
+// (that input pixel), op = (m·oh + i)·ow + j (the output pixel) and tap = r·kw + s; the body runs for each.
+#define FOR_EACH_TAP(n, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, top, left, ...)                          \
+  for (u32 m_ = 0; m_ < (n); m_++)                                                                       \
+    for (u32 i_ = 0; i_ < (oh); i_++)                                                                    \
+      for (u32 j_ = 0; j_ < (ow); j_++) {                                                                \
+        const u32 op = (m_ * (oh) + i_) * (ow) + j_;                                                     \
+        for (u32 r_ = 0; r_ < (kh); r_++) {                                                              \
+          const int y_ = (int)i_ * (sh) + (int)r_ * (dh) - (top);                                        \
+          if (y_ < 0 || y_ >= (ih)) continue;                                                            \
+          for (u32 s_ = 0; s_ < (kw); s_++) {                                                            \
+            const int x_ = (int)j_ * (sw) + (int)s_ * (dw) - (left);                                     \
+            if (x_ < 0 || x_ >= (iw)) continue;                                                          \
+            const u32 px = (m_ * (u32)(ih) + (u32)y_) * (u32)(iw) + (u32)x_;                             \
+            const u32 tap = r_ * (kw) + s_;                                                              \
+            __VA_ARGS__                                                                                  \
+          }                                                                                              \
+        }                                                                                                \
+      }
+
+// d[q] += c[q] and d[q] += a[q]·b[q] for q < n, four lanes at a time.
+static inline void add_into(float* d, const float* c, u32 n) {
+  u32 q = 0;
+  for (; q + 4 <= n; q += 4) wasm_v128_store(d + q, wasm_f32x4_add(wasm_v128_load(d + q), wasm_v128_load(c + q)));
+  for (; q < n; q++) d[q] += c[q];
+}
+
+static inline void madd_into(float* d, const float* a, const float* b, u32 n) {
+  u32 q = 0;
+  for (; q + 4 <= n; q += 4)
+    wasm_v128_store(d + q, wasm_f32x4_add(wasm_v128_load(d + q), wasm_f32x4_mul(wasm_v128_load(a + q), wasm_v128_load(b + q))));
+  for (; q < n; q++) d[q] += a[q] * b[q];
+}
+
+// col2im for Conv2DBackpropInput (../conv2dBackpropInput.ts): dx[m, y, x, :] += cols[(m, i, j), (r, s, :)].
+// dx must be zeroed by the caller.
 EXPORT("col2im")
 void col2im(const float* cols, u32 nc, int ih, int iw, u32 ci, u32 oh, u32 ow, u32 kh, u32 kw,
             int sh, int sw, int dh, int dw, int top, int left, float* dx) {
-  u32 K = kh * kw * ci;
-  for (u32 m = 0; m < nc; m++) {
-    float* img = dx + (u32)(m * ih * iw) * ci;
-    for (u32 i = 0; i < oh; i++) {
-      for (u32 j = 0; j < ow; j++) {
-        const float* row = cols + ((m * oh + i) * ow + j) * K;
-        for (u32 r = 0; r < kh; r++) {
-          int y = (int)i * sh + (int)r * dh - top;
-          if (y < 0 || y >= ih) continue;
-          for (u32 s = 0; s < kw; s++) {
-            int x = (int)j * sw + (int)s * dw - left;
-            if (x < 0 || x >= iw) continue;
-            float* d = img + (u32)(y * iw + x) * ci;
-            const float* c = row + (r * kw + s) * ci;
-            u32 q = 0;
-            for (; q + 4 <= ci; q += 4) wasm_v128_store(d + q, wasm_f32x4_add(wasm_v128_load(d + q), wasm_v128_load(c + q)));
-            for (; q < ci; q++) d[q] += c[q];
-          }
-        }
-      }
-    }
-  }
+  const u32 K = kh * kw * ci;
+  FOR_EACH_TAP(nc, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, top, left, add_into(dx + px * ci, cols + op * K + tap * ci, ci);)
 }
 
 // im2col for Conv2DBackpropFilter (../conv2dBackpropFilter.ts): cols[(m, i, j), (r, s, c)] =
@@ -519,57 +534,15 @@ void maxpoolgrad(const float* x, const float* dy, u32 nb, int ih, int iw, u32 c,
 // NHWC with the channels innermost, so every (output pixel, tap) pair is one vector loop over the channels:
 //   dw_filter: dK[r, s, c] += x[b, y, x, c] · dy[b, i, j, c]
 //   dw_input:  dx[b, y, x, c] += K[r, s, c] · dy[b, i, j, c]
-// for y = i·sh + r·dh − top, x = j·sw + s·dw − left inside the image. The output must be zeroed by the caller.
+// The output must be zeroed by the caller.
 EXPORT("dw_filter")
 void dw_filter(const float* x, const float* dy, float* dk, u32 n, int ih, int iw, u32 ci, u32 oh, u32 ow,
                u32 kh, u32 kw, int sh, int sw, int dh, int dw, int top, int left) {
-  for (u32 m = 0; m < n; m++) {
-    const float* img = x + (u32)(m * ih * iw) * ci;
-    for (u32 i = 0; i < oh; i++) {
-      for (u32 j = 0; j < ow; j++) {
-        const float* g = dy + ((m * oh + i) * ow + j) * ci;
-        for (u32 r = 0; r < kh; r++) {
-          int y = (int)i * sh + (int)r * dh - top;
-          if (y < 0 || y >= ih) continue;
-          for (u32 s = 0; s < kw; s++) {
-            int xx = (int)j * sw + (int)s * dw - left;
-            if (xx < 0 || xx >= iw) continue;
-            const float* p = img + (u32)(y * iw + xx) * ci;
-            float* d = dk + (r * kw + s) * ci;
-            u32 q = 0;
-            for (; q + 4 <= ci; q += 4)
-              wasm_v128_store(d + q, wasm_f32x4_add(wasm_v128_load(d + q), wasm_f32x4_mul(wasm_v128_load(p + q), wasm_v128_load(g + q))));
-            for (; q < ci; q++) d[q] += p[q] * g[q];
-          }
-        }
-      }
-    }
-  }
+  FOR_EACH_TAP(n, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, top, left, madd_into(dk + tap * ci, x + px * ci, dy + op * ci, ci);)
 }
 
 EXPORT("dw_input")
 void dw_input(const float* k, const float* dy, float* dx, u32 n, int ih, int iw, u32 ci, u32 oh, u32 ow,
               u32 kh, u32 kw, int sh, int sw, int dh, int dw, int top, int left) {
-  for (u32 m = 0; m < n; m++) {
-    float* img = dx + (u32)(m * ih * iw) * ci;
-    for (u32 i = 0; i < oh; i++) {
-      for (u32 j = 0; j < ow; j++) {
-        const float* g = dy + ((m * oh + i) * ow + j) * ci;
-        for (u32 r = 0; r < kh; r++) {
-          int y = (int)i * sh + (int)r * dh - top;
-          if (y < 0 || y >= ih) continue;
-          for (u32 s = 0; s < kw; s++) {
-            int xx = (int)j * sw + (int)s * dw - left;
-            if (xx < 0 || xx >= iw) continue;
-            float* d = img + (u32)(y * iw + xx) * ci;
-            const float* w = k + (r * kw + s) * ci;
-            u32 q = 0;
-            for (; q + 4 <= ci; q += 4)
-              wasm_v128_store(d + q, wasm_f32x4_add(wasm_v128_load(d + q), wasm_f32x4_mul(wasm_v128_load(w + q), wasm_v128_load(g + q))));
-            for (; q < ci; q++) d[q] += w[q] * g[q];
-          }
-        }
-      }
-    }
-  }
+  FOR_EACH_TAP(n, ih, iw, oh, ow, kh, kw, sh, sw, dh, dw, top, left, madd_into(dx + px * ci, k + tap * ci, dy + op * ci, ci);)
 }
