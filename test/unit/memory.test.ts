@@ -109,3 +109,18 @@ test('bnlens probe: a data file too large for one batch is refused before the ba
   ]);
   await assert.rejects(runProbe({ model, data: 'mnist', loss: 'auto', eta: [0.1], icsLr: 0.1, backend: 'wasm', seed: 0 }), oneLine([/10000 examples/, /--data a file of at most \d+ examples/]));
 });
+
+test('an analysis in one process leaves no tensor behind: every kind of variant, ICS, the Hessian and held-out evaluation', async () => {
+  const { initBackend } = await import('../../src/engine/backend');
+  const { tf } = await initBackend('wasm');
+  const before = tf.memory().numTensors;
+  const report = await analyze(
+    { model: join(__dirname, '..', '..', 'examples', 'mlp-mnist.json'), steps: 3, variants: ['standard', 'batchnorm', 'noisy-batchnorm', 'l2'], icsEvery: 1, hessianEvery: 2, evalEvery: 2, backend: 'wasm' },
+    () => {},
+    undefined,
+    { parallel: 1 },
+  );
+  assert.equal(report.variants.length, 4);
+  assert.ok(report.variants.every((v) => v.layerStats.length > 0 && v.evals.length > 0) && report.variants.some((v) => v.steps.some((st) => st.hessian)), 'ICS, held-out evaluation and the Hessian were measured');
+  assert.equal(tf.memory().numTensors, before, 'tensors alive after the analysis');
+});

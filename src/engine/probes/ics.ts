@@ -38,7 +38,9 @@ export async function internalCovariateShift(s: ProbeSetup, params: Tensor[], gr
       }),
     );
   }
-  const v = parts.length ? ((await tf.concat(parts).data()) as Float32Array) : new Float32Array(0);
+  const all = parts.length ? tf.concat(parts) : null;
+  const v = all ? ((await all.data()) as Float32Array) : new Float32Array(0);
+  all?.dispose();
   parts.forEach((t) => t.dispose());
   let j = 0;
   return kernels.map(({ p }, n) => {
