@@ -115,7 +115,7 @@ test('an analysis in one process leaves no tensor behind: every kind of variant,
   const { tf } = await initBackend('wasm');
   const before = tf.memory().numTensors;
   const report = await analyze(
-    { model: join(__dirname, '..', '..', 'examples', 'mlp-mnist.json'), steps: 3, variants: ['standard', 'batchnorm', 'noisy-batchnorm', 'l2'], icsEvery: 1, hessianEvery: 2, evalEvery: 2, backend: 'wasm' },
+    { model: join(__dirname, '..', '..', 'examples', 'mlp-mnist.json'), steps: 2, batch: 16, variants: ['standard', 'batchnorm', 'noisy-batchnorm', 'l2'], icsEvery: 1, hessianEvery: 2, evalEvery: 2, backend: 'wasm' },
     () => {},
     undefined,
     { parallel: 1 },
