@@ -56,8 +56,8 @@ export interface AnalyzeConfig {
   evalBatch?: number;
   /**
    * Processes that share each probed step's η per variant: the variant's own and etaProcesses − 1 probe
-   * helpers (src/engine/etaHelpers.ts). 'auto' or absent: the cores left per engine process; a report
-   * records the number used.
+   * helpers (src/engine/etaHelpers.ts). Absent: 1 (no helpers); 'auto': the cores left per engine process;
+   * a report records the number used.
    */
   etaProcesses?: number | 'auto';
 }

@@ -11,7 +11,7 @@ export type SettingKey = keyof Omit<AnalyzeConfig, 'model'>;
 /**
  * The settings contributed in package.json, with the engine's defaults (a unit test keeps them equal): the
  * run's, the Hessian measures', which are off unless asked for (they cost tens of gradients a step), and the
- * probe helpers', which the engine sizes to the cores unless asked.
+ * probe helpers', none unless asked for (on the 2-core test machine they slowed every probed step).
  */
 export const SETTING_DEFAULTS: Omit<AnalyzeConfig, 'model'> = { ...DEFAULT_CONFIG, hessianEvery: 0, hessianBn: 'train', hessianTop: 5, etaProcesses: 1 };
 export const SETTING_KEYS = Object.keys(SETTING_DEFAULTS) as SettingKey[];
