@@ -89,13 +89,14 @@ export class ForwardModel {
   }
 
   /**
-   * Whether `sets` weight sets can run stacked (ForwardOptions.stacked) on a batch of `n` within a memory
-   * bound: the parameters after the first Dense layer and the activations from it on, `copies` times each
-   * (a gradient needs its differences and the backward pass's tensors too; a forward pass fewer).
+   * Whether `sets` weight sets can run stacked (ForwardOptions.stacked) with options `opts` on a batch of `n`
+   * within a memory bound: the parameters after the first Dense layer and the activations from it on,
+   * `copies` times each (a gradient needs its differences and the backward pass's tensors too; a forward pass
+   * fewer). Per-layer callbacks and second-order tapes see one weight set at a time, so they do not stack.
    */
-  stacksWithin(params: Tensor[], n: number, sets: number, copies: number, bytes = STACK_BYTES): boolean {
+  stacksWithin(opts: ForwardOptions, params: Tensor[], n: number, sets: number, copies: number, bytes = STACK_BYTES): boolean {
     const fd = this.firstDense;
-    if (!this.stackable || !fd) return false;
+    if (!this.stackable || !fd || opts.onActivation || opts.onBatchStats || opts.secondOrder) return false;
     const weights = params.reduce((a, p, i) => (i === fd.kernel || i === fd.bias ? a : a + p.size), 0);
     const activations = this.layers.reduce((a, l) => a + n * (this.info.shapes.get(l.name)?.reduce((x, y) => x * y, 1) ?? 0), 0);
     return sets * 4 * copies * (weights + activations) <= bytes;

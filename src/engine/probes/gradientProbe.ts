@@ -2,7 +2,7 @@
 // ℓ(η), the gradient change d(η) and the effective β-smoothness. Shared by `bnlens probe` and the training run.
 
 import type * as tfc from '@tensorflow/tfjs-core';
-import { lossPerSet, type Tensor } from '../network/forward';
+import type { Tensor } from '../network/forward';
 import { setDiffStats } from './setDiffStats';
 import { type Batch, firstLayerProduct, type FirstLayerState, lossAndGrads, type ProbeSetup, sumSquares, valueAndGradsFromFirst } from './lossAndGrads';
 
@@ -129,16 +129,7 @@ function sharedFirstLayer(s: ProbeSetup, params: Tensor[], grads: Tensor[], batc
       const one = (t: Tensor) => tf.expandDims(t, 0);
       const z = tf.sub(one(first.z), tf.mul(eta(2), one(along)));
       const shifted = others.map((i) => tf.sub(one(params[i]), tf.mul(eta(params[i].rank), one(grads[i]))));
-      const { layer } = s.model.firstDense!;
-      let losses: Tensor | null = null;
-      const f = (zIn: Tensor, ...os: Tensor[]) => {
-        const full = params.slice();
-        others.forEach((i, j) => (full[i] = os[j]));
-        const out = s.model.forward(tf, full, batch.x, { ...s.forward, preActivation: { layer, z: zIn }, stacked: E });
-        losses = tf.keep(lossPerSet(tf, out, batch.y, s.loss));
-        return tf.sum(losses) as tfc.Scalar;
-      };
-      const r = tf.valueAndGrads(f as (...ts: Tensor[]) => tfc.Scalar)([z, ...shifted]);
+      const r = valueAndGradsFromFirst(s, params, z, batch, { ...s.forward, stacked: E }, undefined, shifted);
       const [delta, ...rest] = r.grads;
       const d = tf.sub(delta, one(first.delta));
       const firstSq = tf.relu(tf.sum(tf.mul(one(gram), tf.matMul(d as tfc.Tensor3D, d as tfc.Tensor3D, false, true)), [1, 2]));
@@ -147,8 +138,8 @@ function sharedFirstLayer(s: ProbeSetup, params: Tensor[], grads: Tensor[], batc
       const column = (t: Tensor, c: number) => tf.reshape(tf.slice(t, [0, c], [E, 1]), [E]);
       const change = tf.sqrt(tf.addN([firstSq, ...stats.map((st) => column(st, 0))]));
       const descentDot = tf.neg(tf.addN([tf.sum(tf.mul(one(along), d), [1, 2]), ...stats.map((st) => column(st, 1))]));
-      const rows = tf.stack([losses!, change, descentDot], 1);
-      (losses as Tensor | null)?.dispose();
+      const rows = tf.stack([r.perSet!, change, descentDot], 1);
+      r.perSet!.dispose();
       return rows;
     },
     dispose(): void {
@@ -161,7 +152,7 @@ function sharedFirstLayer(s: ProbeSetup, params: Tensor[], grads: Tensor[], batc
 /** Whether the η of a probe can be stacked (ForwardModel.stackable) within the memory bound. */
 export function stacks(s: ProbeSetup, params: Tensor[], batch: Batch, sets: number): boolean {
   const f = s.forward;
-  if (!f.training || f.secondOrder || f.moving || f.onActivation || f.onBatchStats) return false;
+  if (!f.training || f.moving) return false;
   // Parameters, their gradients and differences; activations kept for the backward pass and their gradients.
-  return s.model.stacksWithin(params, batch.x.shape[0], sets, 3);
+  return s.model.stacksWithin(f, params, batch.x.shape[0], sets, 3);
 }

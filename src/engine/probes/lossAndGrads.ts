@@ -3,7 +3,7 @@
 
 import type * as tfc from '@tensorflow/tfjs-core';
 import type { LossName } from '../../protocol';
-import { type FirstDense, type ForwardModel, type ForwardOptions, lossOf, type Tensor, type TF } from '../network/forward';
+import { type FirstDense, type ForwardModel, type ForwardOptions, lossOf, lossPerSet, type Tensor, type TF } from '../network/forward';
 
 export interface Batch {
   x: Tensor;
@@ -105,8 +105,21 @@ export function lossAndGradsWithoutFirst(s: ProbeSetup, params: Tensor[], batch:
 }
 
 /**
+ * The network's output computed from the first Dense layer's pre-activation `z`, with the other parameters
+ * (FirstDense.others, in that order) given by `others`; the first layer's own weights are not read.
+ */
+export function forwardFromFirst(s: ProbeSetup, params: Tensor[], z: Tensor, others: Tensor[], batch: Batch, forward: ForwardOptions): Tensor {
+  const { layer, others: at } = s.model.firstDense!;
+  const full = params.slice();
+  at.forEach((i, j) => (full[i] = others[j]));
+  return s.model.forward(s.tf, full, batch.x, { ...forward, preActivation: { layer, z } });
+}
+
+/**
  * L and its gradient with respect to the first Dense layer's pre-activation `z` (first) and every other
- * parameter (FirstDense.others, then, in that order); the first layer's own weights are not read.
+ * parameter (FirstDense.others, then, in that order); the first layer's own weights are not read. With
+ * stacked weight sets (ForwardOptions.stacked) L is the sum of the sets' losses, and `perSet` holds each
+ * set's loss (kept: the caller disposes it).
  */
 export function valueAndGradsFromFirst(
   s: ProbeSetup,
@@ -116,15 +129,16 @@ export function valueAndGradsFromFirst(
   forward = s.forward,
   onOutput?: (out: Tensor) => void,
   shifted: Tensor[] = s.model.firstDense!.others.map((i) => params[i]),
-): { value: tfc.Scalar; grads: Tensor[] } {
-  const { tf, model, loss } = s;
-  const { layer, others } = model.firstDense!;
+): { value: tfc.Scalar; grads: Tensor[]; perSet?: Tensor } {
+  const { tf, loss } = s;
+  let perSet: Tensor | undefined;
   const f = (zIn: Tensor, ...os: Tensor[]) => {
-    const full = params.slice();
-    others.forEach((i, j) => (full[i] = os[j]));
-    const out = model.forward(tf, full, batch.x, { ...forward, preActivation: { layer, z: zIn } });
+    const out = forwardFromFirst(s, params, zIn, os, batch, forward);
     onOutput?.(out);
-    return lossOf(tf, out, batch.y, loss);
+    if (forward.stacked === undefined) return lossOf(tf, out, batch.y, loss);
+    perSet = tf.keep(lossPerSet(tf, out, batch.y, loss));
+    return tf.sum(perSet) as tfc.Scalar;
   };
-  return tf.tidy(() => tf.valueAndGrads(f as (...ts: Tensor[]) => tfc.Scalar)([z, ...shifted])) as { value: tfc.Scalar; grads: Tensor[] };
+  const r = tf.tidy(() => tf.valueAndGrads(f as (...ts: Tensor[]) => tfc.Scalar)([z, ...shifted])) as { value: tfc.Scalar; grads: Tensor[] };
+  return perSet ? { ...r, perSet } : r;
 }

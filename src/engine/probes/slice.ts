@@ -11,7 +11,7 @@
 import type { ForwardOptions, Tensor } from '../network/forward';
 import { lossOf, lossPerSet } from '../network/forward';
 import { Rng } from '../rng';
-import { firstLayerInput, firstLayerProduct, type Batch, type ProbeSetup } from './lossAndGrads';
+import { firstLayerInput, firstLayerProduct, forwardFromFirst, type Batch, type ProbeSetup } from './lossAndGrads';
 
 export type SliceNorm = 'filter' | 'layer' | 'none';
 export type SliceIgnore = 'biasbn' | 'none';
@@ -254,7 +254,7 @@ export async function evaluatePoints(
 function sharedFirstLayer(s: ProbeSetup, w: Tensor[], d1: Tensor[], d2: Tensor[] | null, batch: Batch, forward: ForwardOptions, chunk: number) {
   const { tf, model } = s;
   const fd = model.firstDense;
-  if (!fd || s.sharedFirstLayer === false || forward.onActivation || forward.onBatchStats || forward.secondOrder || !model.stacksWithin(w, batch.x.shape[0], chunk, 2)) return null;
+  if (!fd || s.sharedFirstLayer === false || !model.stacksWithin(forward, w, batch.x.shape[0], chunk, 2)) return null;
   const x = firstLayerInput(s, batch, forward);
   if (!x) return null;
   const pre = (v: Tensor[]) => firstLayerProduct(tf, fd, x, v);
@@ -270,10 +270,8 @@ function sharedFirstLayer(s: ProbeSetup, w: Tensor[], d1: Tensor[], d2: Tensor[]
         const q = tf.add(tf.expandDims(base, 0), tf.mul(column(alpha, base.rank), tf.expandDims(a, 0)));
         return b ? tf.add(q, tf.mul(column(beta, base.rank), tf.expandDims(b, 0))) : q;
       };
-      const ps = w.slice();
-      for (const i of others) ps[i] = at(w[i], d1[i], d2?.[i]);
-      const out = model.forward(tf, ps, batch.x, { ...forward, preActivation: { layer: fd.layer, z: at(z0, z1, z2) }, stacked: E });
-      return lossPerSet(tf, out, batch.y, s.loss);
+      const shifted = others.map((i) => at(w[i], d1[i], d2?.[i]));
+      return lossPerSet(tf, forwardFromFirst(s, w, at(z0, z1, z2), shifted, batch, { ...forward, stacked: E }), batch.y, s.loss);
     },
     dispose(): void {
       tf.dispose([x, z0, z1, ...(z2 ? [z2] : [])]);
