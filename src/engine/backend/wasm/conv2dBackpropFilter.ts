@@ -10,7 +10,7 @@
 import type { KernelConfig, KernelFunc, TensorInfo, backend_util as BackendUtil } from '@tensorflow/tfjs-core';
 import { f32, type KernelArgs, type WasmBackendLike } from './types';
 import type { GetKernel } from './matMul';
-import { gemmFor, gemmWorkFloats, heapOffset, type GemmExports } from './gemm';
+import { gemmFor, gemmOnce, gemmWorkFloats, heapOffset, isPointwise, type GemmExports } from './gemm';
 
 /** Upper bound on the patch matrix, in floats (16 MB). */
 const MAX_PATCH_FLOATS = 4 * 1024 * 1024;
@@ -52,21 +52,14 @@ function backpropFilter(backend: WasmBackendLike, x: TensorInfo, dy: TensorInfo,
     f32(backend, out).fill(0);
     return out;
   }
-  const g = gemmFor(backend) as GemmExports & { im2col: Im2col; add: (a: number, na: number, b: number, nb: number, out: number, len: number) => void };
-  // A 1×1 convolution with stride 1 and no padding (MobileNet's pointwise layers): the patch matrix is x
-  // itself, so the product reads x in place instead of a copy.
-  if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && oh === ih && ow === iw && info.padInfo.top === 0 && info.padInfo.left === 0) {
-    const rows = n * perImage;
-    const work = backend.makeOutput([gemmWorkFloats(ci, co, rows)], 'float32');
-    try {
-      g.gemm(ci, co, rows, heapOffset(backend, x), 1, ci, heapOffset(backend, dy), co, 1, heapOffset(backend, out), co, heapOffset(backend, work));
-    } finally {
-      backend.disposeData(work.dataId);
-    }
+  // Pointwise: dW = xᵀ·dy over all n·oh·ow pixels, x read in place instead of copied into a patch matrix.
+  if (isPointwise(info)) {
+    gemmOnce(backend, ci, co, n * perImage, heapOffset(backend, x), 1, ci, heapOffset(backend, dy), co, 1, heapOffset(backend, out), co);
     return out;
   }
   const imagesPerChunk = Math.max(1, Math.min(n, Math.floor(MAX_PATCH_FLOATS / Math.max(1, k * perImage))));
   const chunks = Math.ceil(n / imagesPerChunk);
+  const g = gemmFor(backend) as GemmExports & { im2col: Im2col; add: (a: number, na: number, b: number, nb: number, out: number, len: number) => void };
   const cols = backend.makeOutput([imagesPerChunk * perImage * k], 'float32');
   const work = backend.makeOutput([gemmWorkFloats(k, co, imagesPerChunk * perImage)], 'float32');
   const part = chunks > 1 ? backend.makeOutput([k * co], 'float32') : null;

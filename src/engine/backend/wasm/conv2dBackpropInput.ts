@@ -4,7 +4,7 @@
 //   dx[n, i·sh + r·dh − top, j·sw + s·dw − left, c] += cols[(n,i,j), (r,s,c)]      (col2im)
 // for a few images at a time, so the patch matrix stays bounded (as in conv2dBackpropFilter.ts).
 import type { KernelConfig, KernelFunc, TensorInfo, backend_util as BackendUtil } from '@tensorflow/tfjs-core';
-import { gemmFor, gemmWorkFloats, heapOffset } from './gemm';
+import { gemmFor, gemmOnce, gemmWorkFloats, heapOffset, isPointwise } from './gemm';
 import { f32, type KernelArgs } from './types';
 
 const MAX_PATCH_FLOATS = 4 * 1024 * 1024;
@@ -33,25 +33,19 @@ export function conv2dBackpropInputConfig(backendUtil: typeof BackendUtil, origi
     const out = backend.makeOutput(attrs.inputShape, 'float32');
     const k = kh * kw * ci;
     const perImage = oh * ow;
-    const g = gemmFor(backend);
-    // A 1×1 convolution with stride 1 and no padding (MobileNet's pointwise layers): dx is the product
-    // itself, written in place (no patch matrix, no col2im, no zeroing).
-    if (kh === 1 && kw === 1 && sh === 1 && sw === 1 && oh === ih && ow === iw && info.padInfo.top === 0 && info.padInfo.left === 0 && n * perImage > 0 && ci > 0) {
+    // Pointwise: dx = dy·Wᵀ written in place (no patch matrix, no col2im, no zeroing).
+    if (isPointwise(info) && n * perImage > 0 && ci > 0) {
       if (co === 0) {
         f32(backend, out).fill(0);
         return out;
       }
-      const work = backend.makeOutput([gemmWorkFloats(n * perImage, ci, co)], 'float32');
-      try {
-        g.gemm(n * perImage, ci, co, heapOffset(backend, dy), co, 1, heapOffset(backend, filter), 1, co, heapOffset(backend, out), ci, heapOffset(backend, work));
-      } finally {
-        backend.disposeData(work.dataId);
-      }
+      gemmOnce(backend, n * perImage, ci, co, heapOffset(backend, dy), co, 1, heapOffset(backend, filter), 1, co, heapOffset(backend, out), ci);
       return out;
     }
     f32(backend, out).fill(0);
     if (n === 0 || k === 0 || perImage === 0) return out;
     const chunk = Math.max(1, Math.min(n, Math.floor(MAX_PATCH_FLOATS / Math.max(1, k * perImage))));
+    const g = gemmFor(backend);
     const cols = backend.makeOutput([chunk * perImage * k], 'float32');
     const work = backend.makeOutput([gemmWorkFloats(chunk * perImage, k, co)], 'float32');
     try {

@@ -9,7 +9,7 @@
 //
 // The module imports the wasm backend's Memory object, so pointers are the tensors' heap offsets and a
 // growing heap (same Memory, new buffer) needs nothing from us.
-import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
+import type { KernelConfig, KernelFunc, TensorInfo, backend_util as BackendUtil } from '@tensorflow/tfjs-core';
 import { GEMM_WASM_BASE64 } from './native/gemmWasm';
 import type { KernelArgs, WasmBackendLike } from './types';
 
@@ -47,6 +47,33 @@ export function gemmFor(backend: WasmBackendLike): GemmExports {
   native = instance.exports as unknown as GemmExports;
   nativeFor = backend;
   return native;
+}
+
+/** One product C = op(A)·op(B) (pointers and strides as GemmExports.gemm) with packing space of its own. */
+export function gemmOnce(backend: WasmBackendLike, m: number, n: number, k: number, a: number, sai: number, sap: number, b: number, sbp: number, sbj: number, c: number, ldc: number): void {
+  const work = backend.makeOutput([gemmWorkFloats(m, n, k)], 'float32');
+  try {
+    gemmFor(backend).gemm(m, n, k, a, sai, sap, b, sbp, sbj, c, ldc, heapOffset(backend, work));
+  } finally {
+    backend.disposeData(work.dataId);
+  }
+}
+
+/**
+ * A 1×1 convolution with stride 1 and no padding (MobileNet's pointwise layers): its patch matrix is its
+ * input itself, so its gradients are single products on the tensors in place.
+ */
+export function isPointwise(info: BackendUtil.Conv2DInfo): boolean {
+  return (
+    info.filterHeight === 1 &&
+    info.filterWidth === 1 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.outHeight === info.inHeight &&
+    info.outWidth === info.inWidth &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0
+  );
 }
 
 /** Byte offset of a tensor's data on the heap. */
