@@ -116,15 +116,21 @@ export class ReportStore {
     return this.dir ? path.join(this.dir, 'reports', reportKey(file)) : null;
   }
 
-  /** Moves `file`'s history from an earlier version's directory into this store's, if only that one has it. */
+  /**
+   * Moves `file`'s history from an earlier version's directory into this store's, if only that one has it:
+   * a history directory, or the single report of the versions before histories (`<key>.json`, which
+   * history() then turns into the first entry).
+   */
   private adoptEarlier(file: string, d: string): void {
-    if (fs.existsSync(path.join(d, 'index.json'))) return;
+    if (fs.existsSync(path.join(d, 'index.json')) || fs.existsSync(`${d}.json`)) return;
     for (const earlier of this.earlierDirs) {
-      const from = path.join(earlier, 'reports', reportKey(file));
-      if (!fs.existsSync(path.join(from, 'index.json'))) continue;
+      const dir = path.join(earlier, 'reports', reportKey(file));
+      const from = fs.existsSync(path.join(dir, 'index.json')) ? dir : fs.existsSync(`${dir}.json`) ? `${dir}.json` : null;
+      if (!from) continue;
+      const to = from === dir ? d : `${d}.json`;
       try {
         fs.mkdirSync(path.dirname(d), { recursive: true });
-        fs.cpSync(from, d, { recursive: true });
+        fs.cpSync(from, to, { recursive: true });
         fs.rmSync(from, { recursive: true, force: true });
       } catch (e) {
         this.log(`could not move the run history of ${file} from ${from}: ${(e as Error).message}`);
@@ -149,7 +155,7 @@ export class ReportStore {
       h.entries = this.readIndex(d, h);
     }
     // The single report stored by earlier versions becomes the first entry of the history.
-    const legacy = this.dir ? path.join(this.dir, 'reports', `${k}.json`) : null;
+    const legacy = d ? `${d}.json` : null;
     if (legacy && h.entries.length === 0 && fs.existsSync(legacy)) {
       const r = this.readReport(legacy);
       if (r) this.put(file, h, r, true);

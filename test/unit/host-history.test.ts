@@ -199,3 +199,15 @@ test('two windows storing runs at the same moment: the index written last still 
   await Promise.all([a.flush(), b.flush()]);
   assert.equal(new ReportStore(dir).runs('/w/net.json').length, 2);
 });
+
+test('the single report of the versions before histories, left in the workspace storage, is moved over too', () => {
+  const workspaceStorage = mkdtempSync(join(tmpdir(), 'bnlens-ws-'));
+  mkdirSync(join(workspaceStorage, 'reports'), { recursive: true });
+  const old = run('2026-11-29T10:00:00.000Z', true, 4);
+  writeFileSync(join(workspaceStorage, 'reports', `${reportKey('/w/older.json')}.json`), JSON.stringify(old));
+  const global = mkdtempSync(join(tmpdir(), 'bnlens-global-'));
+  const s = new ReportStore(global, undefined, { earlierDirs: [workspaceStorage] });
+  assert.equal(s.get('/w/older.json')?.createdAt, old.createdAt);
+  assert.deepEqual(readdirSync(join(workspaceStorage, 'reports')), [], 'moved, not copied');
+  assert.equal(new ReportStore(global).runs('/w/older.json').length, 1, 'kept in the shared storage as a history');
+});
