@@ -53,16 +53,15 @@ function loops(backend: WasmBackendLike, info: BackendUtil.Conv2DInfo, want: 'fi
   const left = info.padInfo.left;
   const M = CM / C;
   const out = backend.makeOutput(want === 'filter' ? [kh, kw, C, M] : [n, H, W, C], 'float32');
+  // Views after the allocation: a growing heap detaches earlier ones.
+  const O = f32(backend, out);
+  O.fill(0);
   if (M === 1) {
-    f32(backend, out).fill(0);
     const g = gemmFor(backend) as unknown as DepthwiseExports;
     const run = want === 'filter' ? g.dw_filter : g.dw_input;
     run(heapOffset(backend, want === 'filter' ? x! : k!), heapOffset(backend, dy), heapOffset(backend, out), n, H, W, C, OH, OW, kh, kw, sh, sw, dh, dw, top, left);
     return out;
   }
-  // Views after the allocation: a growing heap detaches earlier ones.
-  const O = f32(backend, out);
-  O.fill(0);
   const DY = f32(backend, dy);
   const X = x ? f32(backend, x) : null;
   const K = k ? f32(backend, k) : null;
@@ -78,14 +77,11 @@ function loops(backend: WasmBackendLike, info: BackendUtil.Conv2DInfo, want: 'fi
             if (xx < 0 || xx >= W) continue;
             const xBase = ((b * H + y) * W + xx) * C;
             const kBase = (r * kw + s) * CM;
-            if (want === 'filter') {
-              if (M === 1) for (let c = 0; c < C; c++) O[kBase + c] += X![xBase + c] * DY[dyBase + c];
-              else
-                for (let c = 0; c < C; c++) {
-                  const v = X![xBase + c];
-                  for (let m = 0; m < M; m++) O[kBase + c * M + m] += v * DY[dyBase + c * M + m];
-                }
-            } else if (M === 1) for (let c = 0; c < C; c++) O[xBase + c] += K![kBase + c] * DY[dyBase + c];
+            if (want === 'filter')
+              for (let c = 0; c < C; c++) {
+                const v = X![xBase + c];
+                for (let m = 0; m < M; m++) O[kBase + c * M + m] += v * DY[dyBase + c * M + m];
+              }
             else
               for (let c = 0; c < C; c++) {
                 let acc = 0;
