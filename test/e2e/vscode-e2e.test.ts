@@ -123,6 +123,16 @@ async function runCommand(title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/** Opens a workspace file by name through Go to File (Ctrl+P), as a person would. */
+async function openQuickly(name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible', timeout: 10_000 });
+  await input.fill(name);
+  await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().waitFor({ timeout: 15_000 });
+  await page.keyboard.press('Enter');
+}
+
 /** The charts webview's inner document as a Frame (for evaluate). */
 function chartsFrameHandle(): Frame | undefined {
   const outer = page.frames().find((f) => f.url().includes(`extensionId=${extensionId()}`) && f.url().includes('purpose=webviewView'));
@@ -244,12 +254,7 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
   it('opens an example network with Ctrl+P', async () => {
     await stage('open-network', async () => {
       example = pickExample(workspace);
-      await page.keyboard.press('Control+P');
-      const input = page.locator('.quick-input-widget input');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
-      await input.fill(example.file);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: example.file }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
+      await openQuickly(example.file);
       await page.locator(`.tabs-container .tab[aria-label*="${example.file}"]`).first().waitFor({ timeout: 15_000 });
       await page.locator('.monaco-editor .view-line').first().waitFor({ timeout: 15_000 });
     });
@@ -440,10 +445,7 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
     await stage('view-states', async () => {
       const frame = chartsFrame();
       const other = fs.readdirSync(workspace).find((f) => f.endsWith('.json') && f !== example.file && f.includes('deep')) ?? fs.readdirSync(workspace).find((f) => f.endsWith('.json') && f !== example.file)!;
-      await page.keyboard.press('Control+P');
-      await page.locator('.quick-input-widget input').fill(other);
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: other }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
+      await openQuickly(other);
       const status = frame.locator('.bn-status');
       await status.filter({ hasText: `No analysis of ${other} yet` }).waitFor({ timeout: 15_000 });
       for (const action of ['analyze', 'openExample', 'openReport']) {
@@ -458,10 +460,7 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
         .waitFor({ timeout: 15_000 });
       // A reload with a JSON file that is not a network active: the view shows the stored report of the
       // network file it followed last (not "no report").
-      await page.keyboard.press('Control+P');
-      await page.locator('.quick-input-widget input').fill('settings.json');
-      await page.locator('.quick-input-list .monaco-list-row', { hasText: 'settings.json' }).first().waitFor({ timeout: 15_000 });
-      await page.keyboard.press('Enter');
+      await openQuickly('settings.json');
       await page.locator('.tabs-container .tab[aria-label*="settings.json"]').first().waitFor({ timeout: 15_000 });
       await status.filter({ hasText: example.file }).waitFor({ timeout: 15_000 });
       // Reload as a user does (Developer: Reload Window): the workbench flushes its state before it
@@ -501,10 +500,7 @@ describe('BatchNorm Lens in VS Code (code-server + Chromium)', { timeout: 15 * 6
       try {
         await page.goto(`${server!.url}?folder=${encodeURIComponent(workspace)}`);
         await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
-        await page.keyboard.press('Control+P');
-        await page.locator('.quick-input-widget input').fill(example.file);
-        await page.locator('.quick-input-list .monaco-list-row', { hasText: example.file }).first().waitFor({ timeout: 15_000 });
-        await page.keyboard.press('Enter');
+        await openQuickly(example.file);
         await page.locator(`.tabs-container .tab.active[aria-label*="${example.file}"]`).first().waitFor({ timeout: 15_000 });
         const storage = path.join(userDataDir, 'User', 'workspaceStorage');
         const deadline = Date.now() + 30_000;
